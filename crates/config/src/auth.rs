@@ -1,0 +1,89 @@
+//! `NEXTAUTH_SECRET`: shared with the Next.js frontend, which signs sessions with it.
+
+use secrecy::SecretString;
+
+use crate::problem::Problem;
+
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// The value `.env.example` ships: long enough to pass the length rule, so that only the
+/// placeholder rule can catch a copied example.
+pub const EXAMPLE_NEXTAUTH_SECRET: &str = "replace-me-with-output-of-openssl-rand-base64-32";
+
+const GENERATE: &str =
+    "generate one with `openssl rand -base64 32` and set the same value in the frontend's service";
+
+/// Substrings that only a placeholder contains (the seed's own was `votre-secret-…`).
+const PLACEHOLDER_MARKS: &[&str] = &[
+    "changeme",
+    "change-me",
+    "change_me",
+    "replace-me",
+    "replace_me",
+    "votre-secret",
+    "your-secret",
+    "your_secret",
+    "placeholder",
+];
+
+pub fn parse_nextauth_secret(text: &str) -> Result<SecretString, Problem> {
+    let chars = text.chars().count();
+    let lower = text.to_lowercase();
+    let one_char_repeated = text.chars().all(|c| text.starts_with(c));
+    let only_the_word_secret = lower
+        .replace("secret", "")
+        .chars()
+        .all(|c| !c.is_alphanumeric());
+    if text == EXAMPLE_NEXTAUTH_SECRET
+        || one_char_repeated
+        || only_the_word_secret
+        || PLACEHOLDER_MARKS.iter().any(|m| lower.contains(m))
+    {
+        return Err(Problem::error("placeholder", "is a placeholder, not a secret").hint(GENERATE));
+    }
+    if chars < MIN_SECRET_CHARS {
+        return Err(Problem::error(
+            "length",
+            format!("is {chars} characters long; at least {MIN_SECRET_CHARS} are required"),
+        )
+        .hint(GENERATE));
+    }
+    Ok(SecretString::from(text.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_table() {
+        let ok = [
+            "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==",
+            "0123456789abcdefghijklmnopqrstuvwxyz",
+        ];
+        for s in ok {
+            assert!(parse_nextauth_secret(s).is_ok(), "{s}");
+        }
+        let bad = [
+            ("short", "length"),
+            (&"x".repeat(31), "placeholder"),
+            ("abcdefghijklmnopqrstuvwxyz01234", "length"),
+            (&"a".repeat(64), "placeholder"),
+            (EXAMPLE_NEXTAUTH_SECRET, "placeholder"),
+            ("votre-secret-nextauth-tres-long-ici-123456", "placeholder"),
+            (
+                "please-CHANGEME-before-going-to-production-now",
+                "placeholder",
+            ),
+            ("secret", "placeholder"),
+            ("secret-secret-secret-secret-secret-secret", "placeholder"),
+            (
+                "your-secret-key-for-nextauth-goes-here-please",
+                "placeholder",
+            ),
+        ];
+        for (s, check) in bad {
+            assert_eq!(parse_nextauth_secret(s).unwrap_err().check, check, "{s}");
+        }
+    }
+}

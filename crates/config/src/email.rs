@@ -1,0 +1,174 @@
+//! Outbound email through Resend's HTTPS API (SMTP is blocked on Railway's small plans).
+
+use std::fmt;
+
+use secrecy::SecretString;
+
+use crate::problem::Problem;
+
+/// `FROM_EMAIL`: `Name <local@domain>` or `local@domain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    name: Option<String>,
+    address: String,
+}
+
+impl Mailbox {
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
+
+impl fmt::Display for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{name} <{}>", self.address),
+            None => f.write_str(&self.address),
+        }
+    }
+}
+
+impl std::str::FromStr for Mailbox {
+    type Err = Problem;
+
+    fn from_str(s: &str) -> Result<Mailbox, Problem> {
+        let s = s.trim();
+        let bad = || {
+            Problem::error("format", format!("`{s}` is not an email address"))
+                .hint("use `INTOWORK <noreply@your-domain.com>` or `noreply@your-domain.com`")
+        };
+        let (name, address) = match (s.find('<'), s.strip_suffix('>')) {
+            (Some(open), Some(inner)) => {
+                let name = s[..open].trim().trim_matches('"').trim();
+                (Some(name).filter(|n| !n.is_empty()), &inner[open + 1..])
+            }
+            (None, None) => (None, s),
+            _ => return Err(bad()),
+        };
+        if name.is_some_and(|n| n.contains(['<', '>'])) || !valid_address(address) {
+            return Err(bad());
+        }
+        Ok(Mailbox {
+            name: name.map(str::to_owned),
+            address: address.to_owned(),
+        })
+    }
+}
+
+fn valid_address(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok
+}
+
+/// `RESEND_API_KEY` must look like one of Resend's keys.
+pub fn parse_resend_key(text: &str) -> Result<SecretString, Problem> {
+    let key = text.trim();
+    if key.len() > 3 && key.starts_with("re_") {
+        Ok(SecretString::from(key.to_owned()))
+    } else {
+        Err(Problem::error(
+            "format",
+            "is not a Resend API key: it must start with `re_`",
+        )
+        .hint("copy the API key from Resend's dashboard (API Keys)"))
+    }
+}
+
+/// Email is on when `RESEND_API_KEY` is set.
+#[derive(Clone)]
+pub struct EmailSettings {
+    pub(crate) resend_api_key: SecretString,
+    pub(crate) from: Mailbox,
+}
+
+impl EmailSettings {
+    pub fn resend_api_key(&self) -> &SecretString {
+        &self.resend_api_key
+    }
+
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+}
+
+impl fmt::Debug for EmailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailSettings")
+            .field("resend_api_key", &"re_****")
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailbox_table() {
+        let ok = [
+            ("noreply@intowork.app", None, "noreply@intowork.app"),
+            (
+                "INTOWORK <noreply@intowork.app>",
+                Some("INTOWORK"),
+                "noreply@intowork.app",
+            ),
+            (
+                "\"Into Work\" <a.b+c@mail.intowork.app>",
+                Some("Into Work"),
+                "a.b+c@mail.intowork.app",
+            ),
+            ("<x@y.io>", None, "x@y.io"),
+        ];
+        for (input, name, address) in ok {
+            let m: Mailbox = input.parse().unwrap_or_else(|e| panic!("{input}: {e:?}"));
+            assert_eq!((m.name(), m.address()), (name, address), "{input}");
+        }
+        for bad in [
+            "",
+            "noreply",
+            "a@b",
+            "a@@b.com",
+            "@b.com",
+            "a..b@c.com",
+            "Name <a@b.com",
+            "Name a@b.com>",
+            "a@-b.com",
+            "a b@c.com",
+            "N<x> <a@b.com>",
+        ] {
+            assert!(bad.parse::<Mailbox>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resend_key_prefix() {
+        assert!(parse_resend_key("re_123abc").is_ok());
+        assert!(parse_resend_key("re_").is_err());
+        assert!(parse_resend_key("sk_live_123").is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! IntoWork's runtime configuration, typed and validated once, at the edge.
+//!
+//! [`Settings::load`] reads a [`Source`] (the process environment, optionally layered over an
+//! env file) and either returns valid settings with the checklist that proved them, or every
+//! problem at once. Secrets (the database password, `NEXTAUTH_SECRET`, `RESEND_API_KEY`) are
+//! wrapped in [`secrecy::SecretString`] from the moment they are read; URLs are only shown
+//! with the password as `****`.
+
+mod auth;
+mod checker;
+mod database;
+mod email;
+mod environment;
+mod http;
+mod problem;
+mod report;
+mod settings;
+mod source;
+
+pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS};
+pub use database::{
+    DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, TargetChoice, TlsMode,
+    TlsSource, UrlContext,
+};
+pub use email::{EmailSettings, Mailbox};
+pub use environment::Environment;
+pub use http::{AllowedOrigins, Origin};
+pub use problem::{Problem, Severity};
+pub use report::{Check, Report, Status, Summary};
+pub use settings::{
+    DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, Invalid, Loaded, Settings,
+};
+pub use source::{Lookup, Origin as ValueOrigin, Source, SourceError, Sourced};
+
+/// Re-exported so callers name the same secret type.
+pub use secrecy;
