@@ -1,1 +1,24 @@
-fn main() {}
+//! `cargo xtask <task>`: the same tasks on a laptop, in CI and for the release manager.
+//! This file only dispatches; each task lives in its own module.
+
+mod checklist;
+mod config_source;
+mod exit;
+mod flags;
+mod verify;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let flags = flags::parse();
+    let result = xshell::Shell::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|sh| {
+            // Every task behaves the same from any working directory.
+            sh.change_dir(config_source::project_root());
+            match flags.task {
+                flags::Task::Verify(task) => task.run(&sh),
+            }
+        });
+    exit::code(result)
+}

@@ -16,6 +16,7 @@ mod problem;
 mod report;
 mod settings;
 mod source;
+mod variables;
 
 pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS};
 pub use database::{
@@ -31,6 +32,7 @@ pub use settings::{
     DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, Invalid, Loaded, Settings,
 };
 pub use source::{Lookup, Origin as ValueOrigin, Source, SourceError, Sourced};
+pub use variables::{Need, VARIABLES, Variable, is_secret_name};
 
 /// Re-exported so callers name the same secret type.
 pub use secrecy;

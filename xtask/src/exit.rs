@@ -1,0 +1,30 @@
+//! Exit codes CI can trust: 0 success, 1 failure, 2 usage error.
+
+use std::process::ExitCode;
+
+/// The task failed and already said why (a checklist with failures): exit 1, print nothing more.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Reported(pub String);
+
+/// The command line asked for something impossible (a missing `--env-file`): exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+pub fn code(result: anyhow::Result<()>) -> ExitCode {
+    let Err(err) = result else {
+        return ExitCode::SUCCESS;
+    };
+    if let Some(usage) = err.downcast_ref::<Usage>() {
+        eprintln!("error: {usage}");
+        return ExitCode::from(2);
+    }
+    if let Some(reported) = err.downcast_ref::<Reported>() {
+        eprintln!("{reported}");
+        return ExitCode::from(1);
+    }
+    // The cause chain, once, on one line.
+    eprintln!("error: {err:#}");
+    ExitCode::from(1)
+}

@@ -1,0 +1,319 @@
+//! Runs the real `xtask` binary with a cleared, crafted environment.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::Path;
+
+use serde_json::Value;
+use xshell::{Shell, cmd};
+
+/// Obviously fake values; none is a real credential.
+const PASSWORD: &str = "pw-Fake7Qz9CliOnly";
+const SECRET: &str = "cli-test-secret-6e1f0a9b3c7d2e8f4a5b6c1d9e0f3a7b";
+const RESEND: &str = "re_fakeCliKey987654";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn xtask(sh: &Shell, args: &[&str], env: &[(&str, OsString)]) -> Run {
+    let bin = env!("CARGO_BIN_EXE_xtask");
+    let out = cmd!(sh, "{bin} {args...}")
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .ignore_status()
+        .quiet()
+        .output()
+        .expect("the xtask binary runs");
+    Run {
+        code: out.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn vars(pairs: &[(&str, &str)]) -> Vec<(&'static str, OsString)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (leak(k), OsString::from(v)))
+        .collect()
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+fn valid() -> Vec<(&'static str, OsString)> {
+    vars(&[
+        (
+            "DATABASE_URL",
+            &format!("postgresql://postgres:{PASSWORD}@interchange.proxy.rlwy.net:41234/railway"),
+        ),
+        ("NEXTAUTH_SECRET", SECRET),
+        ("RESEND_API_KEY", RESEND),
+        ("FROM_EMAIL", "INTOWORK <noreply@intowork.example>"),
+    ])
+}
+
+fn assert_no_secret(run: &Run) {
+    for secret in [PASSWORD, SECRET, RESEND] {
+        assert!(
+            !run.stdout.contains(secret),
+            "`{secret}` on stdout:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stderr.contains(secret),
+            "`{secret}` on stderr:\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_valid_configuration_exits_0_with_a_checklist() {
+    let sh = Shell::new().unwrap();
+    let run = xtask(&sh, &["verify", "--offline", "--no-env-file"], &valid());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("pass  DATABASE_URL"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Railway TCP proxy, TLS `require`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("skip  database.online"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("verify ok: "),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\x1b'), "no colour through a pipe");
+    assert_no_secret(&run);
+}
+
+#[test]
+fn the_seed_url_fails_with_exit_1_the_explanation_and_the_corrected_url() {
+    let sh = Shell::new().unwrap();
+    let mut env = valid();
+    env[0].1 = format!(
+        "postgresql://postgres:{PASSWORD}@interchange.proxy.rlwy.net:41234/railway?ssl=disable"
+    )
+    .into();
+    let run = xtask(&sh, &["verify", "--offline", "--no-env-file"], &env);
+    assert_eq!(run.code, 1);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("fail  DATABASE_URL"))
+        .expect("a failed DATABASE_URL line");
+    assert!(line.contains("Connection reset by peer"), "{line}");
+    assert!(run.stdout.contains("fix: use postgresql://postgres:****@interchange.proxy.rlwy.net:41234/railway?sslmode=require"));
+    assert!(
+        run.stderr.contains("verify: 1 check failed"),
+        "{}",
+        run.stderr
+    );
+    assert_no_secret(&run);
+}
+
+#[test]
+fn json_is_exactly_one_document_with_the_documented_shape() {
+    let sh = Shell::new().unwrap();
+    let mut env = valid();
+    env.push(("PORT", "99999".into()));
+    env.push(("ALLOWED_ORIGINS", "https://app.example.com/".into()));
+    let run = xtask(
+        &sh,
+        &["verify", "--offline", "--json", "--no-env-file"],
+        &env,
+    );
+    assert_eq!(run.code, 1);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["ok"], false);
+    let summary = &doc["summary"];
+    for key in ["pass", "warn", "fail", "skip"] {
+        assert!(summary[key].is_u64(), "summary.{key}");
+    }
+    assert_eq!(summary["fail"], 2);
+    let checks = doc["checks"].as_array().unwrap();
+    for c in checks {
+        assert!(c["id"].is_string() && c["message"].is_string(), "{c}");
+        assert!(
+            ["pass", "warn", "fail", "skip"].contains(&c["status"].as_str().unwrap()),
+            "{c}"
+        );
+    }
+    let failed: Vec<_> = checks.iter().filter(|c| c["status"] == "fail").collect();
+    let names: Vec<_> = failed
+        .iter()
+        .map(|c| c["variable"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ALLOWED_ORIGINS", "PORT"]);
+    assert!(
+        failed
+            .iter()
+            .all(|c| c["hint"].is_string() && c["source"] == "environment")
+    );
+    assert_eq!(failed[0]["hint"], "use `https://app.example.com`");
+    assert_no_secret(&run);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let sh = Shell::new().unwrap();
+    let run = xtask(
+        &sh,
+        &["verify", "--env-file", "/nonexistent/intowork.env"],
+        &valid(),
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("env file `/nonexistent/intowork.env` does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    assert_eq!(xtask(&sh, &["verify", "--bogus"], &valid()).code, 2);
+    assert_eq!(
+        xtask(
+            &sh,
+            &["verify", "--env-file", "x", "--no-env-file"],
+            &valid()
+        )
+        .code,
+        2
+    );
+    assert_eq!(xtask(&sh, &["frobnicate"], &valid()).code, 2);
+}
+
+#[test]
+fn env_file_is_read_relative_to_the_caller_and_the_environment_wins() {
+    let sh = Shell::new().unwrap();
+    let dir = sh.create_temp_dir().unwrap();
+    let file = dir.path().join("app.env");
+    std::fs::write(&file, format!("DATABASE_URL=postgres://u:{PASSWORD}@db.example.com/app?sslmode=disable\nNEXTAUTH_SECRET={SECRET}\nPORT=1234\n")).unwrap();
+    sh.change_dir(dir.path());
+    // From the file alone: the remote URL without TLS fails.
+    let run = xtask(&sh, &["verify", "--offline", "--env-file", "app.env"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("[file {}]", file.display())),
+        "{}",
+        run.stdout
+    );
+    // The environment overrides the file's DATABASE_URL and PORT.
+    let env = vars(&[
+        (
+            "DATABASE_URL",
+            &format!("postgres://u:{PASSWORD}@db.example.com/app"),
+        ),
+        ("PORT", "4321"),
+    ]);
+    let run = xtask(
+        &sh,
+        &["verify", "--offline", "--env-file", "app.env", "--json"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let port = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["variable"] == "PORT")
+        .unwrap();
+    assert_eq!(
+        (port["message"].as_str(), port["source"].as_str()),
+        (Some("4321"), Some("environment"))
+    );
+    assert_no_secret(&run);
+}
+
+#[test]
+fn non_utf8_values_and_broken_env_files_are_reported_without_their_content() {
+    let sh = Shell::new().unwrap();
+    let mut env = valid();
+    env.push(("PORT", OsString::from_vec(vec![b'8', 0xff])));
+    let run = xtask(&sh, &["verify", "--offline", "--no-env-file"], &env);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("fail  PORT") && run.stdout.contains("not valid UTF-8"),
+        "{}",
+        run.stdout
+    );
+
+    let dir = sh.create_temp_dir().unwrap();
+    let file = dir.path().join("broken.env");
+    std::fs::write(
+        &file,
+        format!("NEXTAUTH_SECRET={SECRET}\n{PASSWORD} oops\n"),
+    )
+    .unwrap();
+    let run = xtask(&sh, &["verify", "--env-file", file.to_str().unwrap()], &[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("line 2: expected `KEY=value`"),
+        "{}",
+        run.stderr
+    );
+    assert_no_secret(&run);
+}
+
+#[test]
+fn the_shipped_example_fails_and_the_sample_passes() {
+    let sh = Shell::new().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let example = root.join(".env.example");
+    let run = xtask(
+        &sh,
+        &[
+            "verify",
+            "--offline",
+            "--json",
+            "--env-file",
+            example.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut failed: Vec<_> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    failed.sort();
+    assert_eq!(
+        failed,
+        [
+            "database_url.unresolved_reference",
+            "nextauth_secret.placeholder"
+        ]
+    );
+
+    let sample = root.join("samples/local.env");
+    let run = xtask(
+        &sh,
+        &[
+            "verify",
+            "--offline",
+            "--env-file",
+            sample.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
