@@ -40,6 +40,9 @@ pub struct Verify {
     /// Print exactly one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+    /// How many replicas share the database (for the max_connections check).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replicas: u32,
 }
 
 /// Parses the command line; usage errors exit 2 (clap's convention, kept by every task).

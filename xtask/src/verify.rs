@@ -1,5 +1,6 @@
 //! `cargo xtask verify`: the configuration checklist, then the online checks.
 
+use anyhow::Context;
 use intowork_config::{Check, Settings, Status};
 use xshell::Shell;
 
@@ -9,9 +10,9 @@ use crate::{checklist, config_source, flags};
 impl flags::Verify {
     pub fn run(self, _sh: &Shell) -> anyhow::Result<()> {
         let (env_file, source) = config_source::load(&self.env)?;
-        let mut report = match Settings::load(&source) {
-            Ok(loaded) => loaded.report,
-            Err(invalid) => invalid.report,
+        let (settings, mut report) = match Settings::load(&source) {
+            Ok(loaded) => (Some(loaded.settings), loaded.report),
+            Err(invalid) => (None, invalid.report),
         };
         let origin = match &env_file {
             Some(path) => format!("environment over {}", path.display()),
@@ -26,13 +27,27 @@ impl flags::Verify {
             ),
         );
 
-        let (status, message) = if self.offline {
-            (Status::Skip, "--offline: the database is not contacted")
-        } else {
-            // Stub: the online stage (DNS, TCP, TLS, auth, TLS proof) arrives with issue 3.
-            (Status::Skip, "online checks are not available yet")
-        };
-        report.push(Check::new("database.online", status, message));
+        match (settings, self.offline) {
+            (_, true) => report.push(Check::new(
+                "database.online",
+                Status::Skip,
+                "--offline: the database is not contacted",
+            )),
+            (None, false) => report.push(Check::new(
+                "database.online",
+                Status::Skip,
+                "skipped: the configuration is invalid",
+            )),
+            (Some(settings), false) => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("failed to start the async runtime")?;
+                report.extend(
+                    runtime.block_on(intowork_db::online::run(settings.database(), self.replicas)),
+                );
+            }
+        }
 
         checklist::print(&report, self.json)?;
         if report.has_failures() {

@@ -1,0 +1,204 @@
+//! Establishing a connection: certificate pin, bounded classified retries, TLS proof.
+
+use std::time::{Duration, Instant};
+
+use intowork_config::{DatabaseSettings, DbHost};
+use rand::Rng;
+use sqlx::{ConnectOptions, Connection, PgConnection};
+
+use crate::error::{Attempt, ConnectError, classify};
+use crate::options::connect_options;
+use crate::probe::{TlsFacts, probe};
+use crate::proof::{SessionTls, session_tls};
+
+/// Capped exponential backoff with jitter: 100 ms, 200 ms, … up to 2 s, each ±50 %.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+    cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff {
+            next: Duration::from_millis(100),
+            cap: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Backoff {
+    /// The next pause, jittered so replicas restarting together do not retry in lockstep.
+    pub fn next_delay(&mut self) -> Duration {
+        let base = self.next;
+        self.next = (self.next * 2).min(self.cap);
+        base.mul_f64(rand::rng().random_range(0.5..1.5))
+    }
+}
+
+/// Where a connection goes, for diagnostics: `host:port/database`, never the password.
+pub fn describe(db: &DatabaseSettings) -> (String, String) {
+    let url = db.target();
+    (url.endpoint(), url.host().to_string())
+}
+
+/// Each attempt gets at most this share of the budget, so a black-holed first try leaves
+/// room for more (but never less than 2 s: a TLS handshake over a slow link needs it).
+fn attempt_timeout(budget: Duration, remaining: Duration) -> Duration {
+    (budget / 3).max(Duration::from_secs(2)).min(remaining)
+}
+
+/// A connection whose TLS has been proven, after the pin (if any) was checked.
+#[derive(Debug)]
+pub struct Connected {
+    pub conn: PgConnection,
+    pub session: SessionTls,
+    pub attempts: u32,
+    pub elapsed: Duration,
+}
+
+/// Connects within `DATABASE_CONNECT_TIMEOUT_SECS`, retrying only transient failures.
+pub async fn connect(db: &DatabaseSettings) -> Result<Connected, ConnectError> {
+    let start = Instant::now();
+    let budget = db.connect_timeout();
+    let (endpoint, host) = describe(db);
+    let url = db.target();
+    let at = Attempt {
+        endpoint: &endpoint,
+        host: &host,
+        user: url.user(),
+        mode: url.tls_mode(),
+    };
+    let opts = connect_options(db);
+    let mut backoff = Backoff::default();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let remaining = budget.saturating_sub(start.elapsed());
+        let per_attempt = attempt_timeout(budget, remaining);
+        let result =
+            match tokio::time::timeout(per_attempt, attempt(db, &opts, &at, per_attempt)).await {
+                Ok(result) => result,
+                Err(_) => Err(ConnectError::Timeout {
+                    endpoint: endpoint.clone(),
+                    after: per_attempt,
+                }),
+            };
+        match result {
+            Ok((conn, session)) => {
+                return Ok(Connected {
+                    conn,
+                    session,
+                    attempts,
+                    elapsed: start.elapsed(),
+                });
+            }
+            Err(e) if e.is_transient() => {
+                let pause = backoff.next_delay();
+                if start.elapsed() + pause >= budget {
+                    tracing::warn!(endpoint = %endpoint, attempts, error = %e, "giving up: connect budget spent");
+                    return Err(match e {
+                        ConnectError::Timeout { endpoint, .. } => ConnectError::Timeout {
+                            endpoint,
+                            after: start.elapsed(),
+                        },
+                        other => other,
+                    });
+                }
+                tracing::info!(endpoint = %endpoint, attempt = attempts, error = %e, retry_in_ms = pause.as_millis() as u64, "database not reachable yet");
+                tokio::time::sleep(pause).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn attempt(
+    db: &DatabaseSettings,
+    opts: &sqlx::postgres::PgConnectOptions,
+    at: &Attempt<'_>,
+    timeout: Duration,
+) -> Result<(PgConnection, SessionTls), ConnectError> {
+    if let Some(expected) = db.tls_fingerprint() {
+        let facts = probe_target(db, at, timeout).await?;
+        check_pin(at, expected, &facts)?;
+    }
+    let mut conn = opts.connect().await.map_err(|e| classify(e, at))?;
+    let session = prove(&mut conn, at).await?;
+    Ok((conn, session))
+}
+
+/// The TLS probe against the connection target (TCP hosts only).
+pub async fn probe_target(
+    db: &DatabaseSettings,
+    at: &Attempt<'_>,
+    timeout: Duration,
+) -> Result<TlsFacts, ConnectError> {
+    let url = db.target();
+    match url.host() {
+        DbHost::Tcp(host) => probe(host, url.port(), at, timeout).await,
+        DbHost::Socket(_) => Err(ConnectError::Other {
+            endpoint: at.endpoint.to_owned(),
+            source: sqlx::Error::Configuration(
+                "a certificate pin needs a TCP connection, not a unix socket".into(),
+            ),
+        }),
+    }
+}
+
+pub fn check_pin(
+    at: &Attempt<'_>,
+    expected: &intowork_config::Fingerprint,
+    facts: &TlsFacts,
+) -> Result<(), ConnectError> {
+    if facts.certificate.sha256 == *expected {
+        return Ok(());
+    }
+    Err(ConnectError::FingerprintMismatch {
+        endpoint: at.endpoint.to_owned(),
+        expected: expected.to_string(),
+        actual: facts.certificate.sha256.to_string(),
+    })
+}
+
+/// Reads `pg_stat_ssl`; an unencrypted session under a TLS-requiring policy is closed and refused.
+pub async fn prove(conn: &mut PgConnection, at: &Attempt<'_>) -> Result<SessionTls, ConnectError> {
+    let session = session_tls(conn).await.map_err(|e| classify(e, at))?;
+    if at.mode.guarantees_encryption() && !session.ssl {
+        return Err(ConnectError::NotEncrypted {
+            endpoint: at.endpoint.to_owned(),
+        });
+    }
+    Ok(session)
+}
+
+/// Closes a connection politely, ignoring errors (it is being discarded).
+pub async fn close(conn: PgConnection) {
+    let _ = conn.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_with_bounded_jitter() {
+        let mut b = Backoff::default();
+        let bases = [100u64, 200, 400, 800, 1600, 2000, 2000];
+        for base in bases {
+            let d = b.next_delay().as_millis() as u64;
+            assert!(
+                d >= base / 2 && d <= base * 3 / 2,
+                "{d} not within ±50% of {base}"
+            );
+        }
+    }
+
+    #[test]
+    fn attempts_share_the_budget() {
+        let s = Duration::from_secs;
+        assert_eq!(attempt_timeout(s(30), s(30)), s(10));
+        assert_eq!(attempt_timeout(s(3), s(3)), s(2));
+        assert_eq!(attempt_timeout(s(30), s(1)), s(1));
+    }
+}

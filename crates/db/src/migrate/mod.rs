@@ -1,0 +1,46 @@
+//! The one migration set, embedded once, used by the backend and by `cargo xtask migrate`.
+//!
+//! Safer than sqlx's `Migrator::run` and sqlx-cli: a dedicated connection (never a pooled one:
+//! sqlx leaks its advisory lock on error), a lock that is waited for with a deadline instead of
+//! forever, `lock_timeout`/`statement_timeout` on the session, and drift refused up front.
+
+mod catalog;
+mod error;
+mod lock;
+mod plan;
+mod run;
+mod status;
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+
+pub use error::MigrateError;
+pub use plan::{Change, Outcome, Step, StepKind};
+pub use run::{revert, run};
+pub use status::{Entry, State, Status, status};
+
+/// `migrations/` at the workspace root, embedded at compile time (see `build.rs`).
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// Session limits for a migration run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long one statement may wait for a table lock before failing (instead of queueing
+    /// every other query behind it and freezing production tables).
+    pub lock_timeout: Duration,
+    /// How long one statement may run.
+    pub statement_timeout: Duration,
+    /// How long to wait for another migrator (a replica starting at the same time) to finish.
+    pub lock_wait: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            lock_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(300),
+            lock_wait: Duration::from_secs(300),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The application's pool: every connection it opens is TLS-proven.
+
+use std::time::Duration;
+
+use intowork_config::DatabaseSettings;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::connect::{close, connect};
+use crate::error::ConnectError;
+use crate::options::connect_options;
+use crate::proof::{SessionTls, session_tls};
+
+/// How long a request may wait for a pooled connection before the caller answers 503.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Connects once with the full diagnosis (pin, retries, TLS proof), then builds the pool.
+pub async fn connect_pool(db: &DatabaseSettings) -> Result<(PgPool, SessionTls), ConnectError> {
+    let first = connect(db).await?;
+    let session = first.session.clone();
+    close(first.conn).await;
+    Ok((pool(db), session))
+}
+
+/// A lazy pool whose `after_connect` refuses any unencrypted session under a TLS policy.
+pub fn pool(db: &DatabaseSettings) -> PgPool {
+    let require_tls = db.target().tls_mode().guarantees_encryption();
+    PgPoolOptions::new()
+        .max_connections(db.max_connections())
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if require_tls && !session_tls(conn).await?.ssl {
+                    return Err(sqlx::Error::Tls(
+                        "the session is not encrypted although the policy requires TLS".into(),
+                    ));
+                }
+                Ok(())
+            })
+        })
+        .connect_lazy_with(connect_options(db))
+}

@@ -1,0 +1,27 @@
+//! Settings built the way production builds them, pointed at the harness's servers.
+#![allow(dead_code)]
+
+use intowork_config::{Settings, Source, ValueOrigin};
+
+pub const SECRET: &str = "db-test-secret-2b7e151628aed2a6abf7158809cf4f3c";
+
+/// Valid settings for `url`, plus extra variables (e.g. a short connect budget).
+pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
+    let mut vars = vec![("DATABASE_URL", url), ("NEXTAUTH_SECRET", SECRET)];
+    vars.extend_from_slice(extra);
+    match Settings::load(&Source::from_pairs(vars, ValueOrigin::Environment)) {
+        Ok(loaded) => loaded.settings,
+        Err(e) => panic!("test settings are invalid: {e}"),
+    }
+}
+
+/// Every printable form of an error, for leak checks.
+pub fn all_forms(e: &dyn std::error::Error) -> String {
+    let mut out = format!("{e}\n{e:?}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(&format!("\n{s}\n{s:?}"));
+        source = s.source();
+    }
+    out
+}

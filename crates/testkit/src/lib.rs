@@ -1,0 +1,47 @@
+//! Test harness: real PostgreSQL servers started from the system binaries, plus a few
+//! misbehaving network peers. A dev-dependency only.
+//!
+//! - [`PgServer`] runs one cluster in one of three [`Flavor`]s (TLS only with a Railway-like
+//!   self-signed certificate, TLS with a certificate signed by a test CA, plaintext only).
+//!   [`PgServer::shared`] gives one lazily started cluster per flavour and test binary;
+//!   [`PgServer::start`] gives a dedicated one that stops and disappears when dropped.
+//! - [`TestDb`] is a fresh database and login role with a random SCRAM password.
+//! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures.
+//!
+//! ```no_run
+//! use intowork_testkit::{Flavor, PgServer};
+//!
+//! let server = PgServer::shared(Flavor::TlsOnly);
+//! let db = server.create_database();
+//! let url = db.url("sslmode=require");
+//! assert_eq!(server.psql(&db.name, "SELECT current_database()"), db.name);
+//! # let _ = url;
+//! ```
+//!
+//! Needs the PostgreSQL server binaries (`apt-get install -y postgresql`) and util-linux
+//! `setpriv`, so Linux only. As root (CI), `initdb` and `postgres` run as the `postgres` user.
+//!
+//! Teardown does not depend on destructors: every server is a direct child started through
+//! `setpriv --pdeathsig`, from a thread that lives as long as the process, so the kernel
+//! stops it when the test binary exits — normally, by panic, or by SIGKILL. Dedicated servers
+//! also stop and delete their files on drop; directories left by dead test processes are
+//! removed by the next run. All calls block: from async tests, use `spawn_blocking` or call
+//! them before entering the runtime.
+
+mod binaries;
+mod certs;
+mod cluster;
+mod config;
+mod peers;
+mod ports;
+mod postmaster;
+mod server_user;
+mod spawner;
+mod sql;
+mod template;
+mod workdir;
+
+pub use cluster::{Flavor, PgServer};
+pub use peers::{DowngradeServer, RailwayProxy, ResetServer};
+pub use ports::free_port;
+pub use sql::TestDb;

@@ -1,0 +1,2 @@
+DROP TABLE job_offers;
+DROP TYPE job_offer_status;
