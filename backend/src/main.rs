@@ -1,5 +1,7 @@
-//! Stub: the service (configure → connect → migrate → serve) arrives with issue 5.
-fn main() {
-    eprintln!("backend: not implemented yet (issue 5)");
-    std::process::exit(1);
+//! `backend`: parses the command line and dispatches.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    intowork_backend::cli::run()
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use intowork_config::{Source, SourceError};
+use intowork_config::{Settings, Source, SourceError};
 
 use crate::exit::Usage;
 use crate::flags::EnvFileArgs;
@@ -36,4 +36,11 @@ pub fn load(args: &EnvFileArgs) -> anyhow::Result<(Option<PathBuf>, Source)> {
         Err(e @ SourceError::FileMissing { .. }) => Err(Usage(e.to_string()).into()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Valid settings, or every configuration problem as the error (exit 1).
+pub fn settings(args: &EnvFileArgs) -> anyhow::Result<Settings> {
+    let (_, source) = load(args)?;
+    // The error lists every problem (`cargo xtask verify` shows the whole checklist).
+    Ok(Settings::load(&source)?.settings)
 }

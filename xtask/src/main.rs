@@ -5,6 +5,9 @@ mod checklist;
 mod config_source;
 mod exit;
 mod flags;
+mod migrate;
+mod migrate_output;
+mod runtime;
 mod verify;
 
 use std::process::ExitCode;
@@ -18,6 +21,7 @@ fn main() -> ExitCode {
             sh.change_dir(config_source::project_root());
             match flags.task {
                 flags::Task::Verify(task) => task.run(&sh),
+                flags::Task::Migrate(task) => task.run(&sh),
             }
         });
     exit::code(result)

@@ -1,11 +1,10 @@
 //! `cargo xtask verify`: the configuration checklist, then the online checks.
 
-use anyhow::Context;
 use intowork_config::{Check, Settings, Status};
 use xshell::Shell;
 
 use crate::exit::Reported;
-use crate::{checklist, config_source, flags};
+use crate::{checklist, config_source, flags, runtime};
 
 impl flags::Verify {
     pub fn run(self, _sh: &Shell) -> anyhow::Result<()> {
@@ -39,13 +38,10 @@ impl flags::Verify {
                 "skipped: the configuration is invalid",
             )),
             (Some(settings), false) => {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .context("failed to start the async runtime")?;
-                report.extend(
-                    runtime.block_on(intowork_db::online::run(settings.database(), self.replicas)),
-                );
+                report.extend(runtime::block_on(intowork_db::online::run(
+                    settings.database(),
+                    self.replicas,
+                ))?);
             }
         }
 

@@ -189,3 +189,31 @@ fn replicas_that_would_exhaust_max_connections_warn() {
         "{c:#}"
     );
 }
+
+#[test]
+fn a_certificate_expiring_within_30_days_is_a_warning() {
+    let server = PgServer::start_with_cert_expiring_in_days(Flavor::TlsOnly, 10);
+    let db = server.create_database();
+    let run = verify(&db.url("sslmode=require"), &[], &["--json"]);
+    assert_eq!(run.code, 0, "a warning, not a failure: {}", run.stdout);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let c = check(&doc, "database.tls_expiry");
+    assert_eq!(c["status"], "warn");
+    let msg = c["message"].as_str().unwrap();
+    assert!(
+        msg.contains("expires in 9 days") || msg.contains("expires in 10 days"),
+        "{msg}"
+    );
+
+    let fresh = PgServer::shared(Flavor::TlsOnly).create_database();
+    let run = verify(&fresh.url("sslmode=require"), &[], &["--json"]);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != "database.tls_expiry"),
+        "no warning for a fresh certificate"
+    );
+}

@@ -14,6 +14,7 @@ mod environment;
 mod http;
 mod problem;
 mod report;
+mod service;
 mod settings;
 mod source;
 mod variables;
@@ -28,8 +29,11 @@ pub use environment::Environment;
 pub use http::{AllowedOrigins, Origin};
 pub use problem::{Problem, Severity};
 pub use report::{Check, Report, Status, Summary};
+pub use service::{LogFormat, ServiceSettings};
 pub use settings::{
-    DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, Invalid, Loaded, Settings,
+    DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS,
+    DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS, DEFAULT_PORT, DEFAULT_SHUTDOWN_GRACE_SECS, Invalid,
+    Loaded, MigrationSettings, Settings,
 };
 pub use source::{Lookup, Origin as ValueOrigin, Source, SourceError, Sourced};
 pub use variables::{Need, VARIABLES, Variable, is_secret_name};

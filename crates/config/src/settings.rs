@@ -21,11 +21,18 @@ use crate::http::{
 };
 use crate::problem::Problem;
 use crate::report::Report;
+use crate::service::{LogFormat, ServiceSettings, parse_bool};
 use crate::source::Source;
 
 pub const DEFAULT_PORT: u16 = 8000;
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 30;
+/// Short enough that a migration queued behind a long transaction fails instead of making
+/// every query on the table queue behind it.
+pub const DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS: u64 = 5;
+pub const DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS: u64 = 300;
+/// Railway sends SIGKILL after its draining period; stay under its 30 s default overlap.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 25;
 
 /// The only view of configuration the rest of the code has. Every value in it is valid.
 #[derive(Debug, Clone)]
@@ -38,6 +45,17 @@ pub struct Settings {
     allowed_origins: AllowedOrigins,
     frontend_url: Option<Url>,
     email: Option<EmailSettings>,
+    migrations: MigrationSettings,
+    service: ServiceSettings,
+}
+
+/// Session limits for schema migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationSettings {
+    /// `MIGRATION_LOCK_TIMEOUT_SECS`: how long a DDL statement may wait for a table lock.
+    pub lock_timeout: Duration,
+    /// `MIGRATION_STATEMENT_TIMEOUT_SECS`: how long one statement may run.
+    pub statement_timeout: Duration,
 }
 
 /// Valid settings, with the checklist that proved them (warnings included).
@@ -82,35 +100,27 @@ impl Settings {
         let port = check_number(&mut ck, "PORT", DEFAULT_PORT.into(), 1, 65535, "a port")
             .map(|p| p as u16);
 
+        let migrations = check_migrations(&mut ck);
+        let service = check_service(&mut ck);
+
         let report = ck.report;
-        match (
-            database,
-            nextauth_secret,
-            allowed_origins,
-            frontend_url,
-            email,
-            port,
-        ) {
-            (
-                Some(database),
-                Some(nextauth_secret),
-                Some(allowed_origins),
-                Some(frontend_url),
-                Some(email),
-                Some(port),
-            ) if !report.has_failures() => {
-                let settings = Settings {
-                    environment,
-                    railway_environment,
-                    database,
-                    nextauth_secret,
-                    port,
-                    allowed_origins,
-                    frontend_url,
-                    email,
-                };
-                Ok(Loaded { settings, report })
-            }
+        // Every `None` above was recorded in the report as a failure.
+        let settings = (|| {
+            Some(Settings {
+                environment,
+                railway_environment,
+                database: database?,
+                nextauth_secret: nextauth_secret?,
+                port: port?,
+                allowed_origins: allowed_origins?,
+                frontend_url: frontend_url?,
+                email: email?,
+                migrations: migrations?,
+                service: service?,
+            })
+        })();
+        match settings {
+            Some(settings) if !report.has_failures() => Ok(Loaded { settings, report }),
             _ => Err(Invalid { report }),
         }
     }
@@ -142,6 +152,14 @@ impl Settings {
 
     pub fn frontend_url(&self) -> Option<&Url> {
         self.frontend_url.as_ref()
+    }
+
+    pub fn migrations(&self) -> MigrationSettings {
+        self.migrations
+    }
+
+    pub fn service(&self) -> ServiceSettings {
+        self.service
     }
 
     /// `Some` when email is on (`RESEND_API_KEY` set).
@@ -497,6 +515,77 @@ fn check_email(ck: &mut Checker<'_>) -> Option<Option<EmailSettings>> {
         }
         (Some(_), None) => None,
     }
+}
+
+fn check_migrations(ck: &mut Checker<'_>) -> Option<MigrationSettings> {
+    let lock = check_number(
+        ck,
+        "MIGRATION_LOCK_TIMEOUT_SECS",
+        DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS,
+        1,
+        600,
+        "a number of seconds",
+    );
+    let statement = check_number(
+        ck,
+        "MIGRATION_STATEMENT_TIMEOUT_SECS",
+        DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS,
+        1,
+        86_400,
+        "a number of seconds",
+    );
+    Some(MigrationSettings {
+        lock_timeout: Duration::from_secs(lock?),
+        statement_timeout: Duration::from_secs(statement?),
+    })
+}
+
+fn check_service(ck: &mut Checker<'_>) -> Option<ServiceSettings> {
+    let migrate_on_start = match ck.text("MIGRATE_ON_START").map(parse_bool) {
+        None if ck.failed("MIGRATE_ON_START") => None,
+        None => {
+            ck.pass("MIGRATE_ON_START", "not set: migrations run at start-up");
+            Some(true)
+        }
+        Some(Ok(b)) => {
+            let what = if b {
+                "migrations run at start-up"
+            } else {
+                "migrations are left to `backend migrate` (pre-deploy command)"
+            };
+            ck.pass("MIGRATE_ON_START", what);
+            Some(b)
+        }
+        Some(Err(p)) => {
+            ck.record_all("MIGRATE_ON_START", vec![p]);
+            None
+        }
+    };
+    let grace = check_number(
+        ck,
+        "SHUTDOWN_GRACE_SECS",
+        DEFAULT_SHUTDOWN_GRACE_SECS,
+        0,
+        3600,
+        "a number of seconds",
+    );
+    let log_format = match ck.text("LOG_FORMAT").map(str::parse::<LogFormat>) {
+        None if ck.failed("LOG_FORMAT") => None,
+        None => Some(LogFormat::Auto),
+        Some(Ok(f)) => {
+            ck.pass("LOG_FORMAT", format!("{f}"));
+            Some(f)
+        }
+        Some(Err(p)) => {
+            ck.record_all("LOG_FORMAT", vec![p]);
+            None
+        }
+    };
+    Some(ServiceSettings {
+        migrate_on_start: migrate_on_start?,
+        shutdown_grace: Duration::from_secs(grace?),
+        log_format: log_format?,
+    })
 }
 
 fn check_number(

@@ -96,6 +96,36 @@ pub const VARIABLES: &[Variable] = &[
         doc: "SHA-256 of the server certificate to pin (hex, colons allowed)",
     },
     Variable {
+        name: "MIGRATION_LOCK_TIMEOUT_SECS",
+        need: Need::Optional,
+        secret: false,
+        doc: "how long a migration statement may wait for a table lock, 1–600 (default 5)",
+    },
+    Variable {
+        name: "MIGRATION_STATEMENT_TIMEOUT_SECS",
+        need: Need::Optional,
+        secret: false,
+        doc: "how long one migration statement may run, 1–86400 (default 300)",
+    },
+    Variable {
+        name: "MIGRATE_ON_START",
+        need: Need::Optional,
+        secret: false,
+        doc: "run pending migrations before serving (default true); false when `backend migrate` is the pre-deploy command",
+    },
+    Variable {
+        name: "SHUTDOWN_GRACE_SECS",
+        need: Need::Optional,
+        secret: false,
+        doc: "time in-flight requests get after SIGTERM, 0–3600 (default 25)",
+    },
+    Variable {
+        name: "LOG_FORMAT",
+        need: Need::Optional,
+        secret: false,
+        doc: "`json`, `pretty` or `auto` (default: human on a terminal in development, JSON otherwise)",
+    },
+    Variable {
         name: "PGSSLMODE",
         need: Need::Optional,
         secret: false,

@@ -250,3 +250,58 @@ fn each_check_remembers_where_its_value_came_from() {
         Some(format!("file {}", path.display()))
     );
 }
+
+#[test]
+fn migration_limits_have_defaults_and_bounds() {
+    let l = load(&source(&[])).unwrap();
+    assert_eq!(l.settings.migrations().lock_timeout.as_secs(), 5);
+    assert_eq!(l.settings.migrations().statement_timeout.as_secs(), 300);
+    let l = load(&source(&[
+        ("MIGRATION_LOCK_TIMEOUT_SECS", "2"),
+        ("MIGRATION_STATEMENT_TIMEOUT_SECS", "60"),
+    ]))
+    .unwrap();
+    assert_eq!(l.settings.migrations().lock_timeout.as_secs(), 2);
+    assert_eq!(l.settings.migrations().statement_timeout.as_secs(), 60);
+    assert_eq!(
+        failures(&source(&[("MIGRATION_LOCK_TIMEOUT_SECS", "0")])),
+        ["migration_lock_timeout_secs.range"]
+    );
+    assert_eq!(
+        failures(&source(&[("MIGRATION_STATEMENT_TIMEOUT_SECS", "1h")])),
+        ["migration_statement_timeout_secs.number"]
+    );
+}
+
+#[test]
+fn service_settings() {
+    let l = load(&source(&[])).unwrap();
+    let svc = l.settings.service();
+    assert!(svc.migrate_on_start);
+    assert_eq!(svc.shutdown_grace.as_secs(), 25);
+    assert_eq!(svc.log_format, intowork_config::LogFormat::Auto);
+    let l = load(&source(&[
+        ("MIGRATE_ON_START", "false"),
+        ("SHUTDOWN_GRACE_SECS", "3"),
+        ("LOG_FORMAT", "json"),
+    ]))
+    .unwrap();
+    assert!(!l.settings.service().migrate_on_start);
+    assert_eq!(l.settings.service().shutdown_grace.as_secs(), 3);
+    assert_eq!(
+        l.settings.service().log_format,
+        intowork_config::LogFormat::Json
+    );
+    assert_eq!(
+        failures(&source(&[("MIGRATE_ON_START", "perhaps")])),
+        ["migrate_on_start.value"]
+    );
+    assert_eq!(
+        failures(&source(&[("LOG_FORMAT", "xml")])),
+        ["log_format.value"]
+    );
+    assert_eq!(
+        failures(&source(&[("SHUTDOWN_GRACE_SECS", "-1")])),
+        ["shutdown_grace_secs.number"]
+    );
+}

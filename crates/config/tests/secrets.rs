@@ -95,31 +95,18 @@ fn a_non_utf8_value_is_reported_not_a_panic() {
     }
 }
 
-const VARS: &[&str] = &[
-    "DATABASE_URL",
-    "DATABASE_PUBLIC_URL",
-    "NEXTAUTH_SECRET",
-    "ENVIRONMENT",
-    "ALLOWED_ORIGINS",
-    "FRONTEND_URL",
-    "RESEND_API_KEY",
-    "FROM_EMAIL",
-    "PORT",
-    "DATABASE_MAX_CONNECTIONS",
-    "DATABASE_CONNECT_TIMEOUT_SECS",
-    "DATABASE_TLS_FINGERPRINT",
-    "PGSSLMODE",
-    "PGSSLROOTCERT",
-    "RAILWAY_ENVIRONMENT_NAME",
-];
+/// Every variable the configuration reads.
+fn vars() -> Vec<&'static str> {
+    intowork_config::VARIABLES.iter().map(|v| v.name).collect()
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// Arbitrary bytes in every variable: loading never panics, and a failure names a variable.
     #[test]
-    fn arbitrary_values_never_panic(values in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), VARS.len())) {
-        let pairs = VARS.iter().zip(values).map(|(k, v)| (OsString::from(k), OsString::from_vec(v)));
+    fn arbitrary_values_never_panic(values in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), intowork_config::VARIABLES.len())) {
+        let pairs = vars().into_iter().zip(values).map(|(k, v)| (OsString::from(k), OsString::from_vec(v)));
         let src = Source::from_os_pairs(pairs, ValueOrigin::Environment);
         if let Err(e) = Settings::load(&src) {
             prop_assert!(e.report.failures().all(|c| c.variable.is_some()));
@@ -128,7 +115,7 @@ proptest! {
 
     /// Arbitrary text shaped like the real thing, per variable.
     #[test]
-    fn arbitrary_strings_never_panic(var in proptest::sample::select(VARS), value in "\\PC{0,80}") {
+    fn arbitrary_strings_never_panic(var in proptest::sample::select(vars()), value in "\\PC{0,80}") {
         let _ = Settings::load(&source(&[(var, &value)]));
     }
 

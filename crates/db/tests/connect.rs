@@ -228,3 +228,53 @@ async fn nothing_listening_gives_the_refused_diagnosis_within_the_budget() {
         "kept within the 2 s budget (+ one attempt)"
     );
 }
+
+#[tokio::test]
+async fn a_tls_terminating_middlebox_is_caught_by_the_servers_own_word() {
+    // The client completes a TLS handshake, but the server sees plaintext: only pg_stat_ssl
+    // can tell, and the connection is then refused and closed.
+    let plain = PgServer::shared(Flavor::PlaintextOnly).create_database();
+    let middlebox = intowork_testkit::TlsTerminatingProxy::start(
+        PgServer::shared(Flavor::PlaintextOnly).port(),
+    );
+    let url = plain.url_with_host_port("localhost", middlebox.port(), "sslmode=require");
+    let e = connect(settings(&url, &[]).database()).await.unwrap_err();
+    assert!(matches!(e, ConnectError::NotEncrypted { .. }), "{e}");
+    assert!(e.to_string().contains("pg_stat_ssl"), "{e}");
+
+    // The pool applies the same proof to every connection it opens: none is handed out
+    // (sqlx reports only a pool timeout; the cause is logged).
+    let pool = intowork_db::pool(settings(&url, &[]).database());
+    assert!(
+        pool.acquire().await.is_err(),
+        "an unencrypted session must never be handed out"
+    );
+    pool.close().await;
+    let count = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}'",
+        plain.name
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while PgServer::shared(Flavor::PlaintextOnly).psql("postgres", &count) != "0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unencrypted sessions were not closed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_reset_on_the_first_packet_is_the_reset_diagnosis() {
+    let reset = intowork_testkit::ResetServer::start();
+    let db = tls_only().create_database();
+    let url = db.url_with_host_port("localhost", reset.port(), "sslmode=require");
+    let e = connect(settings(&url, &[("DATABASE_CONNECT_TIMEOUT_SECS", "2")]).database())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ConnectError::ResetDuringStartup { .. }), "{e}");
+    assert!(
+        e.to_string().contains("TCP proxy is enabled"),
+        "with TLS on, the hint looks past TLS: {e}"
+    );
+}

@@ -1,14 +1,30 @@
 //! Certificates generated at test time (ECDSA P-256, rcgen): nothing secret is checked in,
 //! and every cluster gets its own keys and fingerprint.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
+    Issuer, KeyPair, KeyUsagePurpose, date_time_ymd,
 };
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
 /// Names the servers answer to: clients connect to `localhost` or an explicit loopback address.
 const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+/// Far beyond any expiry warning, and well inside the dates X.509 and `time` can represent.
+const MAX_EXPIRY_DAYS: u64 = 100 * 366;
+
+/// When a server certificate is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Validity {
+    /// rcgen's default, 1975 to 4096: never the reason a test fails.
+    Forever,
+    /// Ends `days` from now (negative: already expired) and starts a day before the earlier of
+    /// now and the end, so a clock a little behind still sees it as started.
+    ExpiresInDays(i64),
+}
 
 /// What the server presents, as PEM files for `ssl_cert_file` / `ssl_key_file`.
 #[derive(Debug)]
@@ -22,9 +38,9 @@ pub(crate) struct ServerCert {
 /// Shaped like Railway's: self-signed, CN and SAN `localhost`, and flagged CA:TRUE — the trait
 /// that makes rustls reject it in `verify-ca`/`verify-full` (`CaUsedAsEndEntity`).
 /// Clients that want to trust it use the certificate itself as their root.
-pub(crate) fn railway_like() -> ServerCert {
+pub(crate) fn railway_like(validity: Validity) -> ServerCert {
     let key = KeyPair::generate().expect("generate the server key");
-    let mut params = server_params();
+    let mut params = server_params(validity);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let cert = params
         .self_signed(&key)
@@ -38,10 +54,11 @@ pub(crate) fn railway_like() -> ServerCert {
 
 /// A conventional leaf (CA:FALSE, serverAuth) signed by a fresh test CA.
 /// Returns the leaf and the CA certificate's PEM (the clients' `sslrootcert`).
-pub(crate) fn ca_signed() -> (ServerCert, String) {
+/// The CA itself is valid [`Validity::Forever`]: only the leaf carries `validity`.
+pub(crate) fn ca_signed(validity: Validity) -> (ServerCert, String) {
     let (ca_pem, ca_issuer) = new_ca("intowork-testkit test CA");
     let key = KeyPair::generate().expect("generate the server key");
-    let mut params = server_params();
+    let mut params = server_params(validity);
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
@@ -65,13 +82,42 @@ pub(crate) fn unrelated_ca() -> String {
     new_ca("intowork-testkit unrelated CA").0
 }
 
-fn server_params() -> CertificateParams {
+/// What [`crate::TlsTerminatingProxy`] presents: a fresh self-signed leaf for `localhost`, as
+/// DER for rustls. Nobody is meant to trust it: the clients under test use `sslmode=require`.
+pub(crate) fn proxy_identity() -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+    let key = KeyPair::generate().expect("generate the proxy's key");
+    let cert = server_params(Validity::Forever)
+        .self_signed(&key)
+        .expect("self-sign the proxy's certificate");
+    (cert.der().clone(), key.into())
+}
+
+fn server_params(validity: Validity) -> CertificateParams {
     let mut params = CertificateParams::new(SERVER_NAMES.map(str::to_owned).to_vec())
         .expect("valid server names");
     params.distinguished_name = DistinguishedName::new();
     params
         .distinguished_name
         .push(DnType::CommonName, "localhost");
+    if let Validity::ExpiresInDays(days) = validity {
+        assert!(
+            days.unsigned_abs() <= MAX_EXPIRY_DAYS,
+            "a certificate expiring in {days} days is out of range; use -{MAX_EXPIRY_DAYS}..={MAX_EXPIRY_DAYS}"
+        );
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("the clock is after 1970");
+        // rcgen takes `time`'s date type; reaching it through rcgen and std durations spares a
+        // dependency on `time` (and on its `std` feature, which nothing here enables).
+        let now = date_time_ymd(1970, 1, 1) + since_epoch;
+        let offset = DAY * u32::try_from(days.unsigned_abs()).expect("checked above");
+        params.not_after = if days >= 0 {
+            now + offset
+        } else {
+            now - offset
+        };
+        params.not_before = params.not_after.min(now) - DAY;
+    }
     params
 }
 
@@ -123,7 +169,7 @@ mod tests {
 
     #[test]
     fn railway_like_certificate_is_a_self_signed_ca_for_localhost() {
-        let server = railway_like();
+        let server = railway_like(Validity::Forever);
         let (is_ca, names, fingerprint) = inspect(&server.cert_pem);
         assert!(
             is_ca,
@@ -145,7 +191,7 @@ mod tests {
 
     #[test]
     fn ca_signed_leaf_is_not_a_ca_and_its_issuer_is() {
-        let (leaf, ca_pem) = ca_signed();
+        let (leaf, ca_pem) = ca_signed(Validity::Forever);
         let (leaf_is_ca, names, fingerprint) = inspect(&leaf.cert_pem);
         assert!(!leaf_is_ca);
         assert!(
@@ -162,5 +208,53 @@ mod tests {
         leaf_cert
             .verify_signature(Some(ca.public_key()))
             .expect("the leaf is signed by the CA");
+    }
+
+    /// (not before, not after) of a PEM certificate, as seconds relative to now.
+    fn validity_from_now(pem: &str) -> (i64, i64) {
+        let (_, pem) = parse_x509_pem(pem.as_bytes()).expect("PEM");
+        let cert = pem.parse_x509().expect("X.509");
+        let now = i64::try_from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("after 1970")
+                .as_secs(),
+        )
+        .expect("seconds fit an i64");
+        let validity = cert.validity();
+        (
+            validity.not_before.timestamp() - now,
+            validity.not_after.timestamp() - now,
+        )
+    }
+
+    #[test]
+    fn expiring_certificates_end_the_given_number_of_days_from_now() {
+        let day = 24 * 60 * 60;
+        // A minute of slack either way: generating and parsing happen within it.
+        let near = |seconds: i64, days: i64| (seconds - days * day).abs() < 60;
+        for days in [10, 0, -3] {
+            let railway = railway_like(Validity::ExpiresInDays(days));
+            let (leaf, _) = ca_signed(Validity::ExpiresInDays(days));
+            for pem in [&railway.cert_pem, &leaf.cert_pem] {
+                let (not_before, not_after) = validity_from_now(pem);
+                assert!(
+                    near(not_after, days),
+                    "{days} days: not after {not_after} s"
+                );
+                assert!(
+                    near(not_before, days.min(0) - 1),
+                    "{days} days: not before {not_before} s"
+                );
+            }
+        }
+        let (not_before, not_after) = validity_from_now(&railway_like(Validity::Forever).cert_pem);
+        assert!(not_before < 0 && not_after > 1000 * 365 * day);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of range")]
+    fn an_expiry_beyond_a_century_is_refused() {
+        railway_like(Validity::ExpiresInDays(-1_000_000));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
 use crate::binaries::binaries;
-use crate::certs;
+use crate::certs::{self, Validity};
 use crate::config;
 use crate::ports::free_port;
 use crate::postmaster::{self, LaunchFailure};
@@ -64,18 +64,35 @@ impl PgServer {
             Flavor::Verified => &VERIFIED,
             Flavor::PlaintextOnly => &PLAINTEXT_ONLY,
         };
-        cell.get_or_init(|| PgServer::create(flavor, None))
+        cell.get_or_init(|| PgServer::create(flavor, None, Validity::Forever))
     }
 
     /// A dedicated cluster owned by the caller; dropping it stops it and removes its files.
     pub fn start(flavor: Flavor) -> PgServer {
-        PgServer::create(flavor, None)
+        PgServer::create(flavor, None, Validity::Forever)
+    }
+
+    /// Same as [`PgServer::start`], with a server certificate that expires `days` days from
+    /// now (negative: expired that long ago) and became valid a day before the earlier of now
+    /// and its expiry — for "certificate expires soon" checks. PostgreSQL serves it either
+    /// way, and libpq's `sslmode=require` does not look at dates. [`PgServer::cert_sha256`]
+    /// and, for [`Flavor::TlsOnly`], [`PgServer::root_cert_path`] describe this certificate;
+    /// for [`Flavor::Verified`] only the leaf expires, not the test CA.
+    ///
+    /// Panics for [`Flavor::PlaintextOnly`] (it serves no certificate) and beyond a century
+    /// either way.
+    pub fn start_with_cert_expiring_in_days(flavor: Flavor, days: i64) -> PgServer {
+        assert!(
+            flavor.has_tls(),
+            "start_with_cert_expiring_in_days: {flavor:?} serves no certificate; use Flavor::TlsOnly or Flavor::Verified"
+        );
+        PgServer::create(flavor, None, Validity::ExpiresInDays(days))
     }
 
     /// Same as [`PgServer::start`], on a port chosen by the caller (e.g. from [`free_port`],
     /// for "the server comes up later" tests). Panics if the port is taken.
     pub fn start_on_port(flavor: Flavor, port: u16) -> PgServer {
-        PgServer::create(flavor, Some(port))
+        PgServer::create(flavor, Some(port), Validity::Forever)
     }
 
     /// Stops the server (fast shutdown: clients are disconnected) and waits until it has
@@ -140,7 +157,7 @@ impl PgServer {
         &self.socket_dir
     }
 
-    fn create(flavor: Flavor, port: Option<u16>) -> PgServer {
+    fn create(flavor: Flavor, port: Option<u16>, validity: Validity) -> PgServer {
         let started = Instant::now();
         // First, so that a machine without PostgreSQL hears how to install it.
         binaries();
@@ -152,7 +169,7 @@ impl PgServer {
         give_to_server(&socket_dir);
         config::include_settings(&data_dir);
         config::write_hba(&data_dir, flavor);
-        let (cert_sha256, root_pem) = config::install_certificates(&data_dir, flavor);
+        let (cert_sha256, root_pem) = config::install_certificates(&data_dir, flavor, validity);
         let root_cert = dir.join("root.crt");
         fs::write(&root_cert, root_pem).expect("write root.crt");
         let wrong_ca = dir.join("wrong-ca.crt");

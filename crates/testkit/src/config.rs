@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::certs;
+use crate::certs::{self, Validity};
 use crate::cluster::Flavor;
 use crate::ports::ipv6_loopback;
 use crate::server_user::give_to_server;
@@ -78,16 +78,20 @@ pub(crate) fn write_hba(data_dir: &Path, flavor: Flavor) {
 
 /// Writes the server certificate and key (the key 0600 and owned by the server account, or
 /// PostgreSQL refuses it) and returns (fingerprint, PEM for the clients' `sslrootcert`).
-pub(crate) fn install_certificates(data_dir: &Path, flavor: Flavor) -> (Option<String>, String) {
+pub(crate) fn install_certificates(
+    data_dir: &Path,
+    flavor: Flavor,
+    validity: Validity,
+) -> (Option<String>, String) {
     let (server, root_pem) = match flavor {
         Flavor::TlsOnly => {
-            let server = certs::railway_like();
+            let server = certs::railway_like(validity);
             let root = server.cert_pem.clone();
             (server, root)
         }
-        Flavor::Verified => certs::ca_signed(),
+        Flavor::Verified => certs::ca_signed(validity),
         // The server has no TLS; clients still get a real file to point `sslrootcert` at.
-        Flavor::PlaintextOnly => return (None, certs::railway_like().cert_pem),
+        Flavor::PlaintextOnly => return (None, certs::railway_like(validity).cert_pem),
     };
     let cert_path = data_dir.join(CERT_FILE);
     fs::write(&cert_path, &server.cert_pem).expect("write server.crt");

@@ -4,9 +4,11 @@
 //! - [`PgServer`] runs one cluster in one of three [`Flavor`]s (TLS only with a Railway-like
 //!   self-signed certificate, TLS with a certificate signed by a test CA, plaintext only).
 //!   [`PgServer::shared`] gives one lazily started cluster per flavour and test binary;
-//!   [`PgServer::start`] gives a dedicated one that stops and disappears when dropped.
+//!   [`PgServer::start`] gives a dedicated one that stops and disappears when dropped;
+//!   [`PgServer::start_with_cert_expiring_in_days`] one whose certificate is about to expire.
 //! - [`TestDb`] is a fresh database and login role with a random SCRAM password.
-//! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures.
+//! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures;
+//!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
 //!
 //! ```no_run
 //! use intowork_testkit::{Flavor, PgServer};
@@ -42,6 +44,6 @@ mod template;
 mod workdir;
 
 pub use cluster::{Flavor, PgServer};
-pub use peers::{DowngradeServer, RailwayProxy, ResetServer};
+pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};
 pub use ports::free_port;
 pub use sql::TestDb;

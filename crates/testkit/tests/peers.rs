@@ -3,11 +3,19 @@
 mod common;
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Ipv4Addr, TcpStream};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{SSL_IN_USE, expect_err, expect_ok, psql};
-use intowork_testkit::{DowngradeServer, Flavor, PgServer, RailwayProxy, ResetServer};
+use intowork_testkit::{
+    DowngradeServer, Flavor, PgServer, RailwayProxy, ResetServer, TlsTerminatingProxy,
+};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{self, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
 
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
@@ -73,6 +81,201 @@ fn railway_proxy_resets_plaintext_and_forwards_tls() {
         SSL_IN_USE,
     );
     assert_eq!(expect_ok(through, "TLS through the proxy"), "t");
+}
+
+#[test]
+fn tls_terminating_proxy_gives_the_client_tls_and_the_server_plaintext() {
+    let server = PgServer::shared(Flavor::PlaintextOnly);
+    let proxy = TlsTerminatingProxy::start(server.port());
+    let db = server.create_database();
+
+    // The client negotiated TLS (psql reports it), yet the server says the session is plaintext.
+    let conninfo = psql(
+        &db,
+        "localhost",
+        proxy.port(),
+        "sslmode=require",
+        "\\conninfo",
+    );
+    let conninfo = expect_ok(conninfo, "sslmode=require through the proxy");
+    assert!(conninfo.contains("SSL connection"), "{conninfo}");
+    let through = psql(
+        &db,
+        "localhost",
+        proxy.port(),
+        "sslmode=require",
+        SSL_IN_USE,
+    );
+    assert_eq!(expect_ok(through, "sslmode=require through the proxy"), "f");
+
+    // Each psql above hung up with TLS: the proxy must hang up on the server too.
+    let sessions = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = '{}'",
+        db.user
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.psql("postgres", &sessions) != "0" {
+        assert!(
+            Instant::now() < deadline,
+            "the server sessions outlive psql"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    // And the other way: the server ends the session, the client sees the end (no hang).
+    expect_err(
+        psql(
+            &db,
+            "localhost",
+            proxy.port(),
+            "sslmode=require",
+            "SELECT pg_terminate_backend(pg_backend_pid())",
+        ),
+        "terminating connection due to administrator command",
+        "the server ends the session",
+    );
+
+    // A connection that does not ask for TLS is piped through unchanged.
+    let plaintext = psql(
+        &db,
+        "127.0.0.1",
+        proxy.port(),
+        "sslmode=disable",
+        SSL_IN_USE,
+    );
+    assert_eq!(
+        expect_ok(plaintext, "sslmode=disable through the proxy"),
+        "f"
+    );
+    // The certificate is the proxy's own, trusted by nobody.
+    expect_err(
+        psql(
+            &db,
+            "localhost",
+            proxy.port(),
+            &format!(
+                "sslmode=verify-full sslrootcert={}",
+                server.root_cert_path().display()
+            ),
+            SSL_IN_USE,
+        ),
+        "certificate verify failed",
+        "verify-full through the proxy",
+    );
+}
+
+/// Accepts any certificate with a valid handshake signature: the TLS-terminating proxy's is
+/// its own and nobody's root, and these tests are about its piping, not about trust.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// SSLRequest, `S`, then a TLS client (handshaking on first use) over the same socket.
+fn tls_client(port: u16) -> StreamOwned<ClientConnection, TcpStream> {
+    let mut stream = connect(port);
+    stream
+        .write_all(&SSL_REQUEST)
+        .expect("write the SSLRequest");
+    let mut answer = [0; 1];
+    stream.read_exact(&mut answer).expect("read the answer");
+    assert_eq!(&answer, b"S");
+    let provider = Arc::new(crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    let name = ServerName::try_from("localhost").expect("a valid name");
+    let conn = ClientConnection::new(Arc::new(config), name).expect("a TLS client");
+    StreamOwned::new(conn, stream)
+}
+
+/// A TLS client through the proxy and the upstream end of its connection, after one byte
+/// each way.
+fn tls_session(
+    proxy: &TlsTerminatingProxy,
+    upstream: &TcpListener,
+) -> (StreamOwned<ClientConnection, TcpStream>, TcpStream) {
+    let mut client = tls_client(proxy.port());
+    client.write_all(b"?").expect("write through TLS");
+    client.flush().expect("flush TLS");
+    let (mut server, _) = upstream.accept().expect("the proxy connects upstream");
+    server
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("set a read timeout");
+    let mut byte = [0; 1];
+    server.read_exact(&mut byte).expect("decrypted upstream");
+    assert_eq!(&byte, b"?");
+    server.write_all(b"!").expect("write upstream");
+    client.read_exact(&mut byte).expect("encrypted back");
+    assert_eq!(&byte, b"!");
+    (client, server)
+}
+
+#[test]
+fn tls_terminating_proxy_passes_on_the_end_of_either_side() {
+    // A plain listener as the upstream, to see exactly what the proxy sends it.
+    let upstream = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let upstream_port = upstream.local_addr().expect("address").port();
+    let proxy = TlsTerminatingProxy::start(upstream_port);
+
+    // The client drops TCP without close_notify (or Terminate): the upstream sees the end.
+    let (client, mut server) = tls_session(&proxy, &upstream);
+    drop(client);
+    assert!(matches!(server.read(&mut [0; 16]), Ok(0)), "upstream end");
+
+    // The upstream hangs up: the client gets a clean TLS end (close_notify, then Ok(0)).
+    let (mut client, server) = tls_session(&proxy, &upstream);
+    drop(server);
+    assert!(matches!(client.read(&mut [0; 16]), Ok(0)), "client end");
+
+    // Dropping the proxy ends an open session promptly on both sides.
+    let (mut client, mut server) = tls_session(&proxy, &upstream);
+    let started = Instant::now();
+    drop(proxy);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "drop took {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(server.read(&mut [0; 16]), Ok(0) | Err(_)));
+    assert!(matches!(client.read(&mut [0; 16]), Ok(0) | Err(_)));
 }
 
 #[test]

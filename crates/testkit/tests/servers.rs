@@ -4,6 +4,7 @@ mod common;
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::panic;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::{SSL_IN_USE, expect_err, expect_ok, psql_direct};
 use intowork_testkit::{Flavor, PgServer, free_port};
@@ -308,4 +309,77 @@ fn a_dedicated_server_is_stopped_and_removed_when_its_test_panics() {
         "unwinding stopped the server"
     );
     assert!(!log.exists(), "unwinding removed the cluster's files");
+}
+
+#[test]
+fn a_certificate_expiring_in_ten_days_is_served_and_says_so() {
+    let server = PgServer::start_with_cert_expiring_in_days(Flavor::TlsOnly, 10);
+    let db = server.create_database();
+    assert_eq!(
+        expect_ok(
+            psql_direct(&db, "sslmode=require", SSL_IN_USE),
+            "sslmode=require"
+        ),
+        "t"
+    );
+    // verify-full with the certificate as its own root passes only if the server presents
+    // this very certificate (and it has not expired).
+    let root = server.root_cert_path().display().to_string();
+    assert_eq!(
+        expect_ok(
+            psql_direct(
+                &db,
+                &format!("sslmode=verify-full sslrootcert={root}"),
+                SSL_IN_USE
+            ),
+            "verify-full with the expiring certificate"
+        ),
+        "t"
+    );
+
+    let der = der_of(server.root_cert_path());
+    let hex: String = Sha256::digest(&der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(server.cert_sha256(), Some(hex.as_str()));
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("X.509");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let days_left =
+        (cert.validity().not_after.timestamp() - i64::try_from(now).expect("i64")) / (24 * 60 * 60);
+    assert!((9..=11).contains(&days_left), "expires in {days_left} days");
+}
+
+#[test]
+fn an_expired_certificate_is_still_served_but_fails_verification() {
+    let server = PgServer::start_with_cert_expiring_in_days(Flavor::TlsOnly, -1);
+    let db = server.create_database();
+    assert_eq!(
+        expect_ok(
+            psql_direct(&db, "sslmode=require", SSL_IN_USE),
+            "sslmode=require does not check dates"
+        ),
+        "t"
+    );
+    // libpq does not say why; the ten-day test passes verify-full the same way, so the date
+    // is what fails here.
+    let root = server.root_cert_path().display().to_string();
+    expect_err(
+        psql_direct(
+            &db,
+            &format!("sslmode=verify-full sslrootcert={root}"),
+            SSL_IN_USE,
+        ),
+        "certificate verify failed",
+        "verify-full with an expired certificate",
+    );
+}
+
+#[test]
+#[should_panic(expected = "PlaintextOnly serves no certificate")]
+fn a_plaintext_server_has_no_certificate_to_expire() {
+    PgServer::start_with_cert_expiring_in_days(Flavor::PlaintextOnly, 10);
 }

@@ -44,3 +44,14 @@ impl Default for Limits {
         }
     }
 }
+
+impl Limits {
+    /// The configured timeouts, with the default wait for another migrator.
+    pub fn from_settings(m: intowork_config::MigrationSettings) -> Limits {
+        Limits {
+            lock_timeout: m.lock_timeout,
+            statement_timeout: m.statement_timeout,
+            ..Limits::default()
+        }
+    }
+}

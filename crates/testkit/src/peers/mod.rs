@@ -6,6 +6,7 @@ mod acceptor;
 mod downgrade;
 mod proxy;
 mod reset;
+mod tls_terminating;
 
 use std::net::TcpStream;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use socket2::SockRef;
 pub use downgrade::DowngradeServer;
 pub use proxy::RailwayProxy;
 pub use reset::ResetServer;
+pub use tls_terminating::TlsTerminatingProxy;
 
 /// SSLRequest: length 8, code 80877103 (0x04d2162f).
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];

@@ -47,6 +47,16 @@ fn proxy(client: TcpStream, upstream_port: u16, connections: &Arc<Connections>) 
     if (&upstream).write_all(&first).is_err() {
         return;
     }
+    pipe_both_ways(&client, &upstream, connections);
+}
+
+/// Pipes `client` to `upstream` on this thread and back on another, until both ends close.
+/// The caller tracks both sockets for as long as it runs.
+pub(super) fn pipe_both_ways(
+    client: &TcpStream,
+    upstream: &TcpStream,
+    connections: &Arc<Connections>,
+) {
     let (Ok(client_back), Ok(upstream_back)) = (client.try_clone(), upstream.try_clone()) else {
         return;
     };
@@ -59,7 +69,7 @@ fn proxy(client: TcpStream, upstream_port: u16, connections: &Arc<Connections>) 
         let _tracked = tracked_back;
         pipe(&upstream_back, &client_back);
     });
-    pipe(&client, &upstream);
+    pipe(client, upstream);
 }
 
 /// Copies until end of stream, then passes the end on (half-close), like a TCP proxy does.

@@ -1,0 +1,70 @@
+//! The command line: `backend [serve] [--port N]`, `backend migrate`, `backend --version`.
+//! Exit codes: 0 success, 1 runtime failure (database, migration, bind), 2 invalid configuration.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use intowork_config::{Settings, Source};
+
+use crate::{startup, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "backend", version = crate::VERSION, about = "IntoWork backend: configure, connect, migrate, serve")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Connect, migrate (unless MIGRATE_ON_START=false), then serve HTTP on $PORT (the default).
+    Serve {
+        /// Listen on this port instead of $PORT (0: any free port, printed in the logs).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Connect and apply pending migrations, then exit: Railway's pre-deploy command.
+    Migrate,
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    // Configuration first: nothing is bound or connected with an invalid one.
+    let settings = match Settings::load(&Source::from_process_env()) {
+        Ok(loaded) => loaded.settings,
+        Err(invalid) => {
+            eprintln!("backend: {invalid}");
+            eprintln!(
+                "backend: fix the variables above (run `cargo xtask verify` for the full checklist); nothing was started"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = telemetry::init(&settings) {
+        eprintln!("backend: {e:#}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "failed to start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve { port: None }) {
+            Command::Serve { port } => startup::serve(settings, port).await,
+            Command::Migrate => startup::migrate_only(settings).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "backend stopped on an error");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The IntoWork HTTP service: configure → connect → migrate → serve.
+//!
+//! [`startup::Application`] is what `main` runs and what the tests build in-process.
+
+pub mod api_error;
+pub mod cli;
+pub mod http;
+pub mod routes;
+pub mod shutdown;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use startup::Application;
+
+/// `0.1.0 (commit 0123456789ab)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("INTOWORK_GIT_COMMIT"),
+    ")"
+);

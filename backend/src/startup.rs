@@ -1,0 +1,185 @@
+//! configure → connect → migrate → bind → serve, each step logged with its duration.
+
+use std::future::{Future, IntoFuture};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use intowork_config::Settings;
+use intowork_db::migrate::{self, Limits, MIGRATOR};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::routes;
+use crate::state::AppState;
+
+/// How long closing the pool may take after the server stopped.
+const POOL_CLOSE_BUDGET: Duration = Duration::from_secs(5);
+
+/// A connected, migrated service with its port bound, ready to serve.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pool: PgPool,
+    grace: Duration,
+}
+
+impl Application {
+    /// Connects (TLS policy, classified retries, TLS proof), migrates unless
+    /// `MIGRATE_ON_START=false`, and binds `[::]:port` (`0.0.0.0` without IPv6).
+    /// `port` overrides `PORT` (0: any free port).
+    pub async fn build(settings: &Settings, port: Option<u16>) -> anyhow::Result<Application> {
+        let db = settings.database();
+        tracing::info!(
+            environment = %settings.environment(),
+            database = %db.target().masked(),
+            tls = %db.target().tls_mode(),
+            "configuration loaded"
+        );
+
+        let t = Instant::now();
+        let (pool, session) = intowork_db::connect_pool(db)
+            .await
+            .context("cannot connect to the database")?;
+        tracing::info!(took_ms = ms(t), session = %session, "database connected");
+
+        if settings.service().migrate_on_start {
+            let t = Instant::now();
+            let steps = migrate::run(
+                db,
+                &MIGRATOR,
+                Limits::from_settings(settings.migrations()),
+                false,
+            )
+            .await
+            .context("migrations failed; nothing was served")?;
+            tracing::info!(took_ms = ms(t), applied = steps.len(), "migrations done");
+        } else {
+            tracing::info!("MIGRATE_ON_START=false: migrations are left to `backend migrate`");
+        }
+
+        let listener = bind(port.unwrap_or(settings.port())).await?;
+        let state = AppState {
+            pool: pool.clone(),
+            tls_required: db.target().tls_mode().guarantees_encryption(),
+        };
+        Ok(Application {
+            listener,
+            router: routes::router(state, settings),
+            pool,
+            grace: settings.service().shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The routes with their middleware, for tests that need no socket.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests
+    /// finish within the grace period, and closes the pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr(), "listening on {}", self.local_addr());
+        tracing::info!("application startup complete");
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        });
+        let mut server = tokio::spawn(serve.into_future());
+        tokio::select! {
+            result = &mut server => {
+                result.context("the server task failed")?.context("the server stopped")?;
+            }
+            () = shutdown => {
+                let _ = stop_tx.send(());
+                let t = Instant::now();
+                match tokio::time::timeout(self.grace, &mut server).await {
+                    Ok(result) => {
+                        result.context("the server task failed")?.context("the server stopped")?;
+                        tracing::info!(took_ms = ms(t), "in-flight requests drained");
+                    }
+                    Err(_) => {
+                        server.abort();
+                        tracing::warn!(grace_secs = self.grace.as_secs(), "drain deadline passed: remaining requests were cut");
+                    }
+                }
+            }
+        }
+        if tokio::time::timeout(POOL_CLOSE_BUDGET, self.pool.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database pool did not close in time");
+        }
+        tracing::info!("shutdown complete");
+        Ok(())
+    }
+}
+
+/// `backend` / `backend serve`.
+pub async fn serve(settings: Settings, port: Option<u16>) -> anyhow::Result<()> {
+    let app = Application::build(&settings, port).await?;
+    app.run_until(crate::shutdown::signal()).await
+}
+
+/// `backend migrate`: Railway's pre-deploy command.
+pub async fn migrate_only(settings: Settings) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let steps = migrate::run(
+        settings.database(),
+        &MIGRATOR,
+        Limits::from_settings(settings.migrations()),
+        false,
+    )
+    .await?;
+    for s in &steps {
+        tracing::info!(version = s.version, description = %s.description, "applied");
+    }
+    tracing::info!(took_ms = ms(t), applied = steps.len(), "migrations done");
+    Ok(())
+}
+
+/// Dual-stack `[::]` (Railway's older private network is IPv6-only); `0.0.0.0` where the
+/// machine has no IPv6.
+async fn bind(port: u16) -> anyhow::Result<TcpListener> {
+    match TcpListener::bind((Ipv6Addr::UNSPECIFIED, port)).await {
+        Ok(listener) => Ok(listener),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported
+            ) || e.raw_os_error() == Some(97) =>
+        {
+            tracing::info!(error = %e, "no IPv6 here: binding 0.0.0.0");
+            TcpListener::bind((Ipv4Addr::UNSPECIFIED, port))
+                .await
+                .with_context(|| format!("cannot listen on 0.0.0.0:{port}"))
+        }
+        Err(e) => Err(e).with_context(|| {
+            format!("cannot listen on [::]:{port} (is another process using the port?)")
+        }),
+    }
+}
+
+fn ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}

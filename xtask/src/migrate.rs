@@ -1,0 +1,185 @@
+//! `cargo xtask migrate run|status|revert|add`: the backend's embedded migrations, from here.
+
+use std::path::Path;
+
+use anyhow::Context;
+use intowork_config::Settings;
+use intowork_db::migrate::{self, Limits, MIGRATOR, Status};
+use xshell::Shell;
+
+use crate::exit::{Reported, Usage};
+use crate::flags::{self, MigrateAction};
+use crate::migrate_output as out;
+use crate::{config_source, runtime};
+
+impl flags::Migrate {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        match self.action {
+            MigrateAction::Run(a) => with_json(a.json, "run", || {
+                let settings = config_source::settings(&a.env)?;
+                let steps = runtime::block_on(migrate::run(
+                    settings.database(),
+                    &MIGRATOR,
+                    limits(&settings),
+                    a.dry_run,
+                ))??;
+                Ok(if a.json {
+                    out::steps_json("run", a.dry_run, &steps).to_string()
+                } else {
+                    out::steps_text(&steps, a.dry_run, "apply")
+                })
+            }),
+            MigrateAction::Revert(a) => with_json(a.json, "revert", || {
+                let settings = config_source::settings(&a.env)?;
+                let target = match a.target {
+                    Some(t) => t,
+                    None => newest_but_one(&settings)?,
+                };
+                let steps = runtime::block_on(migrate::revert(
+                    settings.database(),
+                    &MIGRATOR,
+                    limits(&settings),
+                    target,
+                    a.dry_run,
+                ))??;
+                Ok(if a.json {
+                    out::steps_json("revert", a.dry_run, &steps).to_string()
+                } else {
+                    out::steps_text(&steps, a.dry_run, "revert")
+                })
+            }),
+            MigrateAction::Status(a) => {
+                let mut stale = None;
+                with_json(a.json, "status", || {
+                    let settings = config_source::settings(&a.env)?;
+                    let st = status(&settings)?;
+                    if a.check && !st.up_to_date() {
+                        stale = Some(out::stale_summary(&st));
+                    }
+                    Ok(if a.json {
+                        out::status_json(&st).to_string()
+                    } else {
+                        out::status_text(&st)
+                    })
+                })?;
+                match stale {
+                    Some(why) => Err(Reported(format!("migrate status --check: {why}")).into()),
+                    None => Ok(()),
+                }
+            }
+            MigrateAction::Add(a) => add(sh, &a.name, a.dir.as_deref()),
+        }
+    }
+}
+
+fn limits(settings: &Settings) -> Limits {
+    Limits::from_settings(settings.migrations())
+}
+
+fn status(settings: &Settings) -> anyhow::Result<Status> {
+    runtime::block_on(async {
+        let mut conn = intowork_db::connect(settings.database()).await?.conn;
+        let st = migrate::status(&mut conn, &MIGRATOR).await;
+        intowork_db::connect::close(conn).await;
+        Ok::<_, anyhow::Error>(st?)
+    })?
+}
+
+/// Without `--target`, revert only the newest applied migration (sqlx-cli's behaviour).
+fn newest_but_one(settings: &Settings) -> anyhow::Result<i64> {
+    let st = status(settings)?;
+    let applied: Vec<i64> = st
+        .with_state(|s| matches!(s, migrate::State::Applied { .. }))
+        .iter()
+        .map(|e| e.version)
+        .collect();
+    match applied.as_slice() {
+        [] => Err(Reported("nothing to revert: no migration is applied".into()).into()),
+        [.., before, _] => Ok(*before),
+        [_] => Ok(0),
+    }
+}
+
+/// Prints the action's text; in JSON mode, a failure is printed as one JSON document too.
+fn with_json(
+    json: bool,
+    action: &str,
+    body: impl FnOnce() -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
+    match body() {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            Ok(())
+        }
+        Err(e) if json && e.downcast_ref::<Usage>().is_none() => {
+            println!("{}", out::error_json(action, &e));
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes an empty reversible pair named as `sqlx migrate add -r NAME` would.
+fn add(sh: &Shell, name: &str, dir: Option<&Path>) -> anyhow::Result<()> {
+    let name = name.trim().replace(' ', "_");
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Usage(format!(
+            "`{name}` is not a migration name: use letters, digits, `_` and `-`"
+        ))
+        .into());
+    }
+    let dir = match dir {
+        Some(dir) => std::path::absolute(dir)?,
+        None => config_source::project_root().join("migrations"),
+    };
+    let newest = newest_version(&dir)?;
+    let mut version: i64 = chrono::Utc::now()
+        .format("%Y%m%d%H%M%S")
+        .to_string()
+        .parse()?;
+    // Two adds in one second, or a clock behind the newest file: stay strictly increasing.
+    if version <= newest {
+        version = newest + 1;
+    }
+    let up = dir.join(format!("{version}_{name}.up.sql"));
+    let down = dir.join(format!("{version}_{name}.down.sql"));
+    for path in [&up, &down] {
+        anyhow::ensure!(!path.exists(), "`{}` already exists", path.display());
+    }
+    sh.write_file(
+        &up,
+        format!("-- {name}: what this migration changes, and why.\n"),
+    )?;
+    sh.write_file(&down, format!("-- Undo {version}_{name}.up.sql.\n"))?;
+    println!("created {}\ncreated {}", rel(&up), rel(&down));
+    println!("edit both, then `cargo xtask migrate run --dry-run` and `cargo xtask migrate run`");
+    Ok(())
+}
+
+fn newest_version(dir: &Path) -> anyhow::Result<i64> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("failed to read `{}`", dir.display()))?;
+    let mut newest = 0;
+    for entry in entries {
+        let name = entry?.file_name();
+        if let Some(v) = name
+            .to_str()
+            .and_then(|n| n.split('_').next())
+            .and_then(|v| v.parse::<i64>().ok())
+        {
+            newest = newest.max(v);
+        }
+    }
+    Ok(newest)
+}
+
+fn rel(path: &Path) -> String {
+    path.strip_prefix(config_source::project_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

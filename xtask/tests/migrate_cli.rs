@@ -1,0 +1,232 @@
+//! `cargo xtask migrate` end to end: the real binary against a real TLS-only server.
+
+use intowork_testkit::{Flavor, PgServer, TestDb};
+use serde_json::Value;
+use xshell::{Shell, cmd};
+
+const SECRET: &str = "migrate-cli-secret-5e4d3c2b1a09f8e7d6c5b4a39281";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn xtask(db: &TestDb, args: &[&str]) -> Run {
+    xtask_with(db, &db.url("sslmode=require"), args)
+}
+
+fn xtask_with(db: &TestDb, url: &str, args: &[&str]) -> Run {
+    let sh = Shell::new().unwrap();
+    let bin = env!("CARGO_BIN_EXE_xtask");
+    let out = cmd!(sh, "{bin} migrate {args...}")
+        .env_clear()
+        .env("DATABASE_URL", url)
+        .env("NEXTAUTH_SECRET", SECRET)
+        .ignore_status()
+        .quiet()
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    assert!(
+        !run.stdout.contains(&db.password) && !run.stderr.contains(&db.password),
+        "password leaked"
+    );
+    run
+}
+
+fn json(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", run.stdout))
+}
+
+fn migrations_count() -> usize {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".up.sql")
+        })
+        .count()
+}
+
+#[test]
+fn run_status_and_check_on_a_fresh_database() {
+    let db = PgServer::shared(Flavor::TlsOnly).create_database();
+    let n = migrations_count();
+
+    let st = xtask(&db, &["status", "--check"]);
+    assert_eq!(st.code, 1, "pending migrations fail --check: {}", st.stdout);
+    assert!(
+        st.stdout.contains("pending") && st.stderr.contains("migrate status --check: pending"),
+        "{}{}",
+        st.stdout,
+        st.stderr
+    );
+
+    let run = xtask(&db, &["run"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("{n} migrations applied in")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("applied 20261127000001 users ("),
+        "{}",
+        run.stdout
+    );
+
+    let again = xtask(&db, &["run", "--json"]);
+    assert_eq!(again.code, 0);
+    let doc = json(&again);
+    assert_eq!(
+        (doc["ok"].as_bool(), doc["steps"].as_array().map(Vec::len)),
+        (Some(true), Some(0))
+    );
+
+    let st = xtask(&db, &["status", "--check", "--json"]);
+    assert_eq!(st.code, 0, "{}", st.stdout);
+    let doc = json(&st);
+    assert_eq!(doc["up_to_date"], true);
+    let migrations = doc["migrations"].as_array().unwrap();
+    assert_eq!(migrations.len(), n);
+    assert!(
+        migrations.iter().all(|m| m["state"] == "applied"
+            && m["execution_ms"].is_i64()
+            && m["reversible"] == true)
+    );
+}
+
+#[test]
+fn dry_run_reports_changes_and_revert_walks_back() {
+    let db = PgServer::shared(Flavor::TlsOnly).create_database();
+    let dry = xtask(&db, &["run", "--dry-run", "--json"]);
+    assert_eq!(dry.code, 0, "{}{}", dry.stdout, dry.stderr);
+    let doc = json(&dry);
+    assert_eq!(doc["dry_run"], true);
+    let first = &doc["steps"][0];
+    assert_eq!(first["outcome"], "would");
+    assert!(
+        first["changes"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("+ table users")),
+        "{first}"
+    );
+    assert_eq!(
+        xtask(&db, &["status", "--check"]).code,
+        1,
+        "a dry run applies nothing"
+    );
+
+    assert_eq!(xtask(&db, &["run"]).code, 0);
+    let one = xtask(&db, &["revert"]);
+    assert_eq!(one.code, 0, "{}{}", one.stdout, one.stderr);
+    assert!(
+        one.stdout.contains("reverted 20261127000004 applications"),
+        "{}",
+        one.stdout
+    );
+    assert!(
+        one.stdout.contains("1 migration reverted"),
+        "only the newest by default: {}",
+        one.stdout
+    );
+
+    let all = xtask(&db, &["revert", "--target", "0", "--dry-run"]);
+    assert_eq!(all.code, 0);
+    assert!(
+        all.stdout.contains("would revert 20261127000001 users")
+            && all.stdout.contains("- table users"),
+        "{}",
+        all.stdout
+    );
+    let all = xtask(&db, &["revert", "--target", "0"]);
+    assert_eq!(all.code, 0);
+    assert!(
+        all.stdout.contains("3 migrations reverted"),
+        "{}",
+        all.stdout
+    );
+
+    let bad = xtask(&db, &["revert", "--target", "42", "--json"]);
+    assert_eq!(bad.code, 1);
+    let doc = json(&bad);
+    assert_eq!(doc["ok"], false);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("42 is not a known migration"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn failures_are_diagnosed_with_exit_1_and_usage_with_2() {
+    let db = PgServer::shared(Flavor::TlsOnly).create_database();
+    // TLS refused by a hostssl-only server: the diagnosis, not a hang.
+    let run = xtask_with(&db, &db.url("sslmode=disable"), &["run", "--json"]);
+    assert_eq!(run.code, 1);
+    let doc = json(&run);
+    assert_eq!(doc["error"]["kind"], "hba_rejected", "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("use `sslmode=require`")
+    );
+
+    let run = xtask_with(
+        &db,
+        "postgres://nobody@db.example.com/x?sslmode=disable",
+        &["status"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("DATABASE_URL") && run.stderr.contains("Connection reset by peer"),
+        "{}",
+        run.stderr
+    );
+
+    assert_eq!(xtask(&db, &["revert", "--target", "abc"]).code, 2);
+    assert_eq!(xtask(&db, &["sideways"]).code, 2);
+    assert_eq!(xtask(&db, &["add", "no/slashes"]).code, 2);
+}
+
+#[test]
+fn add_writes_a_reversible_pair_named_like_sqlx_cli() {
+    let db = PgServer::shared(Flavor::TlsOnly).create_database();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("20991231235959_future.up.sql"), "").unwrap();
+    let d = dir.path().to_str().unwrap();
+    let first = xtask(&db, &["add", "add job tags", "--dir", d]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let second = xtask(&db, &["add", "add job tags", "--dir", d]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    // Versions stay strictly increasing even behind a file from the future.
+    assert_eq!(
+        names,
+        [
+            "20991231235959_future.up.sql",
+            "20991231235960_add_job_tags.down.sql",
+            "20991231235960_add_job_tags.up.sql",
+            "20991231235961_add_job_tags.down.sql",
+            "20991231235961_add_job_tags.up.sql",
+        ]
+    );
+}
