@@ -1,0 +1,63 @@
+//! Shared helpers for the backend's end-to-end tests.
+#![allow(dead_code)]
+
+pub mod http;
+pub mod process;
+
+use intowork_config::{Settings, Source, ValueOrigin};
+use intowork_testkit::{PgServer, TestDb};
+
+/// Obviously fake; checked never to appear in any output.
+pub const SECRET: &str = "backend-test-secret-3c2b1a0f9e8d7c6b5a4f3e2d1c0b";
+
+pub fn env(db: &TestDb, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut vars = vec![
+        ("DATABASE_URL".to_owned(), db.url("sslmode=require")),
+        ("NEXTAUTH_SECRET".to_owned(), SECRET.to_owned()),
+        (
+            "ALLOWED_ORIGINS".to_owned(),
+            "https://app.intowork.example".to_owned(),
+        ),
+        ("LOG_FORMAT".to_owned(), "json".to_owned()),
+    ];
+    for (k, v) in extra {
+        vars.retain(|(name, _)| name != k);
+        vars.push((k.to_string(), v.to_string()));
+    }
+    vars
+}
+
+pub fn settings(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
+    match Settings::load(&Source::from_pairs(
+        env(db, extra),
+        ValueOrigin::Environment,
+    )) {
+        Ok(l) => l.settings,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// An employer, a company and offers: `published` of them published one minute apart
+/// (newest last), plus one draft. Returns (published ids newest first, draft id).
+pub fn seed(server: &PgServer, db: &TestDb, published: usize) -> (Vec<i64>, i64) {
+    let mut sql = String::from(
+        "INSERT INTO users (email, full_name, role) VALUES ('boss@intowork.example', 'Boss', 'employer');
+         INSERT INTO companies (owner_id, name, slug) SELECT id, 'Acme', 'acme' FROM users;\n",
+    );
+    for i in 0..published {
+        sql.push_str(&format!(
+            "INSERT INTO job_offers (company_id, title, status, published_at) SELECT id, 'Offer {i}', 'published', timestamptz '2026-11-01 00:00:00+00' + interval '{i} minutes' FROM companies;\n"
+        ));
+    }
+    sql.push_str("INSERT INTO job_offers (company_id, title) SELECT id, 'Draft' FROM companies;");
+    server.psql(&db.name, &sql);
+    let ids = server.psql(&db.name, "SELECT string_agg(id::text, ',' ORDER BY published_at DESC, id DESC) FROM job_offers WHERE status = 'published'");
+    let draft = server.psql(&db.name, "SELECT id FROM job_offers WHERE status = 'draft'");
+    (
+        ids.split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect(),
+        draft.parse().unwrap(),
+    )
+}

@@ -1,0 +1,297 @@
+//! The service in-process against the harness's TLS-only server: health, readiness through a
+//! database outage, the jobs API, CORS and pool exhaustion.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::http::get;
+use common::*;
+use intowork_backend::Application;
+use intowork_testkit::{Flavor, PgServer};
+use sqlx::{Connection, Executor};
+use tower::ServiceExt;
+
+/// Builds and serves on a free port; dropping the sender stops it.
+async fn start(
+    settings: &intowork_config::Settings,
+) -> (
+    u16,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let app = Application::build(settings, Some(0))
+        .await
+        .expect("the application starts");
+    let port = app.port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    (port, tx, handle)
+}
+
+async fn fetch(port: u16, path: &'static str) -> common::http::Response {
+    tokio::task::spawn_blocking(move || get(port, path).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_ready_and_jobs_pages_on_port_0() {
+    let server = PgServer::shared(Flavor::TlsOnly);
+    let db = server.create_database();
+    let (port, stop, handle) = start(&settings(&db, &[])).await;
+
+    let live = fetch(port, "/health").await;
+    assert_eq!(
+        (live.status, live.json()),
+        (200, serde_json::json!({"status": "ok"}))
+    );
+    assert!(
+        live.header("x-request-id").is_some_and(|id| !id.is_empty()),
+        "a request id is echoed"
+    );
+
+    let ready = fetch(port, "/health/ready").await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    let body = ready.json();
+    assert_eq!(body["status"], "ready");
+    assert!(
+        body["checks"]["tls"]
+            .as_str()
+            .unwrap()
+            .starts_with("TLSv1."),
+        "{body}"
+    );
+    assert_eq!(body["checks"]["migrations"], "up to date");
+
+    let (ids, draft) = seed(server, &db, 5);
+    let mut seen = Vec::new();
+    let mut path = "/api/jobs?limit=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let p: &'static str = Box::leak(path.clone().into_boxed_str());
+        let page = fetch(port, p).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let doc = page.json();
+        seen.extend(
+            doc["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap()),
+        );
+        pages += 1;
+        match doc["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/jobs?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        seen, ids,
+        "every published offer once, newest first, no draft"
+    );
+
+    let one: &'static str = Box::leak(format!("/api/jobs/{}", ids[0]).into_boxed_str());
+    let offer = fetch(port, one).await;
+    assert_eq!(
+        (offer.status, offer.json()["company"].as_str()),
+        (200, Some("Acme"))
+    );
+    let hidden: &'static str = Box::leak(format!("/api/jobs/{draft}").into_boxed_str());
+    let nf = fetch(port, hidden).await;
+    assert_eq!(
+        (nf.status, nf.json()["error"].as_str()),
+        (404, Some("not_found"))
+    );
+    for bad in [
+        "/api/jobs/abc",
+        "/api/jobs?limit=0",
+        "/api/jobs?limit=101",
+        "/api/jobs?cursor=zzz",
+    ] {
+        let r = fetch(port, bad).await;
+        assert_eq!(
+            (r.status, r.json()["error"].as_str()),
+            (400, Some("bad_request")),
+            "{bad}"
+        );
+    }
+
+    drop(stop);
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_down_and_back_while_liveness_stays_up() {
+    let server = PgServer::start(Flavor::TlsOnly);
+    let db = server.create_database();
+    let (port, stop, handle) =
+        start(&settings(&db, &[("DATABASE_CONNECT_TIMEOUT_SECS", "5")])).await;
+    assert_eq!(fetch(port, "/health/ready").await.status, 200);
+
+    server.stop();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let t = Instant::now();
+        let ready = fetch(port, "/health/ready").await;
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "readiness must answer within 2 s, took {:?}",
+            t.elapsed()
+        );
+        if ready.status == 503 {
+            let body = ready.json();
+            assert_eq!(body["status"], "unavailable");
+            assert!(
+                matches!(
+                    body["checks"]["database"].as_str(),
+                    Some("unreachable" | "timeout" | "error")
+                ),
+                "{body}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "never turned 503");
+    }
+    assert_eq!(
+        fetch(port, "/health").await.status,
+        200,
+        "liveness does not depend on the database"
+    );
+
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fetch(port, "/health/ready").await.status != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "never ready again after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(stop);
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_answers_in_time_when_the_database_hangs() {
+    let server = PgServer::start(Flavor::TlsOnly);
+    let db = server.create_database();
+    let (port, stop, handle) = start(&settings(&db, &[])).await;
+    assert_eq!(fetch(port, "/health/ready").await.status, 200);
+
+    // Freeze the postmaster and every backend: connections stay open, nothing answers.
+    let pid = std::fs::read_to_string(server.log_path().with_file_name("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let sh = xshell::Shell::new().unwrap();
+    xshell::cmd!(sh, "pkill -STOP -P {pid}")
+        .quiet()
+        .ignore_status()
+        .run()
+        .unwrap();
+    xshell::cmd!(sh, "kill -STOP {pid}").quiet().run().unwrap();
+    let t = Instant::now();
+    let ready = fetch(port, "/health/ready").await;
+    let took = t.elapsed();
+    xshell::cmd!(sh, "kill -CONT {pid}").quiet().run().unwrap();
+    xshell::cmd!(sh, "pkill -CONT -P {pid}")
+        .quiet()
+        .ignore_status()
+        .run()
+        .unwrap();
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    assert_eq!(ready.json()["checks"]["database"], "timeout");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    drop(stop);
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_exactly_the_configured_origins() {
+    let db = PgServer::shared(Flavor::TlsOnly).create_database();
+    let app = Application::build(&settings(&db, &[]), Some(0))
+        .await
+        .unwrap();
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/api/jobs")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ok = app
+        .router()
+        .oneshot(preflight("https://app.intowork.example"))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let h = ok.headers();
+    assert_eq!(
+        h["access-control-allow-origin"],
+        "https://app.intowork.example"
+    );
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert_eq!(h["access-control-max-age"], "3600");
+
+    let other = app
+        .router()
+        .oneshot(preflight("https://evil.example"))
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let simple = Request::builder()
+        .uri("/health")
+        .header("origin", "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.router().oneshot(simple).await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exhausted_pool_answers_503_with_retry_after_instead_of_hanging() {
+    let server = PgServer::shared(Flavor::TlsOnly);
+    let db = server.create_database();
+    let s = settings(&db, &[("DATABASE_MAX_CONNECTIONS", "1")]);
+    let (port, stop, handle) = start(&s).await;
+    seed(server, &db, 1);
+
+    // Hold the table so the only pooled connection stays busy inside a request.
+    let mut holder = intowork_db::connect(s.database()).await.unwrap().conn;
+    let mut tx = holder.begin().await.unwrap();
+    tx.execute("LOCK TABLE job_offers IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let first = tokio::task::spawn_blocking(move || get(port, "/api/jobs").unwrap());
+    let waiting = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
+        db.name
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.psql("postgres", &waiting) == "0" {
+        assert!(
+            Instant::now() < deadline,
+            "the first request never reached the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = fetch(port, "/api/jobs").await;
+    assert_eq!(second.status, 503, "{}", second.body);
+    assert_eq!(second.header("retry-after"), Some("2"));
+    assert_eq!(second.json()["error"], "unavailable");
+    tx.rollback().await.unwrap();
+    assert_eq!(first.await.unwrap().status, 200);
+    drop(stop);
+    handle.await.unwrap().unwrap();
+}
