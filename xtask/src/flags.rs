@@ -22,6 +22,92 @@ pub enum Task {
     /// Exit codes: 0 ok, 1 failure (with the diagnosis; `status --check`: something pending
     /// or drifted), 2 usage error.
     Migrate(Migrate),
+    /// Deploy to Railway and wait for the truth: the deployment's final status, then the health probe.
+    ///
+    /// Exit codes: 0 deployed and healthy, 1 anything else (pre-flight, FAILED, CRASHED,
+    /// REMOVED, SKIPPED, timeout, health), 2 usage error.
+    Deploy(Deploy),
+    /// Show or follow a Railway deployment's logs (through pipes and in CI), with diagnoses.
+    ///
+    /// Exit codes: 0 ok, 1 failure, 2 usage error.
+    Logs(Logs),
+}
+
+/// Which Railway service and environment (always passed explicitly to the CLI).
+#[derive(Debug, Clone, Args)]
+pub struct RailwayArgs {
+    /// Railway service.
+    #[arg(long, value_name = "NAME", default_value = "backend")]
+    pub service: String,
+    /// Railway environment.
+    #[arg(long, value_name = "NAME", default_value = "production")]
+    pub environment: String,
+}
+
+#[derive(Debug, Args)]
+pub struct Deploy {
+    #[command(flatten)]
+    pub railway: RailwayArgs,
+    /// Deploy the latest commit of the connected repository (default: redeploy the current image).
+    #[arg(long, conflicts_with = "up")]
+    pub from_source: bool,
+    /// Upload and build this working tree (`railway up --detach`).
+    #[arg(long)]
+    pub up: bool,
+    /// Give up waiting after this long (e.g. `10m`, `90s`).
+    #[arg(long, value_name = "DUR", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Probe this URL instead of https://$RAILWAY_PUBLIC_DOMAIN/health/ready.
+    #[arg(long, value_name = "URL")]
+    pub health_url: Option<String>,
+    /// Deploy without checking the platform's variables first (printed loudly).
+    #[arg(long)]
+    pub skip_verify: bool,
+    /// Run the read-only pre-flight, print the commands a deploy would run, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// End with one JSON summary document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// How often to poll the deployment's status and logs.
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub poll_interval: std::time::Duration,
+    /// Local env file whose variable names are compared with the platform's.
+    #[command(flatten)]
+    pub env: EnvFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct Logs {
+    #[command(flatten)]
+    pub railway: RailwayArgs,
+    /// This deployment (default: the newest successful one, as the CLI does).
+    #[arg(long, value_name = "ID", conflicts_with = "latest")]
+    pub deployment: Option<String>,
+    /// The newest deployment, whatever its status (e.g. one still building or just failed).
+    #[arg(long)]
+    pub latest: bool,
+    /// Build logs instead of runtime logs.
+    #[arg(long)]
+    pub build: bool,
+    /// Keep printing new lines (works through pipes and in CI) until Ctrl-C or the deployment ends.
+    #[arg(long)]
+    pub follow: bool,
+    /// Only lines newer than this (e.g. `10m`, `2h`).
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    pub since: Option<std::time::Duration>,
+    /// Railway's log filter, e.g. `@level:error` or a word.
+    #[arg(long, value_name = "QUERY")]
+    pub filter: Option<String>,
+    /// At most this many lines (without --follow).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub lines: u32,
+    /// One JSON object per line, with `hint` where a diagnosis applies.
+    #[arg(long)]
+    pub json: bool,
+    /// How often --follow polls.
+    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub poll_interval: std::time::Duration,
 }
 
 /// Where the configuration comes from: the process environment, layered over an env file.
@@ -45,6 +131,14 @@ pub struct Verify {
     /// Print exactly one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Check the Railway service's variables instead of the local environment.
+    #[arg(long)]
+    pub remote: bool,
+    #[command(flatten)]
+    pub railway: RailwayArgs,
+    /// Also check that this Railway service (the Next.js frontend) has the same NEXTAUTH_SECRET.
+    #[arg(long, value_name = "NAME", requires = "remote")]
+    pub frontend_service: Option<String>,
     /// How many replicas share the database (for the max_connections check).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub replicas: u32,

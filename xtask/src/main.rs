@@ -3,10 +3,19 @@
 
 mod checklist;
 mod config_source;
+mod deploy;
+mod diagnose;
 mod exit;
 mod flags;
+mod follow;
+mod health;
+mod log_line;
+mod logs;
+mod mask;
 mod migrate;
 mod migrate_output;
+mod railway;
+mod remote;
 mod runtime;
 mod verify;
 
@@ -22,6 +31,8 @@ fn main() -> ExitCode {
             match flags.task {
                 flags::Task::Verify(task) => task.run(&sh),
                 flags::Task::Migrate(task) => task.run(&sh),
+                flags::Task::Deploy(task) => task.run(&sh),
+                flags::Task::Logs(task) => task.run(&sh),
             }
         });
     exit::code(result)

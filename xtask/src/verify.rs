@@ -4,10 +4,16 @@ use intowork_config::{Check, Settings, Status};
 use xshell::Shell;
 
 use crate::exit::Reported;
-use crate::{checklist, config_source, flags, runtime};
+use crate::{checklist, config_source, flags, remote, runtime};
 
 impl flags::Verify {
-    pub fn run(self, _sh: &Shell) -> anyhow::Result<()> {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        if self.remote {
+            let railway = remote::railway_ready(sh, &self.railway)?;
+            let platform =
+                remote::check(sh, &railway, self.frontend_service.as_deref(), &self.env)?;
+            return finish(&platform.report, self.json);
+        }
         let (env_file, source) = config_source::load(&self.env)?;
         let (settings, mut report) = match Settings::load(&source) {
             Ok(loaded) => (Some(loaded.settings), loaded.report),
@@ -45,15 +51,20 @@ impl flags::Verify {
             }
         }
 
-        checklist::print(&report, self.json)?;
-        if report.has_failures() {
-            let n = report.summary().fail;
-            return Err(Reported(format!(
-                "verify: {n} check{} failed",
-                if n == 1 { "" } else { "s" }
-            ))
-            .into());
-        }
-        Ok(())
+        finish(&report, self.json)
     }
+}
+
+/// Prints the checklist; exit 1 when a check failed.
+pub fn finish(report: &intowork_config::Report, json: bool) -> anyhow::Result<()> {
+    checklist::print(report, json)?;
+    if report.has_failures() {
+        let n = report.summary().fail;
+        return Err(Reported(format!(
+            "verify: {n} check{} failed",
+            if n == 1 { "" } else { "s" }
+        ))
+        .into());
+    }
+    Ok(())
 }

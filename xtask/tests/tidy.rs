@@ -74,19 +74,40 @@ fn no_openssl_in_the_dependency_graph() {
 #[test]
 fn the_railway_service_config_matches_the_backend() {
     let ts = read(".railway/railway.ts");
-    assert!(ts.contains("healthcheck: \"/health/ready\""), "Railway must poll the readiness route");
-    assert!(ts.contains("export const partial = \"backend\""), "without `partial`, apply would delete undeclared services");
+    assert!(
+        ts.contains("healthcheck: \"/health/ready\""),
+        "Railway must poll the readiness route"
+    );
+    assert!(
+        ts.contains("export const partial = \"backend\""),
+        "without `partial`, apply would delete undeclared services"
+    );
     let draining: u64 = ts
         .lines()
         .find_map(|l| l.trim().strip_prefix("drainingSeconds:"))
         .and_then(|v| v.trim().trim_end_matches(',').parse().ok())
         .expect("drainingSeconds is set");
     let grace = intowork_config::DEFAULT_SHUTDOWN_GRACE_SECS;
-    assert!(draining > grace, "drainingSeconds ({draining}) must leave the backend its {grace} s grace plus time to close the pool");
-    assert!(ts.contains(&format!("SHUTDOWN_GRACE_SECS: \"{grace}\"")), "the deployed grace must be the one drainingSeconds was sized for");
+    assert!(
+        draining > grace,
+        "drainingSeconds ({draining}) must leave the backend its {grace} s grace plus time to close the pool"
+    );
+    assert!(
+        ts.contains(&format!("SHUTDOWN_GRACE_SECS: \"{grace}\"")),
+        "the deployed grace must be the one drainingSeconds was sized for"
+    );
     let docker = read("Dockerfile");
-    assert!(docker.contains("CMD [\"/app/backend\", \"serve\"]"), "exec-form CMD: the binary must be PID 1 to get SIGTERM");
-    for line in docker.lines().filter(|l| l.starts_with("CMD") || l.starts_with("ENTRYPOINT")) {
-        assert!(line.contains('['), "shell-form `{line}` would put a shell between Railway's SIGTERM and the backend");
+    assert!(
+        docker.contains("CMD [\"/app/backend\", \"serve\"]"),
+        "exec-form CMD: the binary must be PID 1 to get SIGTERM"
+    );
+    for line in docker
+        .lines()
+        .filter(|l| l.starts_with("CMD") || l.starts_with("ENTRYPOINT"))
+    {
+        assert!(
+            line.contains('['),
+            "shell-form `{line}` would put a shell between Railway's SIGTERM and the backend"
+        );
     }
 }

@@ -1,0 +1,167 @@
+//! Which project, environment and service a command targets — found the way each real
+//! command finds them, for they differ — and which deployments a service has right now.
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::errors::{RailwayError, unsupported};
+use crate::scenario::Scenario;
+use crate::state::State;
+
+pub const ENVIRONMENT_REQUIRED: &str = "--environment is required when using --project";
+
+pub fn service_id(name: &str) -> String {
+    format!("svc-{name}")
+}
+
+pub fn environment_id(name: &str) -> String {
+    format!("env-{name}")
+}
+
+/// How a command matches `--project` and `--service`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// `resolve_service_context` (variable, redeploy, deployment list, logs): project by id
+    /// or name, service by name (any case) or id.
+    ServiceContext,
+    /// `up` and `service status`: project by exact id, service by exact name or id.
+    Exact,
+}
+
+/// Checks `--project` (the real CLI insists on `--environment` with it).
+pub fn check_project(
+    scenario: &Scenario,
+    lookup: Lookup,
+    project: Option<&str>,
+    environment: Option<&str>,
+) -> Result<()> {
+    let Some(project) = project else {
+        return Ok(());
+    };
+    if environment.is_none() {
+        bail!(ENVIRONMENT_REQUIRED);
+    }
+    let p = &scenario.project;
+    if project == p.id {
+        return Ok(());
+    }
+    match lookup {
+        Lookup::ServiceContext
+            if p.id.eq_ignore_ascii_case(project) || p.name.eq_ignore_ascii_case(project) =>
+        {
+            Ok(())
+        }
+        Lookup::ServiceContext => bail!("Project \"{project}\" not found"),
+        Lookup::Exact => Err(RailwayError::project_not_found().into()),
+    }
+}
+
+/// `--environment` by exact name or id (the real CLI ignores no case here); without it,
+/// the first environment, which plays the linked one.
+pub fn environment<'a>(scenario: &'a Scenario, arg: Option<&str>) -> Result<&'a str> {
+    let environments = &scenario.project.environments;
+    let found = match arg {
+        None => environments.first(),
+        Some(arg) => environments
+            .iter()
+            .find(|name| *name == arg || environment_id(name) == arg),
+    };
+    match (found, arg) {
+        (Some(name), _) => Ok(name),
+        (None, Some(arg)) => Err(RailwayError::environment_not_found(arg).into()),
+        (None, None) => Err(unsupported("a scenario without environments")),
+    }
+}
+
+/// The service for `variable`, `redeploy`, `deployment list`, `logs` (`lookup` =
+/// ServiceContext) and `up` (Exact), after checking project and environment (the scenario
+/// has one set of deployments and variables for all environments). Without `--service`,
+/// the first service plays the linked one.
+pub fn resolve<'a>(
+    scenario: &'a Scenario,
+    lookup: Lookup,
+    project: Option<&str>,
+    environment_arg: Option<&str>,
+    service: Option<&str>,
+) -> Result<&'a str> {
+    check_project(scenario, lookup, project, environment_arg)?;
+    environment(scenario, environment_arg)?;
+    let services = &scenario.project.services;
+    if lookup == Lookup::ServiceContext && services.is_empty() {
+        bail!(RailwayError::project_has_no_services());
+    }
+    let service = match service {
+        None => services
+            .first()
+            .ok_or_else(|| unsupported("`up` into a project without services"))?,
+        Some(arg) => {
+            let matches = |name: &&String| {
+                let by_name = match lookup {
+                    Lookup::ServiceContext => name.eq_ignore_ascii_case(arg),
+                    Lookup::Exact => *name == arg,
+                };
+                by_name || service_id(name) == arg
+            };
+            match (services.iter().find(matches), lookup) {
+                (Some(name), _) => name,
+                (None, Lookup::ServiceContext) => bail!("Service '{arg}' not found"),
+                (None, Lookup::Exact) => bail!("Service not found"),
+            }
+        }
+    };
+    Ok(service)
+}
+
+/// A deployment as `deployment list --json` prints it (fields in this order).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentView {
+    pub id: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub meta: Option<Value>,
+}
+
+/// The service's deployments, newest first: the one `redeploy`/`up` created (at the step
+/// of the progression the last status read showed), then the scenario's.
+pub fn deployments(scenario: &Scenario, state: &State, service: &str) -> Vec<DeploymentView> {
+    let new_id = &scenario.new_deployment_id;
+    let created = state.created.as_ref().filter(|c| c.service == service);
+    let fresh = created.map(|c| {
+        let step = c.status_polls.saturating_sub(1);
+        let progression = &scenario.progression;
+        DeploymentView {
+            id: new_id.clone(),
+            status: progression
+                .get(step)
+                .or(progression.last())
+                .cloned()
+                .unwrap_or_default(),
+            created_at: c.created_at,
+            meta: None,
+        }
+    });
+    let scripted = scenario
+        .deployments
+        .get(service)
+        .into_iter()
+        .flatten()
+        .filter(|d| created.is_none() || d.id != *new_id)
+        .map(|d| DeploymentView {
+            id: d.id.clone(),
+            status: d.status.clone(),
+            created_at: d.created_at,
+            meta: d.meta.clone(),
+        });
+    fresh.into_iter().chain(scripted).collect()
+}
+
+/// The newest deployment, for commands that act on it.
+pub fn latest(scenario: &Scenario, state: &State, service: &str) -> Result<DeploymentView> {
+    deployments(scenario, state, service)
+        .into_iter()
+        .next()
+        .context("No deployment found for service")
+}

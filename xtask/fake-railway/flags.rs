@@ -1,0 +1,367 @@
+//! The real CLI's command line, for the commands the wrapper uses.
+//!
+//! Names, short flags, aliases, defaults and conflicts are those of railwayapp/cli v5.43.1
+//! (`src/commands/{status,variable,redeploy,up,deployment,service,logs}.rs`), so that a call
+//! the real CLI rejects is rejected here too, by clap, with exit code 2. Flags the fake
+//! accepts but cannot honour are refused at run time with a `fake-railway:` message.
+
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "railway",
+    about = "Interact with Railway via CLI",
+    propagate_version = true
+)]
+pub struct Railway {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Parses `argv` (without the program name) the way the real CLI does, announcing `version`.
+pub fn parse(version: &str, argv: &[String]) -> Result<Railway, clap::Error> {
+    // clap (built without its `string` feature) only takes a `'static` version; the process
+    // is about to exit anyway, so leaking one short string is harmless.
+    let version: &'static str = Box::leak(version.to_owned().into_boxed_str());
+    let matches = Railway::command()
+        .version(version)
+        .try_get_matches_from(std::iter::once("railway".to_owned()).chain(argv.iter().cloned()))?;
+    Railway::from_arg_matches(&matches)
+}
+
+/// Prints the root help, as the real CLI does when called without a subcommand.
+pub fn print_help(version: &str) -> std::io::Result<()> {
+    let version: &'static str = Box::leak(version.to_owned().into_boxed_str());
+    Railway::command().version(version).print_help()
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show information about a Railway project
+    Status(StatusArgs),
+    /// Manage environment variables for a service
+    #[command(visible_aliases = ["variables", "vars", "var"])]
+    Variable(VariableArgs),
+    /// Redeploy the latest deployment of a service
+    Redeploy(RedeployArgs),
+    /// Upload and deploy project from the current directory
+    Up(UpArgs),
+    /// Manage deployments
+    #[command(visible_alias = "deployments")]
+    Deployment(DeploymentArgs),
+    /// Manage services
+    Service(ServiceArgs),
+    /// View build, deploy, HTTP, network flow, or DNS logs
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Project ID/name to inspect (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Environment to inspect for human-readable resource details
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Output in JSON format
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The same flags at two levels: `variable list …` and the legacy `variables …`.
+#[derive(Debug, Args)]
+pub struct VariableArgs {
+    #[command(subcommand)]
+    pub command: Option<VariableCommand>,
+    /// The service to show/set variables for
+    #[arg(short, long)]
+    pub service: Option<String>,
+    /// The environment to show/set variables for
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Project ID to use (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Show variables in KV format. This prints raw values.
+    #[arg(short, long)]
+    pub kv: bool,
+    /// The "{key}={value}" environment variable pair to set the service variables (legacy, use 'variable set' instead)
+    #[arg(long)]
+    pub set: Vec<String>,
+    /// Set a variable with the value read from stdin (legacy, use 'variable set --stdin' instead)
+    #[arg(long, value_name = "KEY")]
+    pub set_from_stdin: Option<String>,
+    /// Output in JSON format. Variable list JSON includes raw values.
+    #[arg(long)]
+    pub json: bool,
+    /// Skip triggering deploys when setting variables
+    #[arg(long)]
+    pub skip_deploys: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VariableCommand {
+    /// List variables for a service
+    #[command(visible_alias = "ls")]
+    List(VariableListArgs),
+    /// Set a variable
+    Set(VariableSetArgs),
+    /// Delete a variable
+    #[command(visible_aliases = ["rm", "remove"])]
+    Delete(VariableDeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VariableListArgs {
+    /// The service to list variables for
+    #[arg(short, long)]
+    pub service: Option<String>,
+    /// The environment to list variables from
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Project ID to use (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Show variables in KV format. This prints raw values.
+    #[arg(short, long)]
+    pub kv: bool,
+    /// Output in JSON format. This includes raw values.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VariableSetArgs {
+    /// Variable(s) in KEY=VALUE format, or just KEY when using --stdin
+    #[arg(required = true)]
+    pub variables: Vec<String>,
+    /// The service to set the variable for
+    #[arg(short, long)]
+    pub service: Option<String>,
+    /// The environment to set the variable in
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Project ID to use (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Read the value from stdin instead of the command line (only with single KEY)
+    #[arg(long)]
+    pub stdin: bool,
+    /// Skip triggering deploys when setting the variable
+    #[arg(long)]
+    pub skip_deploys: bool,
+    /// Output in JSON format
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VariableDeleteArgs {
+    /// The variable key to delete
+    pub key: String,
+    /// The service to delete the variable from
+    #[arg(short, long)]
+    pub service: Option<String>,
+    /// The environment to delete the variable from
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Project ID to use (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Output in JSON format
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RedeployArgs {
+    /// The service ID/name to redeploy from
+    #[arg(long, short)]
+    pub service: Option<String>,
+    /// Environment to redeploy in (defaults to linked environment)
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Project ID to use (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Skip confirmation dialog
+    #[arg(short = 'y', long = "yes")]
+    pub bypass: bool,
+    /// Output in JSON format
+    #[arg(long)]
+    pub json: bool,
+    /// Pull and deploy the latest commit or image from the configured source, instead of redeploying the existing deployment
+    #[arg(long)]
+    pub from_source: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    pub path: Option<PathBuf>,
+    /// Don't attach to the log stream — start the deploy and return immediately
+    #[arg(short, long, alias = "no-wait")]
+    pub detach: bool,
+    /// Accept all defaults
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Stream build logs only, then exit (equivalent to setting $CI=true).
+    #[arg(short, long)]
+    pub ci: bool,
+    /// Service to deploy to (defaults to linked service)
+    #[arg(short, long)]
+    pub service: Option<String>,
+    /// Environment to deploy to (defaults to linked environment)
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Project ID to deploy to (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Workspace to create a new project in (first-run / --new)
+    #[arg(short, long)]
+    pub workspace: Option<String>,
+    /// Create a NEW project + service from this directory and deploy it
+    #[arg(long)]
+    pub new: bool,
+    /// Name for a newly created project
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Don't ignore paths from .gitignore
+    #[arg(long)]
+    pub no_gitignore: bool,
+    /// Use the path argument as the prefix for the archive instead of the project directory.
+    #[arg(long)]
+    pub path_as_root: bool,
+    /// Verbose output
+    #[arg(long)]
+    pub verbose: bool,
+    /// Output logs in JSON format (implies CI mode behavior)
+    #[arg(long)]
+    pub json: bool,
+    /// Message to attach to the deployment
+    #[arg(short, long)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentArgs {
+    #[command(subcommand)]
+    pub command: DeploymentCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeploymentCommand {
+    /// List deployments for a service with IDs, statuses and other metadata
+    #[command(visible_alias = "ls")]
+    List(DeploymentListArgs),
+    /// Upload and deploy project from the current directory
+    #[command(visible_alias = "deploy")]
+    Up(UpArgs),
+    /// Redeploy the latest deployment of a service
+    Redeploy(RedeployArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentListArgs {
+    /// Service name or ID to list deployments for (defaults to linked service)
+    #[arg(short, long)]
+    pub service: Option<String>,
+    /// Environment to list deployments from (defaults to linked environment)
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Project ID or name to list deployments from (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT")]
+    pub project: Option<String>,
+    /// Maximum number of deployments to show (default: 20, max: 1000)
+    #[arg(long, default_value = "20")]
+    pub limit: i64,
+    /// Output in JSON format
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    #[command(subcommand)]
+    pub command: Option<ServiceCommand>,
+    /// The service ID/name to link (deprecated: use 'service link' instead)
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Show deployment status for services
+    Status(ServiceStatusArgs),
+    /// View logs from a service
+    Logs(LogsArgs),
+    /// Redeploy the latest deployment of a service
+    Redeploy(RedeployArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceStatusArgs {
+    /// Service name or ID to show status for (defaults to linked service)
+    #[arg(short, long)]
+    pub service: Option<String>,
+    /// Project ID to use (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Deprecated: use `railway service list` instead. Kept for backwards compatibility.
+    #[arg(short, long, hide = true)]
+    pub all: bool,
+    /// Environment to check status in (defaults to linked environment)
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Output in JSON format
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Service to view logs from (defaults to linked service). Can be service name or service ID
+    #[arg(short, long)]
+    pub service: Option<String>,
+    /// Environment to view logs from (defaults to linked environment). Can be environment name or environment ID
+    #[arg(short, long)]
+    pub environment: Option<String>,
+    /// Project ID to use (defaults to linked project)
+    #[arg(short = 'p', long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// Show deployment logs
+    #[arg(short, long, group = "log_type")]
+    pub deployment: bool,
+    /// Show build logs
+    #[arg(short, long, group = "log_type")]
+    pub build: bool,
+    /// Show HTTP request logs
+    #[arg(long, group = "log_type")]
+    pub http: bool,
+    /// Show network flow logs
+    #[arg(long, group = "log_type")]
+    pub network: bool,
+    /// Show DNS query logs
+    #[arg(long, group = "log_type")]
+    pub dns: bool,
+    /// Deployment ID to view logs from. Defaults to most recent successful deployment, or latest deployment if none succeeded
+    pub deployment_id: Option<String>,
+    /// Output logs in JSON format. Each log line becomes a JSON object with timestamp, message, and any other attributes
+    #[arg(long)]
+    pub json: bool,
+    /// Number of log lines to fetch (disables streaming)
+    #[arg(short = 'n', long = "lines", visible_alias = "tail")]
+    pub lines: Option<i64>,
+    /// Filter logs using Railway's query syntax
+    #[arg(short = 'f', long)]
+    pub filter: Option<String>,
+    /// Always show logs from the latest deployment, even if it failed or is still building
+    #[arg(long)]
+    pub latest: bool,
+    /// Show logs since a specific time (disables streaming). Accepts relative times (e.g., 30s, 5m, 2h, 1d, 1w) or ISO 8601 timestamps (e.g., 2024-01-15T10:30:00Z)
+    #[arg(long, short = 'S', value_name = "TIME")]
+    pub since: Option<String>,
+    /// Show logs until a specific time (disables streaming). Same formats as --since
+    #[arg(long, short = 'U', value_name = "TIME")]
+    pub until: Option<String>,
+}

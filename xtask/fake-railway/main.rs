@@ -1,0 +1,197 @@
+//! `fake-railway`: a stand-in for the Railway CLI (`railway`, crate `railwayapp` v5) in the
+//! tests of the wrapper. It has the real CLI's *interface* for the commands the wrapper
+//! uses — subcommands, flags, aliases, stdout JSON, stderr error texts, exit codes, as read
+//! in railwayapp/cli v5.43.1 — and plays a scripted scenario instead of calling Railway.
+//!
+//! # Commands
+//! `status`, `variable list` (aliases `variables`/`vars`/`var`, `ls`; legacy
+//! `variables --json`), `redeploy`, `up --detach`, `deployment list` (alias `deployments`;
+//! `deployment up|redeploy` too), `service status|logs|redeploy`, `logs`, `--version`.
+//! Exit codes: 0 ok; 1 command error (text on stderr; only `up --json` puts a
+//! `{"code","error","hint"}` object on stdout instead, as the real one does); 2 usage
+//! error (clap). Anything the real CLI accepts but the fake does not model (attached `up`,
+//! `variable set`, `logs --http`, …) exits 1 with a message starting `fake-railway:`.
+//!
+//! # Environment
+//! - `FAKE_RAILWAY_SCENARIO` (required): path of the scenario JSON file.
+//! - `FAKE_RAILWAY_CALLS` (optional): every invocation, even one clap rejects, first
+//!   appends one line `{"argv":[…args after the program name…],"env":{"RAILWAY_NO_AUTO_UPDATE":
+//!   str|null,"RAILWAY_TOKEN_set":bool,"RAILWAY_API_TOKEN_set":bool,"CI":str|null}}`.
+//!   Token values are never written.
+//! - State persists in `<scenario path>.state.json` (created on first use); invocations
+//!   of one scenario must not overlap. Time is the real clock (`chrono::Utc::now()`).
+//!
+//! # Scenario (every field optional; unknown fields are errors)
+//! ```json
+//! {
+//!   "version": "5.43.1",
+//!   "error": "unauthorized",
+//!   "errors": {"redeploy": "rate_limited"},
+//!   "project": {"id": "prj-1", "name": "project", "environments": ["production"],
+//!               "services": ["backend"], "workspace": "workspace"},
+//!   "variables": {"backend": {"DATABASE_URL": "postgresql://…"}},
+//!   "deployments": {"backend": [{"id": "dep-old", "status": "SUCCESS",
+//!                   "createdAt": "2026-11-26T10:00:00Z", "meta": {"commitHash": "abc"}}]},
+//!   "new_deployment_id": "dep-new",
+//!   "progression": ["QUEUED", "BUILDING", "DEPLOYING", "SUCCESS"],
+//!   "logs": {"dep-new": [{"after_polls": 0, "timestamp": "2026-11-27T10:00:01Z",
+//!                         "message": "listening", "level": "info"}]},
+//!   "build_logs": {"dep-new": []}
+//! }
+//! ```
+//! The defaults are shown, except `error`/`errors`/`variables`/`deployments`/`logs`/
+//! `build_logs` (empty). Semantics:
+//! - `error`: every command (not `--version`/`--help`) fails with that error; `errors`: per
+//!   command, keyed by top-level subcommand (`status`, `variable`, `redeploy`, `up`,
+//!   `deployment`, `service`, `logs`) or by the operation (`service redeploy` is also
+//!   `redeploy`, `deployment up` also `up`). Names: `unauthorized`, `invalid_token`,
+//!   `no_linked_project`, `no_service_linked`, `rate_limited` — the real CLI's texts.
+//! - The first environment and the first service play the linked ones (used when `-e`/`-s`
+//!   is omitted). IDs are `env-<name>`, `svc-<name>` and `ws-<workspace slug>`; `-s`/`-e`
+//!   also accept them. Names match as the real CLI matches them: services ignoring case,
+//!   except in `up` and `service status`; environments exactly. `-p` needs `-e`.
+//! - `deployments` lists each service's deployments newest first; `status` defaults to
+//!   `SUCCESS`, `meta` to null. `redeploy`/`up` put `new_deployment_id` in front of that
+//!   service's list (replacing any earlier creation), `createdAt` now, and restart its
+//!   poll and logs counters. Every `deployment list` or `service status` call advances it
+//!   one step along `progression` (first call after creation `progression[0]`, then
+//!   `[1]`, …, then the last for ever); other deployments keep their scenario status.
+//! - `logs` prints deploy lines (`build_logs` with `-b`, or when the default deployment
+//!   FAILED); each call for a deployment counts, and a line is visible when `after_polls`
+//!   ≤ the number of earlier calls for it. Then `--since` (strictly after), `--until` (at
+//!   or before), `-f` (`@key:value`, text, `-` negation, ANDed) and `-n` (last N, default
+//!   500). Keys other than `after_polls`, `timestamp`, `message` are the line's attributes:
+//!   `--json` prints `{"message","timestamp",<attributes…>}` per line.
+
+mod commands;
+mod context;
+mod errors;
+mod flags;
+mod logs;
+mod scenario;
+mod state;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::error::ErrorKind;
+
+use crate::errors::{fake, unsupported};
+use crate::flags::{Command, DeploymentCommand, ServiceCommand};
+use crate::scenario::{Endpoint, Scenario};
+use crate::state::State;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    // Before parsing: a call clap rejects is a call the wrapper made.
+    if let Err(e) = state::record_call(&argv) {
+        errors::render(&fake(e), false);
+        return ExitCode::FAILURE;
+    }
+    let (scenario, scenario_path) = match Scenario::load_from_env() {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            errors::render(&fake(e), false);
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = match flags::parse(&scenario.version, &argv) {
+        Ok(railway) => railway.command,
+        // The real CLI prints clap's text with an extra newline, help and version on stdout.
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            println!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(command) = command else {
+        return match flags::print_help(&scenario.version) {
+            Ok(()) => {
+                println!();
+                ExitCode::SUCCESS
+            }
+            Err(_) => ExitCode::FAILURE,
+        };
+    };
+    let json_errors = json_errors(&command);
+    match run(&scenario, &scenario_path, command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            errors::render(&e, json_errors);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(scenario: &Scenario, scenario_path: &Path, command: Command) -> Result<()> {
+    if let Some(kind) = scenario.error_for(&endpoints(&command)) {
+        return Err(kind.error().into());
+    }
+    let state_path = State::path_for(scenario_path);
+    let mut state = State::load(&state_path).map_err(fake)?;
+    let result = dispatch(scenario, &mut state, command);
+    let saved = state.save(&state_path).map_err(fake);
+    result.and(saved)
+}
+
+fn dispatch(scenario: &Scenario, state: &mut State, command: Command) -> Result<()> {
+    match command {
+        Command::Status(args) => commands::status(scenario, &args),
+        Command::Variable(args) => commands::variable(scenario, args),
+        Command::Redeploy(args) => commands::redeploy(scenario, state, &args),
+        Command::Up(args) => commands::up(scenario, state, &args),
+        Command::Deployment(args) => match args.command {
+            DeploymentCommand::List(args) => commands::deployment_list(scenario, state, &args),
+            DeploymentCommand::Up(args) => commands::up(scenario, state, &args),
+            DeploymentCommand::Redeploy(args) => commands::redeploy(scenario, state, &args),
+        },
+        Command::Service(args) => match args.command {
+            Some(ServiceCommand::Status(args)) => commands::service_status(scenario, state, &args),
+            Some(ServiceCommand::Logs(args)) => logs::logs(scenario, state, &args),
+            Some(ServiceCommand::Redeploy(args)) => commands::redeploy(scenario, state, &args),
+            None => Err(unsupported("`service [NAME]` (linking)")),
+        },
+        Command::Logs(args) => logs::logs(scenario, state, &args),
+    }
+}
+
+/// The `errors` keys that apply to a command.
+fn endpoints(command: &Command) -> Vec<Endpoint> {
+    match command {
+        Command::Status(_) => vec![Endpoint::Status],
+        Command::Variable(_) => vec![Endpoint::Variable],
+        Command::Redeploy(_) => vec![Endpoint::Redeploy],
+        Command::Up(_) => vec![Endpoint::Up],
+        Command::Deployment(args) => match args.command {
+            DeploymentCommand::List(_) => vec![Endpoint::Deployment],
+            DeploymentCommand::Up(_) => vec![Endpoint::Deployment, Endpoint::Up],
+            DeploymentCommand::Redeploy(_) => vec![Endpoint::Deployment, Endpoint::Redeploy],
+        },
+        Command::Service(args) => match args.command {
+            Some(ServiceCommand::Logs(_)) => vec![Endpoint::Service, Endpoint::Logs],
+            Some(ServiceCommand::Redeploy(_)) => vec![Endpoint::Service, Endpoint::Redeploy],
+            Some(ServiceCommand::Status(_)) | None => vec![Endpoint::Service],
+        },
+        Command::Logs(_) => vec![Endpoint::Logs],
+    }
+}
+
+/// Only `up` switches its errors to JSON on stdout with `--json` (the real
+/// `reporter::set_mode`); every other command keeps plain text on stderr.
+fn json_errors(command: &Command) -> bool {
+    match command {
+        Command::Up(args) => args.json,
+        Command::Deployment(args) => match &args.command {
+            DeploymentCommand::Up(args) => args.json,
+            _ => false,
+        },
+        _ => false,
+    }
+}

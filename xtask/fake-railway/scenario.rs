@@ -1,0 +1,225 @@
+//! The scenario file: the Railway project the fake pretends to talk to, and how it evolves.
+//!
+//! Parsed once, strictly: an unknown field, service name or error name is an error that
+//! names it, so that a typo in a test fixture fails loudly instead of silently playing a
+//! different scenario.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::errors::RailwayError;
+
+pub const SCENARIO_VAR: &str = "FAKE_RAILWAY_SCENARIO";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// Fails every command (not `--version`/`--help`).
+    #[serde(default)]
+    pub error: Option<ErrorKind>,
+    /// Fails the commands named by their top-level subcommand or operation.
+    #[serde(default)]
+    pub errors: BTreeMap<Endpoint, ErrorKind>,
+    #[serde(default)]
+    pub project: Project,
+    /// Service name → variables.
+    #[serde(default)]
+    pub variables: BTreeMap<String, BTreeMap<String, String>>,
+    /// Service name → deployments, newest first.
+    #[serde(default)]
+    pub deployments: BTreeMap<String, Vec<Deployment>>,
+    #[serde(default = "default_new_deployment_id")]
+    pub new_deployment_id: String,
+    #[serde(default = "default_progression")]
+    pub progression: Vec<String>,
+    /// Deployment id → deploy log lines.
+    #[serde(default)]
+    pub logs: BTreeMap<String, Vec<LogLine>>,
+    /// Deployment id → build log lines.
+    #[serde(default)]
+    pub build_logs: BTreeMap<String, Vec<LogLine>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub environments: Vec<String>,
+    pub services: Vec<String>,
+    pub workspace: String,
+}
+
+impl Default for Project {
+    fn default() -> Self {
+        Self {
+            id: "prj-1".to_owned(),
+            name: "project".to_owned(),
+            environments: vec!["production".to_owned()],
+            services: vec!["backend".to_owned()],
+            workspace: "workspace".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Deployment {
+    pub id: String,
+    #[serde(default = "default_status")]
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub meta: Option<Value>,
+}
+
+/// One log line; keys other than these become the line's attributes (`level`, …).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogLine {
+    /// Visible from the call after this many earlier `logs` calls for the deployment.
+    #[serde(default)]
+    pub after_polls: u32,
+    pub timestamp: Timestamp,
+    pub message: String,
+    #[serde(flatten)]
+    pub attributes: Map<String, Value>,
+}
+
+/// A log timestamp: printed exactly as written, compared as an instant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Timestamp {
+    pub raw: String,
+    pub at: DateTime<Utc>,
+}
+
+impl TryFrom<String> for Timestamp {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        match DateTime::parse_from_rfc3339(&raw) {
+            Ok(at) => Ok(Self {
+                at: at.with_timezone(&Utc),
+                raw,
+            }),
+            Err(e) => Err(format!("`{raw}` is not an RFC 3339 timestamp: {e}")),
+        }
+    }
+}
+
+/// The scripted failures, named after the real CLI's errors.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Unauthorized,
+    InvalidToken,
+    NoLinkedProject,
+    NoServiceLinked,
+    RateLimited,
+}
+
+impl ErrorKind {
+    pub fn error(self) -> RailwayError {
+        match self {
+            Self::Unauthorized => RailwayError::unauthorized(),
+            Self::InvalidToken => RailwayError::invalid_token(),
+            Self::NoLinkedProject => RailwayError::no_linked_project(),
+            Self::NoServiceLinked => RailwayError::no_service_linked(),
+            Self::RateLimited => RailwayError::rate_limited(),
+        }
+    }
+}
+
+/// The keys of `errors`: a top-level subcommand, or the operation it runs
+/// (`service redeploy` is both `service` and `redeploy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    Status,
+    Variable,
+    Redeploy,
+    Up,
+    Deployment,
+    Service,
+    Logs,
+}
+
+fn default_version() -> String {
+    "5.43.1".to_owned()
+}
+
+fn default_new_deployment_id() -> String {
+    "dep-new".to_owned()
+}
+
+fn default_progression() -> Vec<String> {
+    ["QUEUED", "BUILDING", "DEPLOYING", "SUCCESS"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+fn default_status() -> String {
+    "SUCCESS".to_owned()
+}
+
+impl Scenario {
+    /// Reads the scenario named by `FAKE_RAILWAY_SCENARIO`; returns it with its path.
+    pub fn load_from_env() -> Result<(Self, PathBuf)> {
+        let Some(path) = std::env::var_os(SCENARIO_VAR) else {
+            bail!(
+                "{SCENARIO_VAR} is not set: point it at a scenario JSON file (format: xtask/fake-railway/main.rs)"
+            );
+        };
+        let path = PathBuf::from(path);
+        Ok((Self::load(&path)?, path))
+    }
+
+    fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read scenario `{}`", path.display()))?;
+        let scenario: Self = serde_json::from_str(&text)
+            .with_context(|| format!("invalid scenario `{}`", path.display()))?;
+        scenario
+            .check()
+            .with_context(|| format!("invalid scenario `{}`", path.display()))?;
+        Ok(scenario)
+    }
+
+    fn check(&self) -> Result<()> {
+        ensure!(
+            !self.project.environments.is_empty(),
+            "`project.environments` is empty: the first one plays the linked environment"
+        );
+        ensure!(
+            !self.progression.is_empty(),
+            "`progression` is empty: give at least the final status, e.g. [\"SUCCESS\"]"
+        );
+        let services = &self.project.services;
+        for (what, name) in self
+            .variables
+            .keys()
+            .map(|name| ("variables", name))
+            .chain(self.deployments.keys().map(|name| ("deployments", name)))
+        {
+            ensure!(
+                services.contains(name),
+                "`{what}` names service `{name}`, which is not in `project.services` ({})",
+                services.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    /// The scripted failure for a command, if any: `error` first, then `errors`.
+    pub fn error_for(&self, endpoints: &[Endpoint]) -> Option<ErrorKind> {
+        self.error
+            .or_else(|| endpoints.iter().find_map(|e| self.errors.get(e).copied()))
+    }
+}

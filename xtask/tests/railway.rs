@@ -1,0 +1,651 @@
+//! `verify --remote`, `deploy` and `logs` against the fake `railway` executable, which has
+//! the real v5 CLI's interface and plays scripted scenarios (see xtask/fake-railway).
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use xshell::{Shell, cmd};
+
+/// Obviously fake secrets; none may appear in any output.
+const DB_PASSWORD: &str = "pgpw-FakeRailway-7781";
+const SECRET: &str = "railway-test-nextauth-secret-0f1e2d3c4b5a6978";
+const FRONT_SECRET: &str = "railway-test-frontend-secret-99887766554433";
+const RESEND: &str = "re_fakeRailwayKey42";
+const BEARER: &str = "eyFakeBearerToken.abc.def";
+
+struct Fake {
+    _dir: tempfile::TempDir,
+    scenario: PathBuf,
+    calls: PathBuf,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn now_plus(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn good_variables() -> Value {
+    json!({
+        "DATABASE_URL": format!("postgresql://postgres:{DB_PASSWORD}@postgres.railway.internal:5432/railway"),
+        "NEXTAUTH_SECRET": SECRET,
+        "ENVIRONMENT": "production",
+        "ALLOWED_ORIGINS": "https://app.intowork.example",
+        "FRONTEND_URL": "https://app.intowork.example",
+        "RESEND_API_KEY": RESEND,
+        "FROM_EMAIL": "INTOWORK <noreply@intowork.example>",
+        "RAILWAY_PUBLIC_DOMAIN": "backend.intowork.example",
+    })
+}
+
+fn scenario(extra: Value) -> Fake {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base = json!({
+        "project": {"id": "prj-1", "name": "intowork", "environments": ["production"], "services": ["backend", "frontend"], "workspace": "IntoWork"},
+        "variables": {"backend": good_variables(), "frontend": {"NEXTAUTH_SECRET": SECRET}},
+        "deployments": {"backend": [{"id": "dep-old", "status": "SUCCESS", "createdAt": now_plus(-3600)}]},
+        "new_deployment_id": "dep-new",
+        "progression": ["QUEUED", "BUILDING", "DEPLOYING", "SUCCESS"],
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    let scenario = dir.path().join("scenario.json");
+    std::fs::write(&scenario, base.to_string()).unwrap();
+    let calls = dir.path().join("calls.jsonl");
+    Fake {
+        _dir: dir,
+        scenario,
+        calls,
+    }
+}
+
+impl Fake {
+    fn xtask(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+        let sh = Shell::new().unwrap();
+        let bin = env!("CARGO_BIN_EXE_xtask");
+        let out = cmd!(sh, "{bin} {args...}")
+            .env_clear()
+            .env("RAILWAY_BIN", env!("CARGO_BIN_EXE_fake-railway"))
+            .env("FAKE_RAILWAY_SCENARIO", &self.scenario)
+            .env("FAKE_RAILWAY_CALLS", &self.calls)
+            .envs(extra_env.iter().copied())
+            .ignore_status()
+            .quiet()
+            .output()
+            .unwrap();
+        let run = Run {
+            code: out.status.code().unwrap(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        };
+        for secret in [DB_PASSWORD, SECRET, FRONT_SECRET, RESEND, BEARER] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "`{secret}` leaked:\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        run
+    }
+
+    /// Runs the fake directly (test set-up, e.g. to create a deployment).
+    fn railway(&self, args: &[&str]) {
+        let sh = Shell::new().unwrap();
+        let bin = env!("CARGO_BIN_EXE_fake-railway");
+        cmd!(sh, "{bin} {args...}")
+            .env("FAKE_RAILWAY_SCENARIO", &self.scenario)
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .unwrap();
+    }
+
+    fn calls(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.calls)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn commands(&self) -> Vec<String> {
+        self.calls()
+            .iter()
+            .map(|c| {
+                c["argv"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    fn mutating_calls(&self) -> Vec<String> {
+        self.commands()
+            .into_iter()
+            .filter(|c| c.starts_with("redeploy") || c.starts_with("up"))
+            .collect()
+    }
+}
+
+/// A local stand-in for the deployed service's health endpoint: answers `status` to every request.
+fn health_server(status: u16) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        listener.set_nonblocking(false).unwrap();
+        // Bounded: the test process ends the thread when it exits.
+        for stream in listener.incoming().take(1000) {
+            let Ok(mut s) = stream else { break };
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let body = if status == 200 {
+                "{\"status\":\"ready\"}"
+            } else {
+                "{\"status\":\"unavailable\"}"
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            if status == 200 {
+                break;
+            }
+        }
+    });
+    (port, handle)
+}
+
+const FAST: &[&str] = &["--poll-interval", "50ms", "--timeout", "20s"];
+
+fn deploy(fake: &Fake, extra: &[&str], health_port: u16) -> Run {
+    let url = format!("http://127.0.0.1:{health_port}/health/ready");
+    let mut args = vec!["deploy", "--health-url", url.as_str(), "--no-env-file"];
+    args.extend_from_slice(FAST);
+    args.extend_from_slice(extra);
+    let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    fake.xtask(&refs, &[])
+}
+
+#[test]
+fn happy_path_waits_for_success_then_probes_health() {
+    let fake = scenario(json!({
+        "logs": {"dep-new": [
+            {"after_polls": 0, "timestamp": now_plus(1), "message": "listening on [::]:8080", "level": "info"},
+            {"after_polls": 0, "timestamp": now_plus(2), "message": "application startup complete", "level": "info"},
+        ]},
+    }));
+    let (port, server) = health_server(200);
+    let run = deploy(&fake, &["--json"], port);
+    server.join().unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let summary: Value =
+        serde_json::from_str(run.stdout.trim()).expect("stdout is one JSON summary");
+    assert_eq!(summary["ok"], true);
+    assert_eq!(summary["deployment_id"], "dep-new");
+    assert_eq!(summary["status"], "SUCCESS");
+    assert_eq!(summary["health"]["status"], 200);
+    for key in ["trigger", "wait", "health", "total"] {
+        assert!(summary["durations_ms"][key].is_u64(), "{key}");
+    }
+    for status in ["QUEUED", "BUILDING", "DEPLOYING", "SUCCESS"] {
+        assert!(
+            run.stderr.contains(&format!("] {status}")),
+            "transition {status} printed:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr.contains("application startup complete"),
+        "the new deployment's logs streamed:\n{}",
+        run.stderr
+    );
+
+    // The CLI was driven as a script must drive it.
+    let calls = fake.calls();
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["env"]["RAILWAY_NO_AUTO_UPDATE"] == "1"),
+        "{calls:?}"
+    );
+    let commands = fake.commands();
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("status --environment production --json")),
+        "{commands:?}"
+    );
+    assert!(
+        !commands.iter().any(|c| c.starts_with("whoami")),
+        "whoami fails with project tokens"
+    );
+    assert_eq!(
+        fake.mutating_calls(),
+        ["redeploy --service backend --environment production --yes --json"]
+    );
+    assert!(
+        commands.iter().any(|c| c.starts_with("logs dep-new ")),
+        "logs of the NEW deployment: {commands:?}"
+    );
+    for c in commands
+        .iter()
+        .filter(|c| !c.starts_with("--version") && !c.starts_with("status"))
+    {
+        assert!(
+            c.contains("--service backend") && c.contains("--environment production"),
+            "{c}"
+        );
+    }
+}
+
+#[test]
+fn failed_and_crashed_deployments_exit_1_with_diagnosed_lines() {
+    let fake = scenario(json!({
+        "progression": ["QUEUED", "BUILDING", "FAILED"],
+        "build_logs": {"dep-new": [{"after_polls": 0, "timestamp": now_plus(1), "message": "error: could not compile `intowork-backend`", "level": "error"}]},
+    }));
+    let run = deploy(&fake, &[], 1);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("FAILED"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("deploy: the deployment FAILED"),
+        "{}",
+        run.stderr
+    );
+
+    let fake = scenario(json!({
+        "progression": ["BUILDING", "DEPLOYING", "CRASHED"],
+        "logs": {"dep-new": [
+            {"after_polls": 0, "timestamp": now_plus(1), "message": format!("error communicating with database: Connection reset by peer (postgres://postgres:{DB_PASSWORD}@host/railway)"), "level": "error"},
+            {"after_polls": 0, "timestamp": now_plus(2), "message": "thread 'main' panicked at backend/src/main.rs:9:5", "level": "error"},
+        ]},
+    }));
+    let run = deploy(&fake, &[], 1);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("CRASHED after starting"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("hint: PostgreSQL reset the connection at start-up"),
+        "diagnosis in the failure report:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: the backend panicked"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("postgres://postgres:****@host"),
+        "masked in the stream:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_deployment_that_never_finishes_times_out() {
+    let fake = scenario(json!({ "progression": ["QUEUED", "BUILDING"] }));
+    let run = fake.xtask(
+        &[
+            "deploy",
+            "--no-env-file",
+            "--poll-interval",
+            "50ms",
+            "--timeout",
+            "1s",
+            "--health-url",
+            "http://127.0.0.1:1/",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("no final status within 1s"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn pre_flight_failures_deploy_nothing() {
+    // Not logged in.
+    let fake = scenario(json!({ "error": "unauthorized" }));
+    let run = deploy(&fake, &[], 1);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("not logged in to Railway: run `railway login`"),
+        "{}",
+        run.stderr
+    );
+    assert!(fake.mutating_calls().is_empty());
+
+    // No linked project.
+    let fake = scenario(json!({ "error": "no_linked_project" }));
+    let run = deploy(&fake, &[], 1);
+    assert!(
+        run.code == 1 && run.stderr.contains("run `railway link`"),
+        "{}",
+        run.stderr
+    );
+
+    // A service that does not exist.
+    let fake = scenario(json!({}));
+    let run = deploy(&fake, &["--service", "backnd"], 1);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no service `backnd`"), "{}", run.stderr);
+    assert!(fake.mutating_calls().is_empty());
+
+    // Invalid variables: the seed's URL. The checklist says why; no redeploy is recorded.
+    let mut vars = good_variables();
+    vars["DATABASE_URL"] = json!(format!(
+        "postgresql://postgres:{DB_PASSWORD}@interchange.proxy.rlwy.net:41234/railway?ssl=disable"
+    ));
+    vars["NEXTAUTH_SECRET"] = json!("${{shared.NEXTAUTH_SECRET}}");
+    let fake = scenario(json!({ "variables": {"backend": vars} }));
+    let run = deploy(&fake, &[], 1);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("fail  DATABASE_URL")
+            && run.stdout.contains("Connection reset by peer"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("NEXTAUTH_SECRET"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("nothing was deployed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fake.mutating_calls().is_empty(),
+        "no redeploy after a failed pre-flight: {:?}",
+        fake.commands()
+    );
+
+    // A missing CLI, and one too old.
+    let run = fake.xtask(
+        &["deploy", "--no-env-file"],
+        &[("RAILWAY_BIN", "/nonexistent/railway")],
+    );
+    assert!(
+        run.code == 1 && run.stderr.contains("cargo install railwayapp --locked"),
+        "{}",
+        run.stderr
+    );
+    let old = scenario(json!({ "version": "4.9.0" }));
+    let run = deploy(&old, &[], 1);
+    assert!(
+        run.code == 1 && run.stderr.contains("v5 or newer is needed"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn skip_verify_is_loud_and_dry_run_touches_nothing() {
+    let fake = scenario(json!({}));
+    let run = deploy(&fake, &["--dry-run"], 1);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("would run")
+            && run.stdout.contains(
+                "railway redeploy --service backend --environment production --yes --json"
+            ),
+        "{}",
+        run.stdout
+    );
+    assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
+
+    let (port, server) = health_server(200);
+    let run = deploy(&fake, &["--skip-verify", "--from-source"], port);
+    server.join().unwrap();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("WARNING: --skip-verify"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !fake
+            .commands()
+            .iter()
+            .any(|c| c.starts_with("variable list") && c.contains("frontend"))
+    );
+    // `--from-source` prints no id: the new deployment was found in the list.
+    assert!(
+        run.stdout.contains("triggered deployment dep-new"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_unhealthy_service_fails_the_deploy_and_the_step_summary_says_so() {
+    let fake = scenario(json!({}));
+    let (port, server) = health_server(503);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let url = format!("http://127.0.0.1:{port}/health/ready");
+    let run = fake.xtask(
+        &[
+            "deploy",
+            "--no-env-file",
+            "--poll-interval",
+            "50ms",
+            "--timeout",
+            "1s",
+            "--health-url",
+            &url,
+        ],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+    );
+    drop(server);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("never answered 200 (last: 503)"),
+        "{}",
+        run.stderr
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("### Railway deploy: `backend` (production)")
+            && md.contains("**SUCCESS**")
+            && md.contains("→ 503"),
+        "{md}"
+    );
+}
+
+#[test]
+fn verify_remote_checks_the_platform_and_the_frontend_secret() {
+    let fake = scenario(json!({}));
+    let run = fake.xtask(
+        &[
+            "verify",
+            "--remote",
+            "--no-env-file",
+            "--frontend-service",
+            "frontend",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("identical on `backend` and `frontend` (sha256 "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("inside Railway"),
+        "a *.railway.internal host is fine there: {}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("warn  DATABASE_URL"), "{}", run.stdout);
+
+    let fake = scenario(
+        json!({ "variables": {"backend": good_variables(), "frontend": {"NEXTAUTH_SECRET": FRONT_SECRET}} }),
+    );
+    let run = fake.xtask(
+        &[
+            "verify",
+            "--remote",
+            "--no-env-file",
+            "--frontend-service",
+            "frontend",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let c = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "platform.nextauth_secret_match")
+        .unwrap();
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("differs between `backend` (sha256 "),
+        "{c}"
+    );
+
+    // Names set locally but not on the platform: the seed's ".env is not deployed".
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("local.env");
+    std::fs::write(
+        &env,
+        "DATABASE_URL=x\nDATABASE_TLS_FINGERPRINT=ab\nMIGRATE_ON_START=false\n",
+    )
+    .unwrap();
+    let run = fake.xtask(
+        &["verify", "--remote", "--env-file", env.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        run.stdout.contains("warn  platform.local_only"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("DATABASE_TLS_FINGERPRINT, MIGRATE_ON_START"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn logs_follow_through_a_pipe_until_the_deployment_ends_masked_and_diagnosed() {
+    let fake = scenario(json!({
+        "progression": ["DEPLOYING", "SUCCESS", "SUCCESS", "CRASHED"],
+        "logs": {"dep-new": [
+            {"after_polls": 0, "timestamp": now_plus(1), "message": "application startup complete", "level": "info"},
+            {"after_polls": 1, "timestamp": now_plus(2), "message": format!("auth header Bearer {BEARER} secret {SECRET}"), "level": "warn"},
+            {"after_polls": 2, "timestamp": now_plus(3), "message": "FATAL: sorry, too many clients already", "level": "error", "request_id": "r-1"},
+        ]},
+    }));
+    fake.railway(&[
+        "redeploy",
+        "-s",
+        "backend",
+        "-e",
+        "production",
+        "-y",
+        "--json",
+    ]);
+    let run = fake.xtask(
+        &[
+            "logs",
+            "--deployment",
+            "dep-new",
+            "--follow",
+            "--poll-interval",
+            "50ms",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("application startup complete"))
+            .count(),
+        1,
+        "de-duplicated: {lines:#?}"
+    );
+    assert!(
+        run.stdout.contains("Bearer ****") && run.stdout.contains("secret ****"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("ERROR FATAL: sorry, too many clients already  request_id=r-1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("hint: PostgreSQL's max_connections is exhausted"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("deployment dep-new is CRASHED: stopped following"),
+        "{}",
+        run.stderr
+    );
+
+    let run = fake.xtask(
+        &["logs", "--deployment", "dep-new", "--json", "--lines", "10"],
+        &[],
+    );
+    assert_eq!(run.code, 0);
+    let docs: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let diagnosed = docs
+        .iter()
+        .find(|d| d["diagnosis"] == "too_many_clients")
+        .expect("a diagnosed line");
+    assert!(
+        diagnosed["hint"]
+            .as_str()
+            .unwrap()
+            .contains("DATABASE_MAX_CONNECTIONS")
+    );
+    assert!(
+        fake.commands()
+            .iter()
+            .filter(|c| c.starts_with("logs"))
+            .all(|c| c.contains("--json")),
+        "only --json output is parsed"
+    );
+}
