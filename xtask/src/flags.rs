@@ -31,6 +31,34 @@ pub enum Task {
     ///
     /// Exit codes: 0 ok, 1 failure, 2 usage error.
     Logs(Logs),
+    /// A local Railway-like stack: TLS-only PostgreSQL, verify, migrate, then the backend.
+    ///
+    /// Exit codes: 0 ok, 1 failure (missing prerequisites, a failed step), 2 usage error.
+    Dev(Dev),
+}
+
+#[derive(Debug, Args)]
+pub struct Dev {
+    #[command(subcommand)]
+    pub action: Option<DevAction>,
+    /// The backend's HTTP port (default: 8000 when free, else any free port).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// One-shot: bring everything up, probe /health/ready and the API, report, stop everything.
+    #[arg(long)]
+    pub check: bool,
+    /// Delete the local database cluster and create a fresh one.
+    #[arg(long)]
+    pub reset: bool,
+    /// Where the stack lives (default: target/dev in the repository).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum DevAction {
+    /// Stop a stack left running (the backend and the database).
+    Stop,
 }
 
 /// Which Railway service and environment (always passed explicitly to the CLI).

@@ -4,6 +4,7 @@
 mod checklist;
 mod config_source;
 mod deploy;
+mod dev;
 mod diagnose;
 mod exit;
 mod flags;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
                 flags::Task::Migrate(task) => task.run(&sh),
                 flags::Task::Deploy(task) => task.run(&sh),
                 flags::Task::Logs(task) => task.run(&sh),
+                flags::Task::Dev(task) => task.run(&sh),
             }
         });
     exit::code(result)

@@ -1,0 +1,164 @@
+//! The backend as a supervised child of `dev`: built with cargo, run with the stack's env file
+//! under the process environment, stopped with SIGTERM like Railway stops it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use xshell::{Shell, cmd};
+
+use super::cluster::Layout;
+use crate::config_source;
+
+/// How long a SIGTERMed backend gets before it is killed.
+const STOP_BUDGET: Duration = Duration::from_secs(30);
+
+/// `cargo build` of the backend binary; returns its path.
+pub fn build(sh: &Shell, quiet: bool) -> anyhow::Result<PathBuf> {
+    let mut build = cmd!(sh, "cargo build --package intowork-backend --bin backend");
+    // `cargo run` (the xtask alias) gives this process CARGO_PKG_*, CARGO_MANIFEST_DIR, …; build
+    // scripts watch some of them (ring's does), so passing them on would rebuild half the
+    // dependency tree on every `dev`.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let injected = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+            || name == "CARGO_PRIMARY_PACKAGE"
+            || name == "OUT_DIR";
+        if injected {
+            build = build.env_remove(name.as_ref());
+        }
+    }
+    if quiet {
+        build = build.arg("--quiet");
+    }
+    build.quiet().run().context("failed to build the backend")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| config_source::project_root().join("target"));
+    Ok(target.join("debug").join("backend"))
+}
+
+pub struct Backend {
+    child: Child,
+    pid_file: PathBuf,
+}
+
+impl Backend {
+    /// The child inherits the process environment (which wins, as in every task); the stack's
+    /// env file fills in what the environment does not set.
+    // A long-running child that must be signalled and waited for: xshell only runs commands to
+    // completion, so this is where std::process::Command is right.
+    #[allow(clippy::disallowed_methods)]
+    pub fn spawn(
+        bin: &Path,
+        layout: &Layout,
+        env_file: &Path,
+        port: u16,
+        to_log: bool,
+    ) -> anyhow::Result<Backend> {
+        let file = intowork_config::Source::from_env_file(env_file)?;
+        let mut command = std::process::Command::new(bin);
+        command
+            .arg("serve")
+            .env("PORT", port.to_string())
+            .stdin(Stdio::null());
+        for name in file.names().filter_map(|n| n.to_str()) {
+            if let Some(v) = file.get(name).filter(|_| std::env::var_os(name).is_none()) {
+                command.env(name, &v.value);
+            }
+        }
+        if to_log {
+            let log = std::fs::File::create(layout.backend_log())?;
+            command
+                .env("LOG_FORMAT", "json")
+                .stdout(log.try_clone()?)
+                .stderr(log);
+        } else if std::env::var_os("LOG_FORMAT").is_none() {
+            command.env("LOG_FORMAT", "pretty");
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("failed to start `{}`", bin.display()))?;
+        let pid_file = layout.backend_pid();
+        std::fs::write(&pid_file, child.id().to_string())?;
+        Ok(Backend { child, pid_file })
+    }
+
+    /// SIGTERM, then wait (kill after the budget); the exit code.
+    pub fn stop(&mut self) -> anyhow::Result<Option<i32>> {
+        let sh = Shell::new()?;
+        let pid = self.child.id().to_string();
+        let _ = cmd!(sh, "kill -TERM {pid}").quiet().ignore_stderr().run();
+        let deadline = Instant::now() + STOP_BUDGET;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                let _ = std::fs::remove_file(&self.pid_file);
+                return Ok(status.code());
+            }
+            if Instant::now() >= deadline {
+                self.child.kill()?;
+                self.child.wait()?;
+                let _ = std::fs::remove_file(&self.pid_file);
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Until the backend exits by itself or Ctrl-C: the terminal's SIGINT reaches the backend
+    /// too (same process group) and it drains; from a non-terminal, it gets SIGTERM from here.
+    pub fn wait_interactive(&mut self) -> anyhow::Result<()> {
+        crate::runtime::block_on(async {
+            loop {
+                if self.child.try_wait()?.is_some() {
+                    let _ = std::fs::remove_file(&self.pid_file);
+                    return Ok::<_, anyhow::Error>(());
+                }
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {
+                        self.stop()?;
+                        return Ok(());
+                    }
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+        })?
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.stop();
+        }
+    }
+}
+
+/// A backend left running by an earlier `dev` (killed hard): SIGTERM it. Returns whether one ran.
+pub fn stop_leftover(sh: &Shell, layout: &Layout) -> anyhow::Result<bool> {
+    let Ok(pid) = std::fs::read_to_string(layout.backend_pid()) else {
+        return Ok(false);
+    };
+    let pid = pid.trim().to_owned();
+    let _ = std::fs::remove_file(layout.backend_pid());
+    let alive = Path::new("/proc").join(&pid).join("cmdline");
+    let is_backend =
+        std::fs::read(&alive).is_ok_and(|c| String::from_utf8_lossy(&c).contains("backend"));
+    if !is_backend {
+        return Ok(false);
+    }
+    cmd!(sh, "kill -TERM {pid}").quiet().ignore_stderr().run()?;
+    let deadline = Instant::now() + STOP_BUDGET;
+    while alive.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(true)
+}

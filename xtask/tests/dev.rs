@@ -1,0 +1,155 @@
+//! `cargo xtask dev --check` end to end, in a temporary stack directory.
+
+use std::path::Path;
+
+use xshell::{Shell, cmd};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// The real xtask with the caller's environment minus every configuration variable (it needs
+/// PATH, HOME and cargo's own variables to build the backend).
+fn dev(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let sh = Shell::new().unwrap();
+    let bin = env!("CARGO_BIN_EXE_xtask");
+    let d = dir.to_str().unwrap();
+    let mut c = cmd!(sh, "{bin} dev --dir {d} {args...}")
+        .ignore_status()
+        .quiet();
+    for v in intowork_config::VARIABLES {
+        c = c.env_remove(v.name);
+    }
+    let out = c.envs(env.iter().copied()).output().unwrap();
+    Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn running_servers(dir: &Path) -> usize {
+    let sh = Shell::new().unwrap();
+    let out = cmd!(sh, "pgrep -af postgres")
+        .quiet()
+        .ignore_status()
+        .read()
+        .unwrap_or_default();
+    let data = std::fs::read_to_string(dir.join("data-dir")).unwrap_or_default();
+    out.lines()
+        .filter(|l| !data.trim().is_empty() && l.contains(data.trim()))
+        .count()
+}
+
+fn database_url(dir: &Path) -> String {
+    let env = std::fs::read_to_string(dir.join("dev.env")).unwrap();
+    env.lines()
+        .find_map(|l| l.strip_prefix("DATABASE_URL="))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dev(dir.path(), &["--check"], &[]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    for step in [
+        "database", "verify", "migrate", "build", "backend", "api", "shutdown", "stop",
+    ] {
+        assert!(
+            first
+                .stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("ok    {step}"))),
+            "step {step}:\n{}",
+            first.stdout
+        );
+    }
+    assert!(
+        first.stdout.contains("created, TLS only"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("session encrypted: TLSv1."),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("GET /api/jobs → 200"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("exited 0 on SIGTERM"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(running_servers(dir.path()), 0, "nothing left running");
+
+    let second = dev(dir.path(), &["--check"], &[]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert!(
+        second.stdout.contains("reused, TLS only"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second.stdout.contains("migrate       0 applied"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(running_servers(dir.path()), 0);
+
+    // The env file holds a generated password and secret, readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("dev.env"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let url = database_url(dir.path());
+    let password = url.split(':').nth(2).unwrap().split('@').next().unwrap();
+    assert!(password.len() >= 32);
+    assert!(
+        !first.stdout.contains(password) && !first.stderr.contains(password),
+        "the generated password is never printed"
+    );
+
+    // Turning TLS off is the diagnosed failure, not a hang: on loopback the server refuses
+    // it ("no encryption"), for a remote name the configuration does.
+    let plaintext = url.replace("sslmode=require", "sslmode=disable");
+    let run = dev(dir.path(), &["--check"], &[("DATABASE_URL", &plaintext)]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("FAIL  verify")
+            && run.stdout.contains("no encryption")
+            && run.stdout.contains("use `sslmode=require`"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let remote = plaintext.replace("@localhost:", "@db.intowork.example:");
+    let run = dev(dir.path(), &["--check"], &[("DATABASE_URL", &remote)]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("FAIL  configuration")
+            && run.stdout.contains("Connection reset by peer"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(running_servers(dir.path()), 0);
+
+    let stop = dev(dir.path(), &["stop"], &[]);
+    assert_eq!(stop.code, 0);
+    assert!(
+        stop.stdout.contains("nothing was running"),
+        "{}",
+        stop.stdout
+    );
+}
