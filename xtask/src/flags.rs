@@ -194,6 +194,10 @@ pub enum MigrateAction {
 pub struct MigrateRun {
     #[command(flatten)]
     pub env: EnvFileArgs,
+    /// A migrations directory read at run time instead of the embedded set (for trying
+    /// migrations out and for benchmarks; deployments always use the embedded set).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
     /// Run the pending SQL in a transaction that is rolled back, and report what would change.
     #[arg(long)]
     pub dry_run: bool,
@@ -206,6 +210,10 @@ pub struct MigrateRun {
 pub struct MigrateStatus {
     #[command(flatten)]
     pub env: EnvFileArgs,
+    /// A migrations directory read at run time instead of the embedded set (for trying
+    /// migrations out and for benchmarks; deployments always use the embedded set).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
     /// Exit 1 when anything is pending or drifted (for CI).
     #[arg(long)]
     pub check: bool,
@@ -218,6 +226,10 @@ pub struct MigrateStatus {
 pub struct MigrateRevert {
     #[command(flatten)]
     pub env: EnvFileArgs,
+    /// A migrations directory read at run time instead of the embedded set (for trying
+    /// migrations out and for benchmarks; deployments always use the embedded set).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
     /// Keep migrations up to this version applied (0: revert everything).
     #[arg(long, value_name = "VERSION")]
     pub target: Option<i64>,

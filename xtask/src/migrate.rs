@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::Context;
 use intowork_config::Settings;
 use intowork_db::migrate::{self, Limits, MIGRATOR, Status};
+use sqlx::migrate::Migrator;
 use xshell::Shell;
 
 use crate::exit::{Reported, Usage};
@@ -17,9 +18,10 @@ impl flags::Migrate {
         match self.action {
             MigrateAction::Run(a) => with_json(a.json, "run", || {
                 let settings = config_source::settings(&a.env)?;
+                let set = MigrationSet::load(a.source.as_deref())?;
                 let steps = runtime::block_on(migrate::run(
                     settings.database(),
-                    &MIGRATOR,
+                    set.get(),
                     limits(&settings),
                     a.dry_run,
                 ))??;
@@ -31,13 +33,14 @@ impl flags::Migrate {
             }),
             MigrateAction::Revert(a) => with_json(a.json, "revert", || {
                 let settings = config_source::settings(&a.env)?;
+                let set = MigrationSet::load(a.source.as_deref())?;
                 let target = match a.target {
                     Some(t) => t,
-                    None => newest_but_one(&settings)?,
+                    None => newest_but_one(&settings, set.get())?,
                 };
                 let steps = runtime::block_on(migrate::revert(
                     settings.database(),
-                    &MIGRATOR,
+                    set.get(),
                     limits(&settings),
                     target,
                     a.dry_run,
@@ -52,7 +55,8 @@ impl flags::Migrate {
                 let mut stale = None;
                 with_json(a.json, "status", || {
                     let settings = config_source::settings(&a.env)?;
-                    let st = status(&settings)?;
+                    let set = MigrationSet::load(a.source.as_deref())?;
+                    let st = status(&settings, set.get())?;
                     if a.check && !st.up_to_date() {
                         stale = Some(out::stale_summary(&st));
                     }
@@ -72,22 +76,46 @@ impl flags::Migrate {
     }
 }
 
+/// The embedded set, or one read from `--source DIR` at run time.
+enum MigrationSet {
+    Embedded,
+    Loaded(Migrator),
+}
+
+impl MigrationSet {
+    fn load(source: Option<&Path>) -> anyhow::Result<MigrationSet> {
+        let Some(dir) = source else {
+            return Ok(MigrationSet::Embedded);
+        };
+        let migrator = runtime::block_on(Migrator::new(dir.to_path_buf()))?
+            .with_context(|| format!("failed to read migrations from `{}`", dir.display()))?;
+        Ok(MigrationSet::Loaded(migrator))
+    }
+
+    fn get(&self) -> &Migrator {
+        match self {
+            MigrationSet::Embedded => &MIGRATOR,
+            MigrationSet::Loaded(m) => m,
+        }
+    }
+}
+
 fn limits(settings: &Settings) -> Limits {
     Limits::from_settings(settings.migrations())
 }
 
-fn status(settings: &Settings) -> anyhow::Result<Status> {
+fn status(settings: &Settings, migrator: &Migrator) -> anyhow::Result<Status> {
     runtime::block_on(async {
         let mut conn = intowork_db::connect(settings.database()).await?.conn;
-        let st = migrate::status(&mut conn, &MIGRATOR).await;
+        let st = migrate::status(&mut conn, migrator).await;
         intowork_db::connect::close(conn).await;
         Ok::<_, anyhow::Error>(st?)
     })?
 }
 
 /// Without `--target`, revert only the newest applied migration (sqlx-cli's behaviour).
-fn newest_but_one(settings: &Settings) -> anyhow::Result<i64> {
-    let st = status(settings)?;
+fn newest_but_one(settings: &Settings, migrator: &Migrator) -> anyhow::Result<i64> {
+    let st = status(settings, migrator)?;
     let applied: Vec<i64> = st
         .with_state(|s| matches!(s, migrate::State::Applied { .. }))
         .iter()

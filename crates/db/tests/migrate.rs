@@ -258,7 +258,7 @@ async fn eight_migrators_at_once_apply_each_migration_exactly_once() {
     assert_eq!(
         server().psql(
             &db.name,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
         "0",
         "no lock left"
@@ -345,7 +345,7 @@ async fn a_connection_killed_mid_migration_leaves_no_partial_schema_and_no_lock(
     assert_eq!(
         server().psql(
             &db.name,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
         "0",
         "no leaked lock"
