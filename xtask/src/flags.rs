@@ -35,6 +35,23 @@ pub enum Task {
     ///
     /// Exit codes: 0 ok, 1 failure (missing prerequisites, a failed step), 2 usage error.
     Dev(Dev),
+    /// Measure speed and cost against the tools users would pick instead; writes target/bench/report.{json,md}.
+    ///
+    /// Never fails on a missed target (exit 0); 1 only when a measurement could not run.
+    Bench(Bench),
+}
+
+#[derive(Debug, Args)]
+pub struct Bench {
+    /// Seconds each load test runs.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub load_secs: u64,
+    /// Concurrent keep-alive clients (and pgbench clients).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub clients: usize,
+    /// Skip the cold `cargo build -p xtask` measurement (it takes minutes on 2 cores).
+    #[arg(long)]
+    pub no_cold_build: bool,
 }
 
 #[derive(Debug, Args)]

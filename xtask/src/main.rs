@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the same tasks on a laptop, in CI and for the release manager.
 //! This file only dispatches; each task lives in its own module.
 
+mod bench;
 mod checklist;
 mod config_source;
 mod deploy;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
                 flags::Task::Deploy(task) => task.run(&sh),
                 flags::Task::Logs(task) => task.run(&sh),
                 flags::Task::Dev(task) => task.run(&sh),
+                flags::Task::Bench(task) => task.run(&sh),
             }
         });
     exit::code(result)

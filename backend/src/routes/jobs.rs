@@ -1,6 +1,8 @@
 //! Published job offers: `GET /api/jobs?limit=&cursor=` (keyset pagination, newest first)
 //! and `GET /api/jobs/{id}`.
 
+use std::sync::LazyLock;
+
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
@@ -45,6 +47,14 @@ const SELECT: &str =
    FROM job_offers o JOIN companies c ON c.id = o.company_id
   WHERE o.status = 'published'";
 
+/// A page after the cursor; one row more than asked tells whether there is a next page.
+static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{SELECT} AND ($1::timestamptz IS NULL OR (o.published_at, o.id) < ($1, $2)) ORDER BY o.published_at DESC, o.id DESC LIMIT $3"
+    )
+});
+static SHOW_SQL: LazyLock<String> = LazyLock::new(|| format!("{SELECT} AND o.id = $1"));
+
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -62,12 +72,7 @@ pub async fn list(
             })?,
     };
     let after = q.cursor.as_deref().map(Cursor::decode).transpose()?;
-    // One row more than asked tells whether there is a next page.
-    let sql = format!(
-        "{SELECT} AND ($1::timestamptz IS NULL OR (o.published_at, o.id) < ($1, $2))
-          ORDER BY o.published_at DESC, o.id DESC LIMIT $3"
-    );
-    let mut items: Vec<JobOffer> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let mut items: Vec<JobOffer> = sqlx::query_as(&LIST_SQL)
         .bind(after.as_ref().map(|c| c.published_at))
         .bind(after.as_ref().map_or(0, |c| c.id))
         .bind(limit + 1)
@@ -95,8 +100,7 @@ pub async fn show(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("`{id}` is not a job offer id")))?;
-    let sql = format!("{SELECT} AND o.id = $1");
-    let offer: Option<JobOffer> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let offer: Option<JobOffer> = sqlx::query_as(&SHOW_SQL)
         .bind(id)
         .fetch_optional(&state.pool)
         .await?;

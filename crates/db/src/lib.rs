@@ -1,8 +1,13 @@
 //! PostgreSQL for IntoWork: every connection goes through [`connect_options`], which sets the
 //! TLS mode from the validated policy; failures come back diagnosed ([`ConnectError`]).
 //!
-//! sqlx 0.9 (not 0.8): with rustls, 0.8's `VerifyCa` also enforced the host name, which made
-//! `verify-ca` unusable for servers reached by IP or through a proxy; 0.9.0 fixed it.
+//! sqlx 0.8.6, not 0.9.0, on measured facts: 0.9.0 dropped `TCP_NODELAY` from its sockets
+//! (launchbadge/sqlx#4022, reported as #4335), and Nagle's algorithm against PostgreSQL's
+//! delayed ACKs then adds two ~40 ms stalls to every new connection (TLS handshake, start-up)
+//! — seen here with strace and in `cargo xtask bench` (connect 91 ms → ~10 ms). What 0.9.0
+//! fixed, rustls `VerifyCa` also checking the host name, only makes 0.8's `verify-ca` stricter,
+//! and Railway's CA-flagged certificate fails `verify-ca` in both versions anyway (`require` +
+//! `DATABASE_TLS_FINGERPRINT` is the Railway setup). Revisit when a 0.9.x restores NODELAY.
 
 pub mod certificate;
 pub mod connect;

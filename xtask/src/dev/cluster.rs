@@ -11,6 +11,7 @@ use super::prereq::Postgres;
 
 pub const APP_USER: &str = "intowork";
 pub const APP_DB: &str = "intowork";
+pub const DEV_MAX_CONNECTIONS: u32 = 100;
 
 /// Files of one stack.
 #[derive(Debug, Clone)]
@@ -57,7 +58,13 @@ fn random(n: usize) -> String {
 }
 
 /// Creates the cluster and the env file; returns its data directory.
-pub fn create(sh: &Shell, pg: &Postgres, layout: &Layout, port: u16) -> anyhow::Result<PathBuf> {
+pub fn create(
+    sh: &Shell,
+    pg: &Postgres,
+    layout: &Layout,
+    port: u16,
+    max_connections: u32,
+) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&layout.dir)
         .with_context(|| format!("failed to create `{}`", layout.dir.display()))?;
     let data = data_location(sh, pg, layout)?;
@@ -91,8 +98,9 @@ pub fn create(sh: &Shell, pg: &Postgres, layout: &Layout, port: u16) -> anyhow::
         "\n# intowork dev stack: TLS only, like Railway's postgres-ssl, reachable on loopback only.\n\
          include_if_exists = 'intowork-port.conf'\n\
          listen_addresses = 'localhost'\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n\
-         password_encryption = 'scram-sha-256'\nunix_socket_directories = ''\nmax_connections = 100\n",
+         password_encryption = 'scram-sha-256'\nunix_socket_directories = ''\n",
     );
+    text.push_str(&format!("max_connections = {max_connections}\n"));
     std::fs::write(&conf, text)?;
     // hostssl only: a plaintext client is rejected ("no encryption"), as TLS-only Railway would reset it.
     std::fs::write(
@@ -241,10 +249,21 @@ pub fn stop(sh: &Shell, pg: &Postgres, data: &Path) -> anyhow::Result<()> {
 }
 
 /// SQL as the superuser, over TLS on loopback (there is no unix socket and no trust rule).
-fn admin_sql(sh: &Shell, layout: &Layout, port: u16, sql: &str) -> anyhow::Result<()> {
+pub fn admin_sql(sh: &Shell, layout: &Layout, port: u16, sql: &str) -> anyhow::Result<()> {
+    admin_sql_in(sh, layout, port, "postgres", sql)
+}
+
+/// The same, in another database.
+pub fn admin_sql_in(
+    sh: &Shell,
+    layout: &Layout,
+    port: u16,
+    dbname: &str,
+    sql: &str,
+) -> anyhow::Result<()> {
     let pw = std::fs::read_to_string(layout.superuser_password())?;
     let conninfo =
-        format!("host=localhost port={port} user=postgres dbname=postgres sslmode=require");
+        format!("host=localhost port={port} user=postgres dbname={dbname} sslmode=require");
     cmd!(sh, "psql -X -q -v ON_ERROR_STOP=1 -d {conninfo}")
         .env("PGPASSWORD", pw.trim())
         .stdin(sql)

@@ -4,8 +4,8 @@
 //! fails here exactly as it would there.
 
 mod backend;
-mod cluster;
-mod prereq;
+pub(crate) mod cluster;
+pub(crate) mod prereq;
 
 use std::time::{Duration, Instant};
 
@@ -74,7 +74,7 @@ impl flags::Dev {
             None => {
                 let port = free_port()?;
                 (
-                    cluster::create(sh, pg, layout, port)
+                    cluster::create(sh, pg, layout, port, cluster::DEV_MAX_CONNECTIONS)
                         .context("failed to create the local database")?,
                     "created",
                 )
@@ -215,7 +215,7 @@ impl flags::Dev {
 
 /// Starts the cluster if needed, on the port its env file names (or a new one if that port
 /// was taken meanwhile), and returns the port.
-fn ensure_running(
+pub(crate) fn ensure_running(
     sh: &Shell,
     pg: &Postgres,
     layout: &Layout,
@@ -275,7 +275,7 @@ fn stop_all(sh: &Shell, pg: &Postgres, layout: &Layout, say: bool) -> anyhow::Re
     Ok(())
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
         .local_addr()?
         .port())

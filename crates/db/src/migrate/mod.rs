@@ -20,6 +20,9 @@ pub use plan::{Change, Outcome, Step, StepKind};
 pub use run::{revert, run};
 pub use status::{Entry, State, Status, status};
 
+/// sqlx 0.8's bookkeeping table (its name is fixed in that version).
+pub const TABLE: &str = "_sqlx_migrations";
+
 /// `migrations/` at the workspace root, embedded at compile time (see `build.rs`).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 

@@ -100,18 +100,14 @@ async fn apply_pending(
     if dry_run {
         return rehearse(conn, &pending, StepKind::Apply, limits).await;
     }
-    let table = migrator.table_name.as_ref();
     if !pending.is_empty() {
-        conn.ensure_migrations_table(table)
+        conn.ensure_migrations_table()
             .await
             .map_err(|e| bookkeeping(e, limits))?;
     }
     let mut steps = Vec::new();
     for m in pending {
-        let took = conn
-            .apply(table, m)
-            .await
-            .map_err(|e| execution(e, m, limits))?;
+        let took = conn.apply(m).await.map_err(|e| execution(e, m, limits))?;
         tracing::info!(version = m.version, description = %m.description, took_ms = took.as_millis() as u64, "migration applied");
         steps.push(Step {
             version: m.version,
@@ -157,13 +153,9 @@ async fn revert_to(
     if dry_run {
         return rehearse(conn, &downs, StepKind::Revert, limits).await;
     }
-    let table = migrator.table_name.as_ref();
     let mut steps = Vec::new();
     for m in downs {
-        let took = conn
-            .revert(table, m)
-            .await
-            .map_err(|e| execution(e, m, limits))?;
+        let took = conn.revert(m).await.map_err(|e| execution(e, m, limits))?;
         tracing::info!(version = m.version, description = %m.description, took_ms = took.as_millis() as u64, "migration reverted");
         steps.push(Step {
             version: m.version,
@@ -207,7 +199,7 @@ async fn rehearse(
         let before = catalog::snapshot(tx.as_mut()).await?;
         let start = Instant::now();
         tx.as_mut()
-            .execute(m.sql.clone())
+            .execute(&*m.sql)
             .await
             .map_err(|e| from_execution(e, m.version, &m.description, &limits))?;
         let took = start.elapsed();

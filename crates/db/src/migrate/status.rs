@@ -92,19 +92,17 @@ struct Row {
 }
 
 pub async fn status(conn: &mut PgConnection, migrator: &Migrator) -> Result<Status, sqlx::Error> {
-    let table = migrator.table_name.as_ref();
+    let table = super::TABLE;
     let table_exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
         .bind(table)
         .fetch_one(&mut *conn)
         .await?;
     let rows: Vec<Row> = if table_exists {
-        // The table name is sqlx's constant (or one set in code), never user input.
+        // The table name is sqlx's constant, never user input.
         let sql = format!(
             "SELECT version, description, to_char(installed_on AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS installed_on, success, checksum, execution_time FROM {table} ORDER BY version"
         );
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut *conn)
-            .await?
+        sqlx::query_as(&sql).fetch_all(&mut *conn).await?
     } else {
         Vec::new()
     };

@@ -1,0 +1,193 @@
+//! `cargo xtask bench`: our figures next to the tools users would pick instead, measured in
+//! one run on one machine (these machines are small and noisy: only ratios mean something).
+//! Never fails on a missed target; writes target/bench/report.json and report.md.
+
+mod load;
+mod measure;
+mod report;
+mod scenario;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use xshell::{Shell, cmd};
+
+use crate::dev::cluster::{self, Layout};
+use crate::dev::prereq::Postgres;
+use crate::{config_source, flags};
+use report::{Report, Row};
+
+impl flags::Bench {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let root = config_source::project_root();
+        let dir = root.join("target").join("bench");
+        std::fs::create_dir_all(&dir)?;
+        let pg = Postgres::find(sh)?;
+        let mut rows = Vec::new();
+
+        println!("bench: build cost");
+        rows.push(self.cold_build(sh, &dir)?);
+        let bins = release_binaries(sh, &root)?;
+        rows.push(help_start(&bins)?);
+
+        println!("bench: local TLS-only PostgreSQL");
+        let layout = Layout {
+            dir: dir.join("pg"),
+        };
+        let data = match layout.data_dir() {
+            Some(d) => d,
+            None => cluster::create(
+                sh,
+                &pg,
+                &layout,
+                crate::dev::free_port()?,
+                BENCH_MAX_CONNECTIONS,
+            )?,
+        };
+        let port = crate::dev::ensure_running(sh, &pg, &layout, &data)?;
+        let ctx = scenario::Context::new(sh, &layout, port, &bins, &dir, &pg)?;
+
+        println!("bench: connect + prove TLS");
+        rows.push(ctx.connect_vs_psql()?);
+        println!("bench: migrations");
+        rows.extend(ctx.migrations()?);
+        println!("bench: backend start-up");
+        rows.push(ctx.startup()?);
+        println!(
+            "bench: memory and throughput ({} clients, {} s per run)",
+            self.clients, self.load_secs
+        );
+        rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
+
+        cluster::stop(sh, &pg, &data)?;
+        let report = Report {
+            generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            machine: machine(sh),
+            rows,
+        };
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_string_pretty(&report)?,
+        )?;
+        std::fs::write(dir.join("report.md"), report.markdown())?;
+        println!("\n{}", report.table());
+        for r in report.rows.iter().filter(|r| !r.note.is_empty()) {
+            println!("note: {}: {}", r.name, r.note);
+        }
+        println!("written: target/bench/report.json, target/bench/report.md");
+        Ok(())
+    }
+
+    /// A cold debug build of xtask, in a target directory of its own (removed after).
+    fn cold_build(&self, sh: &Shell, dir: &Path) -> anyhow::Result<Row> {
+        let name = "cold `cargo build -p xtask` (debug)".to_owned();
+        if self.no_cold_build {
+            return Ok(skip(&name, "--no-cold-build"));
+        }
+        let target = dir.join("cold-target");
+        let _ = std::fs::remove_dir_all(&target);
+        let t = std::time::Instant::now();
+        clean_cargo_env(cmd!(sh, "cargo build --quiet --offline --package xtask"))
+            .env("CARGO_TARGET_DIR", &target)
+            .run()
+            .context("cold build failed")?;
+        let took = t.elapsed();
+        let _ = std::fs::remove_dir_all(&target);
+        Ok(Row {
+            name,
+            ours: format!("{:.0} s", took.as_secs_f64()),
+            anchor: "—".into(),
+            ratio: None,
+            target: "reported".into(),
+            verdict: "info",
+            note: "from an empty target directory, dependencies included, offline from Cargo.lock"
+                .into(),
+        })
+    }
+}
+
+/// Enough for the pgbench anchor's clients plus the backend's pool.
+const BENCH_MAX_CONNECTIONS: u32 = 300;
+
+#[derive(Debug)]
+pub struct Binaries {
+    pub xtask: PathBuf,
+    pub backend: PathBuf,
+}
+
+fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
+    println!("  cargo build --release -p xtask -p intowork-backend");
+    clean_cargo_env(cmd!(
+        sh,
+        "cargo build --quiet --release --package xtask --package intowork-backend"
+    ))
+    .run()
+    .context("release build failed")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(Binaries {
+        xtask: target.join("release/xtask"),
+        backend: target.join("release/backend"),
+    })
+}
+
+/// `cargo run` gives us CARGO_PKG_* and friends; build scripts watching them would rebuild.
+fn clean_cargo_env(mut c: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy().into_owned();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+            || name == "CARGO_PRIMARY_PACKAGE"
+        {
+            c = c.env_remove(name);
+        }
+    }
+    c
+}
+
+fn help_start(bins: &Binaries) -> anyhow::Result<Row> {
+    let sh = Box::leak(Box::new(Shell::new()?));
+    let bin = bins.xtask.clone();
+    let t = measure::median_of(21, || cmd!(sh, "{bin} --help"))?;
+    Ok(Row {
+        name: "`xtask --help` warm start (release)".into(),
+        ours: format!("{:.1} ms", measure::ms(t)),
+        anchor: "—".into(),
+        ratio: None,
+        target: "reported".into(),
+        verdict: "info",
+        note: String::new(),
+    })
+}
+
+pub fn skip(name: &str, why: &str) -> Row {
+    Row {
+        name: name.to_owned(),
+        ours: "—".into(),
+        anchor: "—".into(),
+        ratio: None,
+        target: "—".into(),
+        verdict: "skip",
+        note: why.to_owned(),
+    }
+}
+
+fn machine(sh: &Shell) -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let kernel = cmd!(sh, "uname -sr").quiet().read().unwrap_or_default();
+    let pg = cmd!(sh, "psql --version")
+        .quiet()
+        .read()
+        .unwrap_or_default();
+    format!("{cores} cores, {kernel}, {pg}")
+}
