@@ -2,6 +2,7 @@
 //! This file only dispatches; each task lives in its own module.
 
 mod bench;
+mod cargo;
 mod checklist;
 mod config_source;
 mod deploy;

@@ -88,8 +88,9 @@ impl flags::Bench {
         let target = dir.join("cold-target");
         let _ = std::fs::remove_dir_all(&target);
         let t = std::time::Instant::now();
-        clean_cargo_env(cmd!(sh, "cargo build --quiet --offline --package xtask"))
+        crate::cargo::cargo(sh, &["build", "--quiet", "--offline", "--package", "xtask"])
             .env("CARGO_TARGET_DIR", &target)
+            .quiet()
             .run()
             .context("cold build failed")?;
         let took = t.elapsed();
@@ -118,10 +119,19 @@ pub struct Binaries {
 
 fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
     println!("  cargo build --release -p xtask -p intowork-backend");
-    clean_cargo_env(cmd!(
+    crate::cargo::cargo(
         sh,
-        "cargo build --quiet --release --package xtask --package intowork-backend"
-    ))
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "xtask",
+            "--package",
+            "intowork-backend",
+        ],
+    )
+    .quiet()
     .run()
     .context("release build failed")?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -131,26 +141,6 @@ fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
         xtask: target.join("release/xtask"),
         backend: target.join("release/backend"),
     })
-}
-
-/// `cargo run` gives us CARGO_PKG_* and friends; build scripts watching them would rebuild.
-fn clean_cargo_env(mut c: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy().into_owned();
-        if [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-        ]
-        .iter()
-        .any(|p| name.starts_with(p))
-            || name == "CARGO_PRIMARY_PACKAGE"
-        {
-            c = c.env_remove(name);
-        }
-    }
-    c
 }
 
 fn help_start(bins: &Binaries) -> anyhow::Result<Row> {

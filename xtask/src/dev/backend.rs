@@ -16,29 +16,11 @@ const STOP_BUDGET: Duration = Duration::from_secs(30);
 
 /// `cargo build` of the backend binary; returns its path.
 pub fn build(sh: &Shell, quiet: bool) -> anyhow::Result<PathBuf> {
-    let mut build = cmd!(sh, "cargo build --package intowork-backend --bin backend");
-    // `cargo run` (the xtask alias) gives this process CARGO_PKG_*, CARGO_MANIFEST_DIR, …; build
-    // scripts watch some of them (ring's does), so passing them on would rebuild half the
-    // dependency tree on every `dev`.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let injected = [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-        ]
-        .iter()
-        .any(|p| name.starts_with(p))
-            || name == "CARGO_PRIMARY_PACKAGE"
-            || name == "OUT_DIR";
-        if injected {
-            build = build.env_remove(name.as_ref());
-        }
-    }
+    let mut args = vec!["build", "--package", "intowork-backend", "--bin", "backend"];
     if quiet {
-        build = build.arg("--quiet");
+        args.push("--quiet");
     }
+    let build = crate::cargo::cargo(sh, &args);
     build.quiet().run().context("failed to build the backend")?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
