@@ -153,3 +153,145 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
         stop.stdout
     );
 }
+
+/// `cargo xtask dev` left running: Ctrl-C stops the backend, then the database; a stack whose
+/// xtask was killed hard is stopped by `dev stop`.
+#[test]
+fn interactive_dev_stops_cleanly_on_ctrl_c_and_dev_stop_cleans_up_after_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+
+    let mut first = Interactive::start(dir.path(), &port);
+    first.wait_for("backend on http://");
+    assert_eq!(probe(&port), Some(200), "the backend serves while dev runs");
+    first.signal("INT");
+    assert_eq!(first.wait(), Some(0), "{}", first.output());
+    assert!(
+        first.output().contains("stopped: backend and database"),
+        "{}",
+        first.output()
+    );
+    assert_eq!(running_servers(dir.path()), 0);
+    assert_eq!(probe(&port), None);
+
+    let mut second = Interactive::start(dir.path(), &port);
+    second.wait_for("backend on http://");
+    second.signal("KILL");
+    second.wait();
+    assert_eq!(
+        running_servers(dir.path()),
+        1,
+        "a hard kill leaves the database behind"
+    );
+    let stop = dev(dir.path(), &["stop"], &[]);
+    assert_eq!(stop.code, 0, "{}{}", stop.stdout, stop.stderr);
+    assert!(
+        stop.stdout.contains("stopped: backend database"),
+        "{}",
+        stop.stdout
+    );
+    assert_eq!(running_servers(dir.path()), 0);
+    assert_eq!(probe(&port), None);
+}
+
+fn probe(port: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.split_whitespace().nth(1)?.parse().ok()
+}
+
+struct Interactive {
+    child: std::process::Child,
+    out: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Interactive {
+    // A long-running child the test must signal: xshell only runs commands to completion.
+    #[allow(clippy::disallowed_methods)]
+    fn start(dir: &Path, port: &str) -> Interactive {
+        use std::io::Read;
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+        c.args(["dev", "--dir", dir.to_str().unwrap(), "--port", port])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for v in intowork_config::VARIABLES {
+            c.env_remove(v.name);
+        }
+        let mut child = c.spawn().unwrap();
+        let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        for mut pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let sink = out.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        Interactive { child, out }
+    }
+
+    fn output(&self) -> String {
+        self.out.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, needle: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !self.output().contains(needle) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no `{needle}`:\n{}",
+                self.output()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let sh = Shell::new().unwrap();
+        let pid = self.child.id().to_string();
+        cmd!(sh, "kill -{name} {pid}").quiet().run().unwrap();
+    }
+
+    fn wait(&mut self) -> Option<i32> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                return status.code();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Interactive {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

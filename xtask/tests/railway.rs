@@ -391,6 +391,16 @@ fn pre_flight_failures_deploy_nothing() {
         "{}",
         run.stderr
     );
+    // Older than the version the wrapper was checked against: said, not refused.
+    let older = scenario(json!({ "version": "5.20.0" }));
+    let run = deploy(&older, &["--dry-run"], 1);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Railway CLI 5.20.0 is older than 5.43.1"),
+        "{}",
+        run.stderr
+    );
     let old = scenario(json!({ "version": "4.9.0" }));
     let run = deploy(&old, &[], 1);
     assert!(

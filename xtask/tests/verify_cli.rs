@@ -317,3 +317,41 @@ fn the_shipped_example_fails_and_the_sample_passes() {
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+/// Colour only on a terminal (a pseudo-terminal from util-linux `script`), never with NO_COLOR.
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let sh = Shell::new().unwrap();
+    if cmd!(sh, "script --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_xtask");
+    let line = format!("{bin} verify --offline --no-env-file");
+    let on_tty = |no_color: Option<&str>| {
+        let mut c = cmd!(sh, "script -qec {line} /dev/null")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        for (k, v) in valid() {
+            c = c.env(k, v);
+        }
+        if let Some(v) = no_color {
+            c = c.env("NO_COLOR", v);
+        }
+        String::from_utf8(c.ignore_status().quiet().output().unwrap().stdout).unwrap()
+    };
+    let coloured = on_tty(None);
+    assert!(coloured.contains("\x1b[32mpass"), "{coloured:?}");
+    let plain = on_tty(Some("1"));
+    assert!(
+        plain.contains("pass  DATABASE_URL") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+    assert!(!coloured.contains(PASSWORD) && !coloured.contains(SECRET));
+}
