@@ -2,12 +2,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::process::Backend;
 use common::*;
 use intowork_testkit::{Flavor, PgServer, free_port};
-use sqlx::{Connection, Executor};
 
 fn assert_no_secret(output: &str, password: &str) {
     assert!(
@@ -69,26 +68,10 @@ async fn sigterm_lets_a_slow_request_finish_then_exits_0() {
     seed(server, &db, 2);
 
     // A request made slow for real: it waits on a table lock held here.
-    let s = settings(&db, &[]);
-    let mut holder = intowork_db::connect(s.database()).await.unwrap().conn;
-    let mut tx = holder.begin().await.unwrap();
-    tx.execute("LOCK TABLE job_offers IN ACCESS EXCLUSIVE MODE")
-        .await
-        .unwrap();
+    let lock = TableLock::take(&settings(&db, &[])).await;
     let in_flight =
         tokio::task::spawn_blocking(move || common::http::get(port, "/api/jobs").unwrap());
-    let waiting = format!(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
-        db.name
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.psql("postgres", &waiting) == "0" {
-        assert!(
-            Instant::now() < deadline,
-            "the request never reached the lock"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    lock.wait_for_waiter(server, &db).await;
 
     b.signal("TERM");
     b.wait_for("shutdown requested", Duration::from_secs(5));
@@ -104,7 +87,7 @@ async fn sigterm_lets_a_slow_request_finish_then_exits_0() {
         "must wait for the in-flight request"
     );
 
-    tx.rollback().await.unwrap();
+    lock.release().await;
     let response = in_flight.await.unwrap();
     assert_eq!(response.status, 200, "the in-flight request completes");
     assert_eq!(b.wait(Duration::from_secs(20)), Some(0), "{}", b.output());

@@ -11,7 +11,6 @@ use common::http::get;
 use common::*;
 use intowork_backend::Application;
 use intowork_testkit::{Flavor, PgServer};
-use sqlx::{Connection, Executor};
 use tower::ServiceExt;
 
 /// Builds and serves on a free port; dropping the sender stops it.
@@ -268,29 +267,14 @@ async fn an_exhausted_pool_answers_503_with_retry_after_instead_of_hanging() {
     seed(server, &db, 1);
 
     // Hold the table so the only pooled connection stays busy inside a request.
-    let mut holder = intowork_db::connect(s.database()).await.unwrap().conn;
-    let mut tx = holder.begin().await.unwrap();
-    tx.execute("LOCK TABLE job_offers IN ACCESS EXCLUSIVE MODE")
-        .await
-        .unwrap();
+    let lock = TableLock::take(&s).await;
     let first = tokio::task::spawn_blocking(move || get(port, "/api/jobs").unwrap());
-    let waiting = format!(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
-        db.name
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.psql("postgres", &waiting) == "0" {
-        assert!(
-            Instant::now() < deadline,
-            "the first request never reached the lock"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    lock.wait_for_waiter(server, &db).await;
     let second = fetch(port, "/api/jobs").await;
     assert_eq!(second.status, 503, "{}", second.body);
     assert_eq!(second.header("retry-after"), Some("2"));
     assert_eq!(second.json()["error"], "unavailable");
-    tx.rollback().await.unwrap();
+    lock.release().await;
     assert_eq!(first.await.unwrap().status, 200);
     drop(stop);
     handle.await.unwrap().unwrap();

@@ -61,3 +61,44 @@ pub fn seed(server: &PgServer, db: &TestDb, published: usize) -> (Vec<i64>, i64)
         draft.parse().unwrap(),
     )
 }
+
+/// `job_offers` held exclusively by another session: a request that reads it becomes slow
+/// for real, with no test-only endpoint.
+pub struct TableLock {
+    conn: sqlx::PgConnection,
+}
+
+impl TableLock {
+    pub async fn take(settings: &Settings) -> TableLock {
+        use sqlx::Executor;
+        let mut conn = intowork_db::connect(settings.database())
+            .await
+            .unwrap()
+            .conn;
+        conn.execute("BEGIN; LOCK TABLE job_offers IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        TableLock { conn }
+    }
+
+    /// Waits until a session of `db` is queued behind the lock (a request is in flight).
+    pub async fn wait_for_waiter(&self, server: &PgServer, db: &TestDb) {
+        let waiting = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
+            db.name
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while server.psql("postgres", &waiting) == "0" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no request reached the lock"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn release(mut self) {
+        use sqlx::Executor;
+        self.conn.execute("ROLLBACK").await.unwrap();
+    }
+}
