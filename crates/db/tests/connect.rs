@@ -278,3 +278,30 @@ async fn a_reset_on_the_first_packet_is_the_reset_diagnosis() {
         "with TLS on, the hint looks past TLS: {e}"
     );
 }
+
+#[tokio::test]
+async fn too_many_connections_is_retried_then_diagnosed() {
+    // A role allowed no connection at all: PostgreSQL answers 53300, as when max_connections
+    // is exhausted, which is transient (retried) until the budget runs out.
+    let db = tls_only().create_database();
+    tls_only().psql(
+        "postgres",
+        &format!("ALTER ROLE {} CONNECTION LIMIT 0", db.user),
+    );
+    let s = settings(
+        &db.url("sslmode=require"),
+        &[("DATABASE_CONNECT_TIMEOUT_SECS", "2")],
+    );
+    let start = Instant::now();
+    let e = connect(s.database()).await.unwrap_err();
+    assert!(matches!(e, ConnectError::TooManyConnections { .. }), "{e}");
+    assert!(e.to_string().contains("DATABASE_MAX_CONNECTIONS"), "{e}");
+    assert!(
+        start.elapsed() >= Duration::from_millis(500),
+        "retried before giving up"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "within the budget"
+    );
+}
