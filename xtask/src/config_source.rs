@@ -19,20 +19,29 @@ pub fn project_root() -> PathBuf {
 /// The env file in use (if any) and the layered source.
 pub fn load(args: &EnvFileArgs) -> anyhow::Result<(Option<PathBuf>, Source)> {
     let env = Source::from_process_env();
-    let path = match (&args.env_file, args.no_env_file) {
+    match env_file(args, &[project_root().join(".env")])? {
+        Some(path) => Ok((Some(path.clone()), env.over(read_env_file(&path)?))),
+        None => Ok((None, env)),
+    }
+}
+
+/// The env file `args` name: none with `--no-env-file`; an explicit `--env-file`, relative to
+/// where the user stands (not to the repository root); else the first of `defaults` that exists.
+pub fn env_file(args: &EnvFileArgs, defaults: &[PathBuf]) -> anyhow::Result<Option<PathBuf>> {
+    Ok(match (&args.env_file, args.no_env_file) {
         (_, true) => None,
-        // Relative to where the user stands, not to the repository root.
         (Some(path), false) => Some(
             std::path::absolute(path)
                 .with_context(|| format!("failed to resolve `{}`", path.display()))?,
         ),
-        (None, false) => Some(project_root().join(".env")).filter(|p| p.is_file()),
-    };
-    let Some(path) = path else {
-        return Ok((None, env));
-    };
-    match Source::from_env_file(&path) {
-        Ok(file) => Ok((Some(path), env.over(file))),
+        (None, false) => defaults.iter().find(|p| p.is_file()).cloned(),
+    })
+}
+
+/// Reads an env file; one that does not exist was asked for by name: a usage error (exit 2).
+pub fn read_env_file(path: &Path) -> anyhow::Result<Source> {
+    match Source::from_env_file(path) {
+        Ok(file) => Ok(file),
         Err(e @ SourceError::FileMissing { .. }) => Err(Usage(e.to_string()).into()),
         Err(e) => Err(e.into()),
     }

@@ -21,6 +21,7 @@ mod railway;
 mod remote;
 mod runtime;
 mod verify;
+mod which;
 
 use std::process::ExitCode;
 

@@ -260,7 +260,7 @@ impl Railway {
     pub fn locate(sh: &Shell, target: Target) -> Result<(Railway, Option<String>), RailwayError> {
         let bin = match std::env::var_os("RAILWAY_BIN").filter(|v| !v.is_empty()) {
             Some(path) => PathBuf::from(path),
-            None => find_on_path("railway").ok_or(RailwayError::NotInstalled)?,
+            None => crate::which::find("railway").ok_or(RailwayError::NotInstalled)?,
         };
         if !bin.is_file() {
             return Err(RailwayError::NotInstalled);
@@ -491,16 +491,6 @@ fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
     ))
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,7 +551,7 @@ mod tests {
     /// "Unauthorized", after clap accepted the arguments). Skipped when no real CLI is installed.
     #[test]
     fn the_real_cli_accepts_every_argument_vector() {
-        let Some(bin) = find_on_path("railway") else {
+        let Some(bin) = crate::which::find("railway") else {
             eprintln!(
                 "skipped: the real Railway CLI is not installed ({INSTALL}); the contract test needs it"
             );

@@ -99,13 +99,7 @@ pub fn check(
 /// Variables set locally but not on the platform: the seed's "`.env` is not deployed".
 fn local_only(platform: &BTreeMap<String, String>, env: &EnvFileArgs) -> anyhow::Result<Check> {
     let root = config_source::project_root();
-    let path = match (&env.env_file, env.no_env_file) {
-        (_, true) => None,
-        (Some(p), false) => Some(std::path::absolute(p)?),
-        (None, false) => [root.join(".env"), root.join(".env.example")]
-            .into_iter()
-            .find(|p| p.is_file()),
-    };
+    let path = config_source::env_file(env, &[root.join(".env"), root.join(".env.example")])?;
     let Some(path) = path else {
         return Ok(Check::new(
             "platform.local_only",
@@ -113,7 +107,7 @@ fn local_only(platform: &BTreeMap<String, String>, env: &EnvFileArgs) -> anyhow:
             "no local env file to compare with",
         ));
     };
-    let local = Source::from_env_file(&path)?;
+    let local = config_source::read_env_file(&path)?;
     let managed: BTreeSet<&str> = intowork_config::VARIABLES.iter().map(|v| v.name).collect();
     let missing: Vec<String> = local
         .names()

@@ -1,14 +1,12 @@
 //! `cargo xtask dev --check` end to end, in a temporary stack directory.
 
+mod common;
+
+use common::Run;
+
 use std::path::Path;
 
 use xshell::{Shell, cmd};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 /// The real xtask with the caller's environment minus every configuration variable (it needs
 /// PATH, HOME and cargo's own variables to build the backend).
@@ -23,11 +21,7 @@ fn dev(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         c = c.env_remove(v.name);
     }
     let out = c.envs(env.iter().copied()).output().unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    Run::from(out)
 }
 
 fn running_servers(dir: &Path) -> usize {

@@ -1,16 +1,14 @@
 //! `cargo xtask migrate` end to end: the real binary against a real TLS-only server.
 
+mod common;
+
+use common::Run;
+
 use intowork_testkit::{Flavor, PgServer, TestDb};
 use serde_json::Value;
 use xshell::{Shell, cmd};
 
 const SECRET: &str = "migrate-cli-secret-5e4d3c2b1a09f8e7d6c5b4a39281";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn xtask(db: &TestDb, args: &[&str]) -> Run {
     xtask_with(db, &db.url("sslmode=require"), args)
@@ -27,11 +25,7 @@ fn xtask_with(db: &TestDb, url: &str, args: &[&str]) -> Run {
         .quiet()
         .output()
         .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
+    let run = Run::from(out);
     assert!(
         !run.stdout.contains(&db.password) && !run.stderr.contains(&db.password),
         "password leaked"

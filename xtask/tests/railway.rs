@@ -1,6 +1,10 @@
 //! `verify --remote`, `deploy` and `logs` against the fake `railway` executable, which has
 //! the real v5 CLI's interface and plays scripted scenarios (see xtask/fake-railway).
 
+mod common;
+
+use common::Run;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -19,12 +23,6 @@ struct Fake {
     _dir: tempfile::TempDir,
     scenario: PathBuf,
     calls: PathBuf,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 fn now_plus(secs: i64) -> String {
@@ -81,11 +79,7 @@ impl Fake {
             .quiet()
             .output()
             .unwrap();
-        let run = Run {
-            code: out.status.code().unwrap(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        };
+        let run = Run::from(out);
         for secret in [DB_PASSWORD, SECRET, FRONT_SECRET, RESEND, BEARER] {
             assert!(
                 !run.stdout.contains(secret) && !run.stderr.contains(secret),

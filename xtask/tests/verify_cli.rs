@@ -1,5 +1,9 @@
 //! Runs the real `xtask` binary with a cleared, crafted environment.
 
+mod common;
+
+use common::Run;
+
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
@@ -12,12 +16,6 @@ const PASSWORD: &str = "pw-Fake7Qz9CliOnly";
 const SECRET: &str = "cli-test-secret-6e1f0a9b3c7d2e8f4a5b6c1d9e0f3a7b";
 const RESEND: &str = "re_fakeCliKey987654";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn xtask(sh: &Shell, args: &[&str], env: &[(&str, OsString)]) -> Run {
     let bin = env!("CARGO_BIN_EXE_xtask");
     let out = cmd!(sh, "{bin} {args...}")
@@ -27,11 +25,7 @@ fn xtask(sh: &Shell, args: &[&str], env: &[(&str, OsString)]) -> Run {
         .quiet()
         .output()
         .expect("the xtask binary runs");
-    Run {
-        code: out.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    Run::from(out)
 }
 
 fn vars(pairs: &[(&str, &str)]) -> Vec<(&'static str, OsString)> {

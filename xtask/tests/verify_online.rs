@@ -1,16 +1,14 @@
 //! `cargo xtask verify`'s online stage against real servers started by the harness.
 
+mod common;
+
+use common::Run;
+
 use intowork_testkit::{Flavor, PgServer, RailwayProxy, TestDb};
 use serde_json::Value;
 use xshell::{Shell, cmd};
 
 const SECRET: &str = "online-test-secret-9d8c7b6a5f4e3d2c1b0a99887766";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn verify(url: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
     let sh = Shell::new().unwrap();
@@ -24,11 +22,7 @@ fn verify(url: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
         .quiet()
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    Run::from(out)
 }
 
 fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {

@@ -246,18 +246,7 @@ impl Context {
     }
 
     fn stop_backend(&self, mut child: std::process::Child) -> anyhow::Result<()> {
-        let pid = child.id().to_string();
-        cmd!(self.sh, "kill -TERM {pid}")
-            .quiet()
-            .ignore_stderr()
-            .run()?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while child.try_wait()?.is_none() {
-            if Instant::now() > deadline {
-                child.kill()?;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        crate::dev::terminate(&mut child)?;
         Ok(())
     }
 
@@ -394,14 +383,7 @@ impl Context {
         clients: usize,
         duration: Duration,
     ) -> anyhow::Result<LoadResult> {
-        if cmd!(self.sh, "wrk --version")
-            .quiet()
-            .ignore_stdout()
-            .ignore_stderr()
-            .run()
-            .is_ok()
-            || which("wrk")
-        {
+        if crate::which::find("wrk").is_some() {
             let url = format!("http://127.0.0.1:{port}{path}");
             let d = format!("{}s", duration.as_secs());
             let c = clients.to_string();
@@ -496,11 +478,6 @@ fn parse_wrk_time(v: &str) -> Option<f64> {
         "s" => n * 1000.0,
         _ => return None,
     })
-}
-
-fn which(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
 }
 
 /// One request with a short timeout; the status, or `None` when nothing answered.

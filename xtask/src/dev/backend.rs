@@ -76,23 +76,9 @@ impl Backend {
 
     /// SIGTERM, then wait (kill after the budget); the exit code.
     pub fn stop(&mut self) -> anyhow::Result<Option<i32>> {
-        let sh = Shell::new()?;
-        let pid = self.child.id().to_string();
-        let _ = cmd!(sh, "kill -TERM {pid}").quiet().ignore_stderr().run();
-        let deadline = Instant::now() + STOP_BUDGET;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                let _ = std::fs::remove_file(&self.pid_file);
-                return Ok(status.code());
-            }
-            if Instant::now() >= deadline {
-                self.child.kill()?;
-                self.child.wait()?;
-                let _ = std::fs::remove_file(&self.pid_file);
-                return Ok(None);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let code = terminate(&mut self.child);
+        let _ = std::fs::remove_file(&self.pid_file);
+        code
     }
 
     /// Until the backend exits by itself or Ctrl-C: the terminal's SIGINT reaches the backend
@@ -121,6 +107,26 @@ impl Drop for Backend {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.stop();
         }
+    }
+}
+
+/// SIGTERM, as Railway stops a deployment, then wait; killed after [`STOP_BUDGET`]. The exit
+/// code (`None` when it had to be killed).
+pub fn terminate(child: &mut Child) -> anyhow::Result<Option<i32>> {
+    let sh = Shell::new()?;
+    let pid = child.id().to_string();
+    let _ = cmd!(sh, "kill -TERM {pid}").quiet().ignore_stderr().run();
+    let deadline = Instant::now() + STOP_BUDGET;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status.code());
+        }
+        if Instant::now() >= deadline {
+            child.kill()?;
+            child.wait()?;
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

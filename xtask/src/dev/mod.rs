@@ -10,7 +10,7 @@ pub(crate) mod prereq;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use intowork_config::{Settings, Source};
+use intowork_config::Settings;
 use intowork_db::migrate::{self, Limits, MIGRATOR};
 use xshell::Shell;
 
@@ -18,6 +18,7 @@ use crate::exit::Reported;
 use crate::flags::{self, DevAction};
 use crate::{checklist, config_source, runtime};
 use backend::Backend;
+pub(crate) use backend::terminate;
 use cluster::Layout;
 use prereq::Postgres;
 
@@ -91,8 +92,11 @@ impl flags::Dev {
         );
 
         // 2. Configuration: the process environment over the stack's env file, as every task reads it.
-        let file = Source::from_env_file(&layout.env_file())?;
-        let source = Source::from_process_env().over(file);
+        let stack_env = flags::EnvFileArgs {
+            env_file: Some(layout.env_file()),
+            no_env_file: false,
+        };
+        let (_, source) = config_source::load(&stack_env)?;
         let settings = match Settings::load(&source) {
             Ok(l) => l.settings,
             Err(invalid) => {
