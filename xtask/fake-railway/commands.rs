@@ -16,7 +16,7 @@ use crate::flags::{
 use crate::scenario::Scenario;
 use crate::state::State;
 
-pub fn status(scenario: &Scenario, args: &StatusArgs) -> Result<()> {
+pub(crate) fn status(scenario: &Scenario, args: &StatusArgs) -> Result<()> {
     let project_arg = args.project.as_deref();
     let environment_arg = args.environment.as_deref();
     context::check_project(
@@ -78,7 +78,7 @@ pub fn status(scenario: &Scenario, args: &StatusArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn variable(scenario: &Scenario, args: VariableArgs) -> Result<()> {
+pub(crate) fn variable(scenario: &Scenario, args: VariableArgs) -> Result<()> {
     match args.command {
         Some(VariableCommand::List(list)) => variable_list(scenario, &list),
         Some(VariableCommand::Set(_)) => Err(unsupported("`variable set`")),
@@ -127,7 +127,7 @@ fn variable_list(scenario: &Scenario, args: &VariableListArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn deployment_list(
+pub(crate) fn deployment_list(
     scenario: &Scenario,
     state: &mut State,
     args: &DeploymentListArgs,
@@ -177,7 +177,7 @@ struct ServiceStatus {
     stopped: bool,
 }
 
-pub fn service_status(
+pub(crate) fn service_status(
     scenario: &Scenario,
     state: &mut State,
     args: &ServiceStatusArgs,
@@ -250,7 +250,7 @@ pub fn service_status(
     Ok(())
 }
 
-pub fn redeploy(scenario: &Scenario, state: &mut State, args: &RedeployArgs) -> Result<()> {
+pub(crate) fn redeploy(scenario: &Scenario, state: &mut State, args: &RedeployArgs) -> Result<()> {
     let service = context::resolve(
         scenario,
         Lookup::ServiceContext,
@@ -282,7 +282,7 @@ pub fn redeploy(scenario: &Scenario, state: &mut State, args: &RedeployArgs) -> 
     Ok(())
 }
 
-pub fn up(scenario: &Scenario, state: &mut State, args: &UpArgs) -> Result<()> {
+pub(crate) fn up(scenario: &Scenario, state: &mut State, args: &UpArgs) -> Result<()> {
     if !args.detach {
         return Err(unsupported(
             "attached `up` (log streaming); use `up --detach`",

@@ -10,19 +10,19 @@ use crate::errors::{RailwayError, unsupported};
 use crate::scenario::Scenario;
 use crate::state::State;
 
-pub const ENVIRONMENT_REQUIRED: &str = "--environment is required when using --project";
+pub(crate) const ENVIRONMENT_REQUIRED: &str = "--environment is required when using --project";
 
-pub fn service_id(name: &str) -> String {
+pub(crate) fn service_id(name: &str) -> String {
     format!("svc-{name}")
 }
 
-pub fn environment_id(name: &str) -> String {
+pub(crate) fn environment_id(name: &str) -> String {
     format!("env-{name}")
 }
 
 /// How a command matches `--project` and `--service`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// `resolve_service_context` (variable, redeploy, deployment list, logs): project by id
     /// or name, service by name (any case) or id.
     ServiceContext,
@@ -31,7 +31,7 @@ pub enum Lookup {
 }
 
 /// Checks `--project` (the real CLI insists on `--environment` with it).
-pub fn check_project(
+pub(crate) fn check_project(
     scenario: &Scenario,
     lookup: Lookup,
     project: Option<&str>,
@@ -60,7 +60,7 @@ pub fn check_project(
 
 /// `--environment` by exact name or id (the real CLI ignores no case here); without it,
 /// the first environment, which plays the linked one.
-pub fn environment<'a>(scenario: &'a Scenario, arg: Option<&str>) -> Result<&'a str> {
+pub(crate) fn environment<'a>(scenario: &'a Scenario, arg: Option<&str>) -> Result<&'a str> {
     let environments = &scenario.project.environments;
     let found = match arg {
         None => environments.first(),
@@ -79,7 +79,7 @@ pub fn environment<'a>(scenario: &'a Scenario, arg: Option<&str>) -> Result<&'a 
 /// ServiceContext) and `up` (Exact), after checking project and environment (the scenario
 /// has one set of deployments and variables for all environments). Without `--service`,
 /// the first service plays the linked one.
-pub fn resolve<'a>(
+pub(crate) fn resolve<'a>(
     scenario: &'a Scenario,
     lookup: Lookup,
     project: Option<&str>,
@@ -117,16 +117,20 @@ pub fn resolve<'a>(
 /// A deployment as `deployment list --json` prints it (fields in this order).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeploymentView {
-    pub id: String,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-    pub meta: Option<Value>,
+pub(crate) struct DeploymentView {
+    pub(crate) id: String,
+    pub(crate) status: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) meta: Option<Value>,
 }
 
 /// The service's deployments, newest first: the one `redeploy`/`up` created (at the step
 /// of the progression the last status read showed), then the scenario's.
-pub fn deployments(scenario: &Scenario, state: &State, service: &str) -> Vec<DeploymentView> {
+pub(crate) fn deployments(
+    scenario: &Scenario,
+    state: &State,
+    service: &str,
+) -> Vec<DeploymentView> {
     let new_id = &scenario.new_deployment_id;
     let created = state.created.as_ref().filter(|c| c.service == service);
     let fresh = created.map(|c| {
@@ -159,7 +163,7 @@ pub fn deployments(scenario: &Scenario, state: &State, service: &str) -> Vec<Dep
 }
 
 /// The newest deployment, for commands that act on it.
-pub fn latest(scenario: &Scenario, state: &State, service: &str) -> Result<DeploymentView> {
+pub(crate) fn latest(scenario: &Scenario, state: &State, service: &str) -> Result<DeploymentView> {
     deployments(scenario, state, service)
         .into_iter()
         .next()

@@ -8,7 +8,7 @@ use std::fmt;
 
 /// A `RailwayError` of the real CLI: its message, stable code and optional hint.
 #[derive(Debug)]
-pub struct RailwayError {
+pub(crate) struct RailwayError {
     message: String,
     code: &'static str,
     hint: Option<&'static str>,
@@ -23,21 +23,21 @@ impl RailwayError {
         }
     }
 
-    pub fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         Self::new(
             "Unauthorized. Please login with `railway login`",
             "UNAUTHORIZED",
         )
     }
 
-    pub fn invalid_token() -> Self {
+    pub(crate) fn invalid_token() -> Self {
         Self::new(
             "Invalid RAILWAY_TOKEN. Please check that it is valid and has access to the resource you're trying to use.",
             "INVALID_TOKEN",
         )
     }
 
-    pub fn no_linked_project() -> Self {
+    pub(crate) fn no_linked_project() -> Self {
         Self {
             hint: Some("Run `railway link` to connect to a project."),
             ..Self::new(
@@ -47,7 +47,7 @@ impl RailwayError {
         }
     }
 
-    pub fn no_service_linked() -> Self {
+    pub(crate) fn no_service_linked() -> Self {
         Self {
             hint: Some("Run `railway service` to link a service."),
             ..Self::new(
@@ -57,14 +57,14 @@ impl RailwayError {
         }
     }
 
-    pub fn rate_limited() -> Self {
+    pub(crate) fn rate_limited() -> Self {
         Self::new(
             "You are being ratelimited. Try again in 30 seconds",
             "RATELIMITED",
         )
     }
 
-    pub fn project_not_found() -> Self {
+    pub(crate) fn project_not_found() -> Self {
         Self {
             hint: Some("Run `railway link` to connect to a project."),
             ..Self::new(
@@ -74,11 +74,11 @@ impl RailwayError {
         }
     }
 
-    pub fn project_has_no_services() -> Self {
+    pub(crate) fn project_has_no_services() -> Self {
         Self::new("Project has no services.", "PROJECT_HAS_NO_SERVICES")
     }
 
-    pub fn environment_not_found(name: &str) -> Self {
+    pub(crate) fn environment_not_found(name: &str) -> Self {
         Self::new(
             format!(
                 "Environment \"{name}\" not found.\nRun `railway environment` to connect to an environment."
@@ -88,7 +88,7 @@ impl RailwayError {
     }
 
     /// The `service status` spelling; other commands say `Service 'X' not found`.
-    pub fn service_not_found(name: &str) -> Self {
+    pub(crate) fn service_not_found(name: &str) -> Self {
         Self::new(
             format!("Service \"{name}\" not found."),
             "SERVICE_NOT_FOUND",
@@ -107,7 +107,7 @@ impl std::error::Error for RailwayError {}
 /// Something the fake cannot do (or a broken scenario): always plain text on stderr,
 /// prefixed so that a test failure points at the fake rather than at the wrapper.
 #[derive(Debug)]
-pub struct FakeError(pub String);
+pub(crate) struct FakeError(pub(crate) String);
 
 impl fmt::Display for FakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -118,7 +118,7 @@ impl fmt::Display for FakeError {
 impl std::error::Error for FakeError {}
 
 /// Refuses a call the real CLI accepts but the fake does not model.
-pub fn unsupported(what: impl fmt::Display) -> anyhow::Error {
+pub(crate) fn unsupported(what: impl fmt::Display) -> anyhow::Error {
     FakeError(format!(
         "{what} (the fake models only what the wrapper uses)"
     ))
@@ -126,12 +126,12 @@ pub fn unsupported(what: impl fmt::Display) -> anyhow::Error {
 }
 
 /// Marks an internal failure (scenario, state, call log) as the fake's own.
-pub fn fake(err: anyhow::Error) -> anyhow::Error {
+pub(crate) fn fake(err: anyhow::Error) -> anyhow::Error {
     FakeError(format!("{err:#}")).into()
 }
 
 /// Prints a failed command's error where the real CLI would, and in its words.
-pub fn render(err: &anyhow::Error, json_mode: bool) {
+pub(crate) fn render(err: &anyhow::Error, json_mode: bool) {
     if err.downcast_ref::<FakeError>().is_some() {
         eprintln!("{err}");
         return;

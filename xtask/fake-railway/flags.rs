@@ -15,13 +15,13 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
     about = "Interact with Railway via CLI",
     propagate_version = true
 )]
-pub struct Railway {
+pub(crate) struct Railway {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 /// Parses `argv` (without the program name) the way the real CLI does, announcing `version`.
-pub fn parse(version: &str, argv: &[String]) -> Result<Railway, clap::Error> {
+pub(crate) fn parse(version: &str, argv: &[String]) -> Result<Railway, clap::Error> {
     // clap (built without its `string` feature) only takes a `'static` version; the process
     // is about to exit anyway, so leaking one short string is harmless.
     let version: &'static str = Box::leak(version.to_owned().into_boxed_str());
@@ -32,13 +32,13 @@ pub fn parse(version: &str, argv: &[String]) -> Result<Railway, clap::Error> {
 }
 
 /// Prints the root help, as the real CLI does when called without a subcommand.
-pub fn print_help(version: &str) -> std::io::Result<()> {
+pub(crate) fn print_help(version: &str) -> std::io::Result<()> {
     let version: &'static str = Box::leak(version.to_owned().into_boxed_str());
     Railway::command().version(version).print_help()
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Show information about a Railway project
     Status(StatusArgs),
     /// Manage environment variables for a service
@@ -58,51 +58,51 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Project ID/name to inspect (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Environment to inspect for human-readable resource details
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Output in JSON format
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// The same flags at two levels: `variable list …` and the legacy `variables …`.
 #[derive(Debug, Args)]
-pub struct VariableArgs {
+pub(crate) struct VariableArgs {
     #[command(subcommand)]
-    pub command: Option<VariableCommand>,
+    pub(crate) command: Option<VariableCommand>,
     /// The service to show/set variables for
     #[arg(short, long)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// The environment to show/set variables for
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Project ID to use (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Show variables in KV format. This prints raw values.
     #[arg(short, long)]
-    pub kv: bool,
+    pub(crate) kv: bool,
     /// The "{key}={value}" environment variable pair to set the service variables (legacy, use 'variable set' instead)
     #[arg(long)]
-    pub set: Vec<String>,
+    pub(crate) set: Vec<String>,
     /// Set a variable with the value read from stdin (legacy, use 'variable set --stdin' instead)
     #[arg(long, value_name = "KEY")]
-    pub set_from_stdin: Option<String>,
+    pub(crate) set_from_stdin: Option<String>,
     /// Output in JSON format. Variable list JSON includes raw values.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Skip triggering deploys when setting variables
     #[arg(long)]
-    pub skip_deploys: bool,
+    pub(crate) skip_deploys: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum VariableCommand {
+pub(crate) enum VariableCommand {
     /// List variables for a service
     #[command(visible_alias = "ls")]
     List(VariableListArgs),
@@ -114,144 +114,144 @@ pub enum VariableCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct VariableListArgs {
+pub(crate) struct VariableListArgs {
     /// The service to list variables for
     #[arg(short, long)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// The environment to list variables from
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Project ID to use (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Show variables in KV format. This prints raw values.
     #[arg(short, long)]
-    pub kv: bool,
+    pub(crate) kv: bool,
     /// Output in JSON format. This includes raw values.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct VariableSetArgs {
+pub(crate) struct VariableSetArgs {
     /// Variable(s) in KEY=VALUE format, or just KEY when using --stdin
     #[arg(required = true)]
-    pub variables: Vec<String>,
+    pub(crate) variables: Vec<String>,
     /// The service to set the variable for
     #[arg(short, long)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// The environment to set the variable in
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Project ID to use (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Read the value from stdin instead of the command line (only with single KEY)
     #[arg(long)]
-    pub stdin: bool,
+    pub(crate) stdin: bool,
     /// Skip triggering deploys when setting the variable
     #[arg(long)]
-    pub skip_deploys: bool,
+    pub(crate) skip_deploys: bool,
     /// Output in JSON format
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct VariableDeleteArgs {
+pub(crate) struct VariableDeleteArgs {
     /// The variable key to delete
-    pub key: String,
+    pub(crate) key: String,
     /// The service to delete the variable from
     #[arg(short, long)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// The environment to delete the variable from
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Project ID to use (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Output in JSON format
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct RedeployArgs {
+pub(crate) struct RedeployArgs {
     /// The service ID/name to redeploy from
     #[arg(long, short)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// Environment to redeploy in (defaults to linked environment)
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Project ID to use (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Skip confirmation dialog
     #[arg(short = 'y', long = "yes")]
-    pub bypass: bool,
+    pub(crate) bypass: bool,
     /// Output in JSON format
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Pull and deploy the latest commit or image from the configured source, instead of redeploying the existing deployment
     #[arg(long)]
-    pub from_source: bool,
+    pub(crate) from_source: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct UpArgs {
-    pub path: Option<PathBuf>,
+pub(crate) struct UpArgs {
+    pub(crate) path: Option<PathBuf>,
     /// Don't attach to the log stream — start the deploy and return immediately
     #[arg(short, long, alias = "no-wait")]
-    pub detach: bool,
+    pub(crate) detach: bool,
     /// Accept all defaults
     #[arg(short = 'y', long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
     /// Stream build logs only, then exit (equivalent to setting $CI=true).
     #[arg(short, long)]
-    pub ci: bool,
+    pub(crate) ci: bool,
     /// Service to deploy to (defaults to linked service)
     #[arg(short, long)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// Environment to deploy to (defaults to linked environment)
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Project ID to deploy to (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Workspace to create a new project in (first-run / --new)
     #[arg(short, long)]
-    pub workspace: Option<String>,
+    pub(crate) workspace: Option<String>,
     /// Create a NEW project + service from this directory and deploy it
     #[arg(long)]
-    pub new: bool,
+    pub(crate) new: bool,
     /// Name for a newly created project
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Don't ignore paths from .gitignore
     #[arg(long)]
-    pub no_gitignore: bool,
+    pub(crate) no_gitignore: bool,
     /// Use the path argument as the prefix for the archive instead of the project directory.
     #[arg(long)]
-    pub path_as_root: bool,
+    pub(crate) path_as_root: bool,
     /// Verbose output
     #[arg(long)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     /// Output logs in JSON format (implies CI mode behavior)
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Message to attach to the deployment
     #[arg(short, long)]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct DeploymentArgs {
+pub(crate) struct DeploymentArgs {
     #[command(subcommand)]
-    pub command: DeploymentCommand,
+    pub(crate) command: DeploymentCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DeploymentCommand {
+pub(crate) enum DeploymentCommand {
     /// List deployments for a service with IDs, statuses and other metadata
     #[command(visible_alias = "ls")]
     List(DeploymentListArgs),
@@ -263,34 +263,34 @@ pub enum DeploymentCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct DeploymentListArgs {
+pub(crate) struct DeploymentListArgs {
     /// Service name or ID to list deployments for (defaults to linked service)
     #[arg(short, long)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// Environment to list deployments from (defaults to linked environment)
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Project ID or name to list deployments from (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Maximum number of deployments to show (default: 20, max: 1000)
     #[arg(long, default_value = "20")]
-    pub limit: i64,
+    pub(crate) limit: i64,
     /// Output in JSON format
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ServiceArgs {
+pub(crate) struct ServiceArgs {
     #[command(subcommand)]
-    pub command: Option<ServiceCommand>,
+    pub(crate) command: Option<ServiceCommand>,
     /// The service ID/name to link (deprecated: use 'service link' instead)
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ServiceCommand {
+pub(crate) enum ServiceCommand {
     /// Show deployment status for services
     Status(ServiceStatusArgs),
     /// View logs from a service
@@ -300,68 +300,68 @@ pub enum ServiceCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ServiceStatusArgs {
+pub(crate) struct ServiceStatusArgs {
     /// Service name or ID to show status for (defaults to linked service)
     #[arg(short, long)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// Project ID to use (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Deprecated: use `railway service list` instead. Kept for backwards compatibility.
     #[arg(short, long, hide = true)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Environment to check status in (defaults to linked environment)
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Output in JSON format
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct LogsArgs {
+pub(crate) struct LogsArgs {
     /// Service to view logs from (defaults to linked service). Can be service name or service ID
     #[arg(short, long)]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// Environment to view logs from (defaults to linked environment). Can be environment name or environment ID
     #[arg(short, long)]
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// Project ID to use (defaults to linked project)
     #[arg(short = 'p', long, value_name = "PROJECT_ID")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Show deployment logs
     #[arg(short, long, group = "log_type")]
-    pub deployment: bool,
+    pub(crate) deployment: bool,
     /// Show build logs
     #[arg(short, long, group = "log_type")]
-    pub build: bool,
+    pub(crate) build: bool,
     /// Show HTTP request logs
     #[arg(long, group = "log_type")]
-    pub http: bool,
+    pub(crate) http: bool,
     /// Show network flow logs
     #[arg(long, group = "log_type")]
-    pub network: bool,
+    pub(crate) network: bool,
     /// Show DNS query logs
     #[arg(long, group = "log_type")]
-    pub dns: bool,
+    pub(crate) dns: bool,
     /// Deployment ID to view logs from. Defaults to most recent successful deployment, or latest deployment if none succeeded
-    pub deployment_id: Option<String>,
+    pub(crate) deployment_id: Option<String>,
     /// Output logs in JSON format. Each log line becomes a JSON object with timestamp, message, and any other attributes
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Number of log lines to fetch (disables streaming)
     #[arg(short = 'n', long = "lines", visible_alias = "tail")]
-    pub lines: Option<i64>,
+    pub(crate) lines: Option<i64>,
     /// Filter logs using Railway's query syntax
     #[arg(short = 'f', long)]
-    pub filter: Option<String>,
+    pub(crate) filter: Option<String>,
     /// Always show logs from the latest deployment, even if it failed or is still building
     #[arg(long)]
-    pub latest: bool,
+    pub(crate) latest: bool,
     /// Show logs since a specific time (disables streaming). Accepts relative times (e.g., 30s, 5m, 2h, 1d, 1w) or ISO 8601 timestamps (e.g., 2024-01-15T10:30:00Z)
     #[arg(long, short = 'S', value_name = "TIME")]
-    pub since: Option<String>,
+    pub(crate) since: Option<String>,
     /// Show logs until a specific time (disables streaming). Same formats as --since
     #[arg(long, short = 'U', value_name = "TIME")]
-    pub until: Option<String>,
+    pub(crate) until: Option<String>,
 }

@@ -14,7 +14,7 @@ use crate::state::State;
 /// The real CLI's `--lines` default when it does not stream.
 const DEFAULT_LINES: i64 = 500;
 
-pub fn logs(scenario: &Scenario, state: &mut State, args: &LogsArgs) -> Result<()> {
+pub(crate) fn logs(scenario: &Scenario, state: &mut State, args: &LogsArgs) -> Result<()> {
     if args.http || args.network || args.dns {
         return Err(unsupported("`logs --http/--network/--dns`"));
     }

@@ -14,47 +14,47 @@ use serde_json::{Map, Value};
 
 use crate::errors::RailwayError;
 
-pub const SCENARIO_VAR: &str = "FAKE_RAILWAY_SCENARIO";
+pub(crate) const SCENARIO_VAR: &str = "FAKE_RAILWAY_SCENARIO";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Scenario {
+pub(crate) struct Scenario {
     #[serde(default = "default_version")]
-    pub version: String,
+    pub(crate) version: String,
     /// Fails every command (not `--version`/`--help`).
     #[serde(default)]
-    pub error: Option<ErrorKind>,
+    pub(crate) error: Option<ErrorKind>,
     /// Fails the commands named by their top-level subcommand or operation.
     #[serde(default)]
-    pub errors: BTreeMap<Endpoint, ErrorKind>,
+    pub(crate) errors: BTreeMap<Endpoint, ErrorKind>,
     #[serde(default)]
-    pub project: Project,
+    pub(crate) project: Project,
     /// Service name → variables.
     #[serde(default)]
-    pub variables: BTreeMap<String, BTreeMap<String, String>>,
+    pub(crate) variables: BTreeMap<String, BTreeMap<String, String>>,
     /// Service name → deployments, newest first.
     #[serde(default)]
-    pub deployments: BTreeMap<String, Vec<Deployment>>,
+    pub(crate) deployments: BTreeMap<String, Vec<Deployment>>,
     #[serde(default = "default_new_deployment_id")]
-    pub new_deployment_id: String,
+    pub(crate) new_deployment_id: String,
     #[serde(default = "default_progression")]
-    pub progression: Vec<String>,
+    pub(crate) progression: Vec<String>,
     /// Deployment id → deploy log lines.
     #[serde(default)]
-    pub logs: BTreeMap<String, Vec<LogLine>>,
+    pub(crate) logs: BTreeMap<String, Vec<LogLine>>,
     /// Deployment id → build log lines.
     #[serde(default)]
-    pub build_logs: BTreeMap<String, Vec<LogLine>>,
+    pub(crate) build_logs: BTreeMap<String, Vec<LogLine>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Project {
-    pub id: String,
-    pub name: String,
-    pub environments: Vec<String>,
-    pub services: Vec<String>,
-    pub workspace: String,
+pub(crate) struct Project {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) environments: Vec<String>,
+    pub(crate) services: Vec<String>,
+    pub(crate) workspace: String,
 }
 
 impl Default for Project {
@@ -71,33 +71,33 @@ impl Default for Project {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Deployment {
-    pub id: String,
+pub(crate) struct Deployment {
+    pub(crate) id: String,
     #[serde(default = "default_status")]
-    pub status: String,
-    pub created_at: DateTime<Utc>,
+    pub(crate) status: String,
+    pub(crate) created_at: DateTime<Utc>,
     #[serde(default)]
-    pub meta: Option<Value>,
+    pub(crate) meta: Option<Value>,
 }
 
 /// One log line; keys other than these become the line's attributes (`level`, …).
 #[derive(Debug, Clone, Deserialize)]
-pub struct LogLine {
+pub(crate) struct LogLine {
     /// Visible from the call after this many earlier `logs` calls for the deployment.
     #[serde(default)]
-    pub after_polls: u32,
-    pub timestamp: Timestamp,
-    pub message: String,
+    pub(crate) after_polls: u32,
+    pub(crate) timestamp: Timestamp,
+    pub(crate) message: String,
     #[serde(flatten)]
-    pub attributes: Map<String, Value>,
+    pub(crate) attributes: Map<String, Value>,
 }
 
 /// A log timestamp: printed exactly as written, compared as an instant.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "String")]
-pub struct Timestamp {
-    pub raw: String,
-    pub at: DateTime<Utc>,
+pub(crate) struct Timestamp {
+    pub(crate) raw: String,
+    pub(crate) at: DateTime<Utc>,
 }
 
 impl TryFrom<String> for Timestamp {
@@ -117,7 +117,7 @@ impl TryFrom<String> for Timestamp {
 /// The scripted failures, named after the real CLI's errors.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     Unauthorized,
     InvalidToken,
     NoLinkedProject,
@@ -126,7 +126,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub fn error(self) -> RailwayError {
+    pub(crate) fn error(self) -> RailwayError {
         match self {
             Self::Unauthorized => RailwayError::unauthorized(),
             Self::InvalidToken => RailwayError::invalid_token(),
@@ -141,7 +141,7 @@ impl ErrorKind {
 /// (`service redeploy` is both `service` and `redeploy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Status,
     Variable,
     Redeploy,
@@ -171,7 +171,7 @@ fn default_status() -> String {
 
 impl Scenario {
     /// Reads the scenario named by `FAKE_RAILWAY_SCENARIO`; returns it with its path.
-    pub fn load_from_env() -> Result<(Self, PathBuf)> {
+    pub(crate) fn load_from_env() -> Result<(Self, PathBuf)> {
         let Some(path) = std::env::var_os(SCENARIO_VAR) else {
             bail!(
                 "{SCENARIO_VAR} is not set: point it at a scenario JSON file (format: xtask/fake-railway/main.rs)"
@@ -218,7 +218,7 @@ impl Scenario {
     }
 
     /// The scripted failure for a command, if any: `error` first, then `errors`.
-    pub fn error_for(&self, endpoints: &[Endpoint]) -> Option<ErrorKind> {
+    pub(crate) fn error_for(&self, endpoints: &[Endpoint]) -> Option<ErrorKind> {
         self.error
             .or_else(|| endpoints.iter().find_map(|e| self.errors.get(e).copied()))
     }

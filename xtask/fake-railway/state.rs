@@ -10,36 +10,36 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-pub const CALLS_VAR: &str = "FAKE_RAILWAY_CALLS";
+pub(crate) const CALLS_VAR: &str = "FAKE_RAILWAY_CALLS";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct State {
+pub(crate) struct State {
     /// The deployment `new_deployment_id`, once `redeploy` or `up` created it.
     #[serde(default)]
-    pub created: Option<Created>,
+    pub(crate) created: Option<Created>,
     /// Deployment id → number of `logs` calls that read it.
     #[serde(default)]
-    pub logs_calls: BTreeMap<String, u32>,
+    pub(crate) logs_calls: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Created {
-    pub service: String,
-    pub created_at: DateTime<Utc>,
+pub(crate) struct Created {
+    pub(crate) service: String,
+    pub(crate) created_at: DateTime<Utc>,
     /// `deployment list` / `service status` calls since creation.
-    pub status_polls: usize,
+    pub(crate) status_polls: usize,
 }
 
 impl State {
     /// `<scenario>.state.json`: next to the scenario, so each test's temporary directory
     /// holds its own state.
-    pub fn path_for(scenario: &Path) -> PathBuf {
+    pub(crate) fn path_for(scenario: &Path) -> PathBuf {
         let mut path = OsString::from(scenario.as_os_str());
         path.push(".state.json");
         PathBuf::from(path)
     }
 
-    pub fn load(path: &Path) -> Result<Self> {
+    pub(crate) fn load(path: &Path) -> Result<Self> {
         match std::fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text)
                 .with_context(|| format!("invalid state file `{}`", path.display())),
@@ -48,7 +48,7 @@ impl State {
         }
     }
 
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
         // Write then rename: a reader never sees half a file.
         let mut tmp = OsString::from(path.as_os_str());
         tmp.push(".tmp");
@@ -61,7 +61,7 @@ impl State {
     }
 
     /// A redeploy or up: the new deployment starts over, polls and logs alike.
-    pub fn create(&mut self, service: &str, new_deployment_id: &str) {
+    pub(crate) fn create(&mut self, service: &str, new_deployment_id: &str) {
         self.created = Some(Created {
             service: service.to_owned(),
             // Railway's API gives milliseconds.
@@ -72,14 +72,14 @@ impl State {
     }
 
     /// A status read moves the new deployment one step along the progression.
-    pub fn poll(&mut self) {
+    pub(crate) fn poll(&mut self) {
         if let Some(created) = &mut self.created {
             created.status_polls += 1;
         }
     }
 
     /// Counts a `logs` call; returns how many came before it.
-    pub fn count_logs_call(&mut self, deployment_id: &str) -> u32 {
+    pub(crate) fn count_logs_call(&mut self, deployment_id: &str) -> u32 {
         let calls = self.logs_calls.entry(deployment_id.to_owned()).or_default();
         let before = *calls;
         *calls += 1;
@@ -89,7 +89,7 @@ impl State {
 
 /// Appends this invocation to the call log named by `FAKE_RAILWAY_CALLS`, if set.
 /// Token values are never written, only whether they were set.
-pub fn record_call(argv: &[String]) -> Result<()> {
+pub(crate) fn record_call(argv: &[String]) -> Result<()> {
     let Some(path) = std::env::var_os(CALLS_VAR) else {
         return Ok(());
     };

@@ -12,7 +12,7 @@ struct Document<'a> {
     summary: intowork_config::Summary,
 }
 
-pub fn json(report: &Report) -> String {
+pub(crate) fn json(report: &Report) -> String {
     let doc = Document {
         ok: !report.has_failures(),
         checks: &report.checks,
@@ -22,11 +22,11 @@ pub fn json(report: &Report) -> String {
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
-pub fn use_colour() -> bool {
+pub(crate) fn use_colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-pub fn human(report: &Report, colour: bool) -> String {
+pub(crate) fn human(report: &Report, colour: bool) -> String {
     let width = report
         .checks
         .iter()
@@ -82,7 +82,7 @@ fn paint(status: Status, colour: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-pub fn print(report: &Report, as_json: bool) -> anyhow::Result<()> {
+pub(crate) fn print(report: &Report, as_json: bool) -> anyhow::Result<()> {
     let text = if as_json {
         json(report) + "\n"
     } else {

@@ -9,7 +9,7 @@ use crate::exit::Usage;
 use crate::flags::EnvFileArgs;
 
 /// The repository root, wherever the task is run from.
-pub fn project_root() -> PathBuf {
+pub(crate) fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives one level below the root")
@@ -17,7 +17,7 @@ pub fn project_root() -> PathBuf {
 }
 
 /// The env file in use (if any) and the layered source.
-pub fn load(args: &EnvFileArgs) -> anyhow::Result<(Option<PathBuf>, Source)> {
+pub(crate) fn load(args: &EnvFileArgs) -> anyhow::Result<(Option<PathBuf>, Source)> {
     let env = Source::from_process_env();
     match env_file(args, &[project_root().join(".env")])? {
         Some(path) => Ok((Some(path.clone()), env.over(read_env_file(&path)?))),
@@ -27,7 +27,10 @@ pub fn load(args: &EnvFileArgs) -> anyhow::Result<(Option<PathBuf>, Source)> {
 
 /// The env file `args` name: none with `--no-env-file`; an explicit `--env-file`, relative to
 /// where the user stands (not to the repository root); else the first of `defaults` that exists.
-pub fn env_file(args: &EnvFileArgs, defaults: &[PathBuf]) -> anyhow::Result<Option<PathBuf>> {
+pub(crate) fn env_file(
+    args: &EnvFileArgs,
+    defaults: &[PathBuf],
+) -> anyhow::Result<Option<PathBuf>> {
     Ok(match (&args.env_file, args.no_env_file) {
         (_, true) => None,
         (Some(path), false) => Some(
@@ -39,7 +42,7 @@ pub fn env_file(args: &EnvFileArgs, defaults: &[PathBuf]) -> anyhow::Result<Opti
 }
 
 /// Reads an env file; one that does not exist was asked for by name: a usage error (exit 2).
-pub fn read_env_file(path: &Path) -> anyhow::Result<Source> {
+pub(crate) fn read_env_file(path: &Path) -> anyhow::Result<Source> {
     match Source::from_env_file(path) {
         Ok(file) => Ok(file),
         Err(e @ SourceError::FileMissing { .. }) => Err(Usage(e.to_string()).into()),
@@ -48,7 +51,7 @@ pub fn read_env_file(path: &Path) -> anyhow::Result<Source> {
 }
 
 /// Valid settings, or every configuration problem as the error (exit 1).
-pub fn settings(args: &EnvFileArgs) -> anyhow::Result<Settings> {
+pub(crate) fn settings(args: &EnvFileArgs) -> anyhow::Result<Settings> {
     let (_, source) = load(args)?;
     // The error lists every problem (`cargo xtask verify` shows the whole checklist).
     Ok(Settings::load(&source)?.settings)

@@ -20,7 +20,7 @@ use crate::{checklist, config_source, remote, runtime};
 const TAIL: usize = 15;
 
 impl flags::Deploy {
-    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let started = Instant::now();
         let say = |text: &str| {
             // With --json, stdout is kept for the one summary document.

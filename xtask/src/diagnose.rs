@@ -2,14 +2,14 @@
 
 /// A log line matching every one of `all` and at least one of `any` (case-insensitive).
 #[derive(Debug)]
-pub struct Signature {
-    pub id: &'static str,
-    pub any: &'static [&'static str],
-    pub all: &'static [&'static str],
-    pub hint: &'static str,
+pub(crate) struct Signature {
+    pub(crate) id: &'static str,
+    pub(crate) any: &'static [&'static str],
+    pub(crate) all: &'static [&'static str],
+    pub(crate) hint: &'static str,
 }
 
-pub const SIGNATURES: &[Signature] = &[
+pub(crate) const SIGNATURES: &[Signature] = &[
     Signature {
         id: "tls_reset",
         any: &[
@@ -117,7 +117,7 @@ pub const SIGNATURES: &[Signature] = &[
 ];
 
 /// The first signature a log line matches.
-pub fn diagnose(line: &str) -> Option<&'static Signature> {
+pub(crate) fn diagnose(line: &str) -> Option<&'static Signature> {
     let lower = line.to_lowercase();
     SIGNATURES.iter().find(|s| {
         s.all.iter().all(|m| lower.contains(m)) && s.any.iter().any(|m| lower.contains(m))

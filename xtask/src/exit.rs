@@ -5,14 +5,14 @@ use std::process::ExitCode;
 /// The task failed and already said why (a checklist with failures): exit 1, print nothing more.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Reported(pub String);
+pub(crate) struct Reported(pub(crate) String);
 
 /// The command line asked for something impossible (a missing `--env-file`): exit 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Usage(pub String);
+pub(crate) struct Usage(pub(crate) String);
 
-pub fn code(result: anyhow::Result<()>) -> ExitCode {
+pub(crate) fn code(result: anyhow::Result<()>) -> ExitCode {
     let Err(err) = result else {
         return ExitCode::SUCCESS;
     };

@@ -15,7 +15,7 @@ use crate::railway::{Call, Railway, RailwayError};
 const PAGE: u32 = 500;
 
 #[derive(Debug)]
-pub struct Follower {
+pub(crate) struct Follower {
     deployment: String,
     build: bool,
     filter: Option<String>,
@@ -24,7 +24,7 @@ pub struct Follower {
 }
 
 impl Follower {
-    pub fn new(
+    pub(crate) fn new(
         deployment: &str,
         build: bool,
         filter: Option<String>,
@@ -40,7 +40,7 @@ impl Follower {
     }
 
     /// New lines since the last poll, oldest first, masked and diagnosed.
-    pub fn poll(
+    pub(crate) fn poll(
         &mut self,
         sh: &Shell,
         railway: &Railway,

@@ -6,16 +6,16 @@ use std::time::{Duration, Instant};
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Probe {
-    pub url: String,
-    pub ok: bool,
+pub(crate) struct Probe {
+    pub(crate) url: String,
+    pub(crate) ok: bool,
     /// The last HTTP status, if any answer came.
-    pub status: Option<u16>,
-    pub attempts: u32,
-    pub detail: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) attempts: u32,
+    pub(crate) detail: String,
 }
 
-pub fn probe(url: &str, budget: Duration, every: Duration) -> Probe {
+pub(crate) fn probe(url: &str, budget: Duration, every: Duration) -> Probe {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(ATTEMPT_TIMEOUT))
         .http_status_as_error(false)

@@ -7,17 +7,17 @@ use crate::diagnose::{Signature, diagnose};
 use crate::mask::Masker;
 
 #[derive(Debug, Clone)]
-pub struct LogLine {
-    pub timestamp: String,
-    pub level: String,
-    pub message: String,
+pub(crate) struct LogLine {
+    pub(crate) timestamp: String,
+    pub(crate) level: String,
+    pub(crate) message: String,
     /// Every other attribute (the backend's JSON log fields arrive flattened here).
-    pub attrs: Map<String, Value>,
-    pub diagnosis: Option<&'static Signature>,
+    pub(crate) attrs: Map<String, Value>,
+    pub(crate) diagnosis: Option<&'static Signature>,
 }
 
 impl LogLine {
-    pub fn from_json(mut map: Map<String, Value>, masker: &Masker) -> LogLine {
+    pub(crate) fn from_json(mut map: Map<String, Value>, masker: &Masker) -> LogLine {
         let mut take = |k: &str| match map.remove(k) {
             Some(Value::String(s)) => s,
             Some(other) => other.to_string(),
@@ -43,11 +43,11 @@ impl LogLine {
     }
 
     /// De-duplication key across polls.
-    pub fn key(&self) -> (String, String) {
+    pub(crate) fn key(&self) -> (String, String) {
         (self.timestamp.clone(), self.message.clone())
     }
 
-    pub fn human(&self, colour: bool) -> String {
+    pub(crate) fn human(&self, colour: bool) -> String {
         let level = if self.level.is_empty() {
             "info"
         } else {
@@ -83,7 +83,7 @@ impl LogLine {
         out
     }
 
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         let mut map = self.attrs.clone();
         map.insert("timestamp".into(), Value::String(self.timestamp.clone()));
         map.insert("level".into(), Value::String(self.level.clone()));

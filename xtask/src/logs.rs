@@ -14,7 +14,7 @@ use crate::railway::{Call, Railway};
 use crate::{checklist, remote, runtime};
 
 impl flags::Logs {
-    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let railway = remote::railway_ready(sh, &self.railway)?;
         // Values of the service's secrets are hidden in everything printed.
         let masker = Masker::from_variables(&railway.variables(sh, &self.railway.service)?);
@@ -115,7 +115,7 @@ impl flags::Logs {
 }
 
 /// The deployment's current status (`None` when it no longer appears).
-pub fn status_of(sh: &Shell, railway: &Railway, id: &str) -> anyhow::Result<Option<String>> {
+pub(crate) fn status_of(sh: &Shell, railway: &Railway, id: &str) -> anyhow::Result<Option<String>> {
     Ok(railway
         .deployments(sh, 20)?
         .into_iter()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 /// The values to hide: the service's secret variables, passwords inside URL values, and
 /// anything after `Bearer `.
 #[derive(Debug, Clone, Default)]
-pub struct Masker {
+pub(crate) struct Masker {
     secrets: Vec<String>,
 }
 
@@ -13,7 +13,7 @@ pub struct Masker {
 const MIN_SECRET_LEN: usize = 4;
 
 impl Masker {
-    pub fn from_variables(vars: &BTreeMap<String, String>) -> Masker {
+    pub(crate) fn from_variables(vars: &BTreeMap<String, String>) -> Masker {
         let mut secrets = Vec::new();
         for (name, value) in vars {
             if intowork_config::is_secret_name(name) {
@@ -30,7 +30,7 @@ impl Masker {
         Masker { secrets }
     }
 
-    pub fn mask(&self, text: &str) -> String {
+    pub(crate) fn mask(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for s in &self.secrets {
             if out.contains(s.as_str()) {
@@ -40,7 +40,7 @@ impl Masker {
         mask_bearer(&mask_url_passwords(&out))
     }
 
-    pub fn mask_json(&self, value: &mut serde_json::Value) {
+    pub(crate) fn mask_json(&self, value: &mut serde_json::Value) {
         match value {
             serde_json::Value::String(s) => *s = self.mask(s),
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.mask_json(v)),

@@ -14,7 +14,7 @@ use crate::migrate_output as out;
 use crate::{config_source, runtime};
 
 impl flags::Migrate {
-    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         match self.action {
             MigrateAction::Run(a) => with_json(a.json, "run", || {
                 let settings = config_source::settings(&a.env)?;

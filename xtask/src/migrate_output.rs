@@ -3,7 +3,7 @@
 use intowork_db::migrate::{Outcome, State, Status, Step, StepKind};
 use serde_json::{Value, json};
 
-pub fn status_text(st: &Status) -> String {
+pub(crate) fn status_text(st: &Status) -> String {
     let mut out = format!(
         "{:<16} {:<28} {:<9} {}\n",
         "version", "description", "state", "applied at (UTC)"
@@ -52,7 +52,7 @@ fn fix(st: &Status) -> String {
 }
 
 /// One line for `status --check`.
-pub fn stale_summary(st: &Status) -> String {
+pub(crate) fn stale_summary(st: &Status) -> String {
     let pending: Vec<String> = st.pending().iter().map(|e| e.version.to_string()).collect();
     let mut parts = Vec::new();
     if !pending.is_empty() {
@@ -64,7 +64,7 @@ pub fn stale_summary(st: &Status) -> String {
     parts.join("; ")
 }
 
-pub fn status_json(st: &Status) -> Value {
+pub(crate) fn status_json(st: &Status) -> Value {
     let migrations: Vec<Value> = st
         .entries
         .iter()
@@ -104,7 +104,7 @@ pub fn status_json(st: &Status) -> Value {
     })
 }
 
-pub fn steps_text(steps: &[Step], dry_run: bool, verb: &str) -> String {
+pub(crate) fn steps_text(steps: &[Step], dry_run: bool, verb: &str) -> String {
     if steps.is_empty() {
         return format!("nothing to {verb}: the database is up to date\n");
     }
@@ -164,7 +164,7 @@ fn took(outcome: &Outcome) -> u128 {
     }
 }
 
-pub fn steps_json(action: &str, dry_run: bool, steps: &[Step]) -> Value {
+pub(crate) fn steps_json(action: &str, dry_run: bool, steps: &[Step]) -> Value {
     let steps: Vec<Value> = steps
         .iter()
         .map(|s| {
@@ -184,7 +184,7 @@ pub fn steps_json(action: &str, dry_run: bool, steps: &[Step]) -> Value {
     json!({ "ok": true, "action": action, "dry_run": dry_run, "steps": steps })
 }
 
-pub fn error_json(action: &str, e: &anyhow::Error) -> Value {
+pub(crate) fn error_json(action: &str, e: &anyhow::Error) -> Value {
     let kind = match e.downcast_ref::<intowork_db::migrate::MigrateError>() {
         Some(intowork_db::migrate::MigrateError::Connect(c)) => c.kind(),
         Some(intowork_db::migrate::MigrateError::Drift { .. }) => "drift",

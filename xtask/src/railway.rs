@@ -10,11 +10,11 @@ use serde::Deserialize;
 use xshell::{Shell, cmd};
 
 /// The CLI version this wrapper's argument vectors and parsers were checked against.
-pub const TESTED_VERSION: (u32, u32, u32) = (5, 43, 1);
-pub const INSTALL: &str = "install it with `cargo install railwayapp --locked`, `npm install -g @railway/cli`, or Railway's installer (https://docs.railway.com/guides/cli)";
+pub(crate) const TESTED_VERSION: (u32, u32, u32) = (5, 43, 1);
+pub(crate) const INSTALL: &str = "install it with `cargo install railwayapp --locked`, `npm install -g @railway/cli`, or Railway's installer (https://docs.railway.com/guides/cli)";
 
 #[derive(Debug, thiserror::Error)]
-pub enum RailwayError {
+pub(crate) enum RailwayError {
     #[error("the Railway CLI (`railway`) was not found on PATH (or RAILWAY_BIN): {INSTALL}")]
     NotInstalled,
     #[error("`{}` is Railway CLI {found}, but v5 or newer is needed: {INSTALL}", bin.display())]
@@ -74,7 +74,7 @@ pub enum RailwayError {
 /// Every command the wrapper can issue. `args()` is the single source of argument vectors,
 /// which the contract test replays against the real CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Call {
+pub(crate) enum Call {
     Version,
     Status,
     Variables,
@@ -98,18 +98,18 @@ pub enum Call {
 
 /// Which service and environment every call names.
 #[derive(Debug, Clone)]
-pub struct Target {
-    pub service: String,
-    pub environment: String,
+pub(crate) struct Target {
+    pub(crate) service: String,
+    pub(crate) environment: String,
 }
 
 impl Call {
     /// Whether the call changes anything on Railway (what `--dry-run` must never run).
-    pub fn mutates(&self) -> bool {
+    pub(crate) fn mutates(&self) -> bool {
         matches!(self, Call::Redeploy { .. } | Call::Up { .. })
     }
 
-    pub fn args(&self, t: &Target) -> Vec<String> {
+    pub(crate) fn args(&self, t: &Target) -> Vec<String> {
         let s = || {
             vec![
                 "--service".to_owned(),
@@ -187,7 +187,7 @@ impl Call {
 
     /// One of each shape the wrapper produces, for the contract test.
     #[cfg(test)]
-    pub fn every_shape() -> Vec<Call> {
+    pub(crate) fn every_shape() -> Vec<Call> {
         vec![
             Call::Version,
             Call::Status,
@@ -237,27 +237,30 @@ impl Call {
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct Deployment {
-    pub id: String,
-    pub status: String,
+pub(crate) struct Deployment {
+    pub(crate) id: String,
+    pub(crate) status: String,
     #[serde(default)]
-    pub created_at: Option<String>,
+    pub(crate) created_at: Option<String>,
 }
 
 /// A located, version-checked CLI.
 #[derive(Debug, Clone)]
-pub struct Railway {
-    pub bin: PathBuf,
-    pub version: String,
-    pub target: Target,
+pub(crate) struct Railway {
+    pub(crate) bin: PathBuf,
+    pub(crate) version: String,
+    pub(crate) target: Target,
     /// Set for `--dry-run`: mutating calls are refused here, not just skipped by the caller.
-    pub read_only: bool,
+    pub(crate) read_only: bool,
 }
 
 impl Railway {
     /// Finds the CLI (RAILWAY_BIN, else PATH) and checks it is v5+. Returns a note when it is
     /// older than the version this wrapper was tested with.
-    pub fn locate(sh: &Shell, target: Target) -> Result<(Railway, Option<String>), RailwayError> {
+    pub(crate) fn locate(
+        sh: &Shell,
+        target: Target,
+    ) -> Result<(Railway, Option<String>), RailwayError> {
         let bin = match std::env::var_os("RAILWAY_BIN").filter(|v| !v.is_empty()) {
             Some(path) => PathBuf::from(path),
             None => crate::which::find("railway").ok_or(RailwayError::NotInstalled)?,
@@ -306,7 +309,7 @@ impl Railway {
     }
 
     /// The command line a call runs, for `--dry-run` and messages (no secret is ever in it).
-    pub fn display(&self, call: &Call) -> String {
+    pub(crate) fn display(&self, call: &Call) -> String {
         std::iter::once("railway".to_owned())
             .chain(call.args(&self.target))
             .collect::<Vec<_>>()
@@ -326,7 +329,7 @@ impl Railway {
     }
 
     /// Runs a call; stdout on success, a typed error otherwise.
-    pub fn call(&self, sh: &Shell, call: &Call) -> Result<String, RailwayError> {
+    pub(crate) fn call(&self, sh: &Shell, call: &Call) -> Result<String, RailwayError> {
         if self.read_only && call.mutates() {
             return Err(RailwayError::ReadOnly {
                 command: call.name().into(),
@@ -345,12 +348,12 @@ impl Railway {
     }
 
     /// Auth pre-flight: `status --json` works with project tokens (`whoami` does not).
-    pub fn check_auth(&self, sh: &Shell) -> Result<(), RailwayError> {
+    pub(crate) fn check_auth(&self, sh: &Shell) -> Result<(), RailwayError> {
         self.json::<serde_json::Value>(sh, &Call::Status).map(drop)
     }
 
     /// The service's rendered variables. Values are secrets: never print them.
-    pub fn variables(
+    pub(crate) fn variables(
         &self,
         sh: &Shell,
         service: &str,
@@ -366,7 +369,11 @@ impl Railway {
     }
 
     /// `redeploy`: the new deployment's id (`None` with `--from-source`, which prints none).
-    pub fn redeploy(&self, sh: &Shell, from_source: bool) -> Result<Option<String>, RailwayError> {
+    pub(crate) fn redeploy(
+        &self,
+        sh: &Shell,
+        from_source: bool,
+    ) -> Result<Option<String>, RailwayError> {
         #[derive(Deserialize)]
         struct Out {
             id: Option<String>,
@@ -374,7 +381,7 @@ impl Railway {
         Ok(self.json::<Out>(sh, &Call::Redeploy { from_source })?.id)
     }
 
-    pub fn up(&self, sh: &Shell, path: &Path) -> Result<String, RailwayError> {
+    pub(crate) fn up(&self, sh: &Shell, path: &Path) -> Result<String, RailwayError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Out {
@@ -390,12 +397,16 @@ impl Railway {
             .deployment_id)
     }
 
-    pub fn deployments(&self, sh: &Shell, limit: u32) -> Result<Vec<Deployment>, RailwayError> {
+    pub(crate) fn deployments(
+        &self,
+        sh: &Shell,
+        limit: u32,
+    ) -> Result<Vec<Deployment>, RailwayError> {
         self.json(sh, &Call::Deployments { limit })
     }
 
     /// Log lines as JSON objects (one per stdout line; non-JSON lines are skipped).
-    pub fn logs(
+    pub(crate) fn logs(
         &self,
         sh: &Shell,
         call: &Call,
@@ -409,7 +420,7 @@ impl Railway {
 }
 
 /// Statuses after which a deployment never changes.
-pub fn is_terminal(status: &str) -> bool {
+pub(crate) fn is_terminal(status: &str) -> bool {
     matches!(
         status,
         "SUCCESS" | "FAILED" | "CRASHED" | "REMOVED" | "SKIPPED"

@@ -12,7 +12,7 @@ use crate::flags::{EnvFileArgs, RailwayArgs};
 use crate::railway::{Railway, Target};
 
 /// Locates the CLI, checks its version and the credentials (`status --json`).
-pub fn railway_ready(sh: &Shell, args: &RailwayArgs) -> anyhow::Result<Railway> {
+pub(crate) fn railway_ready(sh: &Shell, args: &RailwayArgs) -> anyhow::Result<Railway> {
     let target = Target {
         service: args.service.clone(),
         environment: args.environment.clone(),
@@ -27,13 +27,13 @@ pub fn railway_ready(sh: &Shell, args: &RailwayArgs) -> anyhow::Result<Railway> 
 
 /// What `verify --remote` found.
 #[derive(Debug)]
-pub struct Platform {
-    pub report: Report,
+pub(crate) struct Platform {
+    pub(crate) report: Report,
     /// The service's variables, values included: for masking and the public domain only.
-    pub variables: BTreeMap<String, String>,
+    pub(crate) variables: BTreeMap<String, String>,
 }
 
-pub fn check(
+pub(crate) fn check(
     sh: &Shell,
     railway: &Railway,
     frontend: Option<&str>,

@@ -7,7 +7,7 @@ use crate::exit::Reported;
 use crate::{checklist, config_source, flags, remote, runtime};
 
 impl flags::Verify {
-    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         if self.remote {
             let railway = remote::railway_ready(sh, &self.railway)?;
             let platform =
@@ -56,7 +56,7 @@ impl flags::Verify {
 }
 
 /// Prints the checklist; exit 1 when a check failed.
-pub fn finish(report: &intowork_config::Report, json: bool) -> anyhow::Result<()> {
+pub(crate) fn finish(report: &intowork_config::Report, json: bool) -> anyhow::Result<()> {
     checklist::print(report, json)?;
     if report.has_failures() {
         let n = report.summary().fail;

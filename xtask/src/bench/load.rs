@@ -7,15 +7,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 #[derive(Debug, Clone)]
-pub struct LoadResult {
-    pub errors: u64,
-    pub rps: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub tool: &'static str,
+pub(crate) struct LoadResult {
+    pub(crate) errors: u64,
+    pub(crate) rps: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) tool: &'static str,
 }
 
-pub fn run(
+pub(crate) fn run(
     port: u16,
     path: &str,
     connections: usize,

@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 use xshell::Cmd;
 
 /// Runs the command `n` times and returns the median wall time; fails if any run fails.
-pub fn median_of(n: usize, mut make: impl FnMut() -> Cmd<'static>) -> anyhow::Result<Duration> {
+pub(crate) fn median_of(
+    n: usize,
+    mut make: impl FnMut() -> Cmd<'static>,
+) -> anyhow::Result<Duration> {
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
         let cmd = make();
@@ -22,13 +25,13 @@ pub fn median_of(n: usize, mut make: impl FnMut() -> Cmd<'static>) -> anyhow::Re
     Ok(median(&mut times))
 }
 
-pub fn median(times: &mut [Duration]) -> Duration {
+pub(crate) fn median(times: &mut [Duration]) -> Duration {
     times.sort_unstable();
     times[times.len() / 2]
 }
 
 /// Resident memory of a process, from /proc (Linux).
-pub fn rss_mib(pid: u32) -> Option<f64> {
+pub(crate) fn rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kib: f64 = status
         .lines()
@@ -40,6 +43,6 @@ pub fn rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-pub fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

@@ -19,7 +19,7 @@ use crate::{config_source, flags};
 use report::{Report, Row};
 
 impl flags::Bench {
-    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let root = config_source::project_root();
         let dir = root.join("target").join("bench");
         std::fs::create_dir_all(&dir)?;
@@ -112,9 +112,9 @@ impl flags::Bench {
 const BENCH_MAX_CONNECTIONS: u32 = 300;
 
 #[derive(Debug)]
-pub struct Binaries {
-    pub xtask: PathBuf,
-    pub backend: PathBuf,
+pub(crate) struct Binaries {
+    pub(crate) xtask: PathBuf,
+    pub(crate) backend: PathBuf,
 }
 
 fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
@@ -158,7 +158,7 @@ fn help_start(bins: &Binaries) -> anyhow::Result<Row> {
     })
 }
 
-pub fn skip(name: &str, why: &str) -> Row {
+pub(crate) fn skip(name: &str, why: &str) -> Row {
     Row {
         name: name.to_owned(),
         ours: "—".into(),

@@ -5,27 +5,27 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub name: String,
-    pub ours: String,
-    pub anchor: String,
+pub(crate) struct Row {
+    pub(crate) name: String,
+    pub(crate) ours: String,
+    pub(crate) anchor: String,
     /// ours / anchor where both are numbers of the same kind.
-    pub ratio: Option<f64>,
-    pub target: String,
+    pub(crate) ratio: Option<f64>,
+    pub(crate) target: String,
     /// `pass`, `miss`, `skip` or `info`.
-    pub verdict: &'static str,
-    pub note: String,
+    pub(crate) verdict: &'static str,
+    pub(crate) note: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Report {
-    pub generated_at: String,
-    pub machine: String,
-    pub rows: Vec<Row>,
+pub(crate) struct Report {
+    pub(crate) generated_at: String,
+    pub(crate) machine: String,
+    pub(crate) rows: Vec<Row>,
 }
 
 impl Report {
-    pub fn table(&self) -> String {
+    pub(crate) fn table(&self) -> String {
         let mut out = String::from(
             "| measure | ours | anchor | ratio | target | result |\n|---|---|---|---|---|---|\n",
         );
@@ -43,7 +43,7 @@ impl Report {
         out
     }
 
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let mut out = format!(
             "# Benchmark report\n\n{} — {}\n\n{}\n",
             self.generated_at,

@@ -23,7 +23,7 @@ const WRK_INSTALL: &str = "apt-get install -y wrk";
 /// The query behind `GET /api/jobs?limit=20` (first page; one row more tells if there is a next).
 const JOBS_SQL: &str = "SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max, o.published_at, c.name AS company, c.slug AS company_slug FROM job_offers o JOIN companies c ON c.id = o.company_id WHERE o.status = 'published' AND (NULL::timestamptz IS NULL) ORDER BY o.published_at DESC, o.id DESC LIMIT 21;";
 
-pub struct Context {
+pub(crate) struct Context {
     sh: &'static Shell,
     layout: Layout,
     port: u16,
@@ -37,7 +37,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(
+    pub(crate) fn new(
         _sh: &Shell,
         layout: &Layout,
         port: u16,
@@ -93,7 +93,7 @@ impl Context {
     }
 
     /// 1. `verify` (DNS, TCP, TLS probe, auth, version, pg_stat_ssl, capacity) vs libpq's psql.
-    pub fn connect_vs_psql(&self) -> anyhow::Result<Row> {
+    pub(crate) fn connect_vs_psql(&self) -> anyhow::Result<Row> {
         let ours = measure::median_of(15, || {
             self.xtask(&self.url).args(["verify", "--no-env-file"])
         })?;
@@ -117,7 +117,7 @@ impl Context {
     }
 
     /// 2. 200 generated migrations on an empty database, vs sqlx-cli; then `status`.
-    pub fn migrations(&self) -> anyhow::Result<Vec<Row>> {
+    pub(crate) fn migrations(&self) -> anyhow::Result<Vec<Row>> {
         let source = self.dir.join(format!("migrations-{MIGRATIONS}"));
         if !source
             .join(format!(
@@ -279,7 +279,7 @@ impl Context {
     }
 
     /// 3. Process start → first 200 from /health/ready, migrations already applied.
-    pub fn startup(&self) -> anyhow::Result<Row> {
+    pub(crate) fn startup(&self) -> anyhow::Result<Row> {
         self.prepare_app_db()?;
         let mut times = Vec::new();
         for _ in 0..7 {
@@ -308,7 +308,7 @@ impl Context {
     }
 
     /// 4 and 5. RSS idle and under load; /health and /api/jobs throughput vs pgbench.
-    pub fn load(&self, clients: usize, duration: Duration) -> anyhow::Result<Vec<Row>> {
+    pub(crate) fn load(&self, clients: usize, duration: Duration) -> anyhow::Result<Vec<Row>> {
         let port = crate::dev::free_port()?;
         let child = self.spawn_backend(port)?;
         let pid = child.id();

@@ -15,7 +15,7 @@ use crate::config_source;
 const STOP_BUDGET: Duration = Duration::from_secs(30);
 
 /// `cargo build` of the backend binary; returns its path.
-pub fn build(sh: &Shell, quiet: bool) -> anyhow::Result<PathBuf> {
+pub(crate) fn build(sh: &Shell, quiet: bool) -> anyhow::Result<PathBuf> {
     let mut args = vec!["build", "--package", "intowork-backend", "--bin", "backend"];
     if quiet {
         args.push("--quiet");
@@ -28,7 +28,7 @@ pub fn build(sh: &Shell, quiet: bool) -> anyhow::Result<PathBuf> {
     Ok(target.join("debug").join("backend"))
 }
 
-pub struct Backend {
+pub(crate) struct Backend {
     child: Child,
     pid_file: PathBuf,
 }
@@ -39,7 +39,7 @@ impl Backend {
     // A long-running child that must be signalled and waited for: xshell only runs commands to
     // completion, so this is where std::process::Command is right.
     #[allow(clippy::disallowed_methods)]
-    pub fn spawn(
+    pub(crate) fn spawn(
         bin: &Path,
         layout: &Layout,
         env_file: &Path,
@@ -75,7 +75,7 @@ impl Backend {
     }
 
     /// SIGTERM, then wait (kill after the budget); the exit code.
-    pub fn stop(&mut self) -> anyhow::Result<Option<i32>> {
+    pub(crate) fn stop(&mut self) -> anyhow::Result<Option<i32>> {
         let code = terminate(&mut self.child);
         let _ = std::fs::remove_file(&self.pid_file);
         code
@@ -83,7 +83,7 @@ impl Backend {
 
     /// Until the backend exits by itself or Ctrl-C: the terminal's SIGINT reaches the backend
     /// too (same process group) and it drains; from a non-terminal, it gets SIGTERM from here.
-    pub fn wait_interactive(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn wait_interactive(&mut self) -> anyhow::Result<()> {
         crate::runtime::block_on(async {
             loop {
                 if self.child.try_wait()?.is_some() {
@@ -112,7 +112,7 @@ impl Drop for Backend {
 
 /// SIGTERM, as Railway stops a deployment, then wait; killed after [`STOP_BUDGET`]. The exit
 /// code (`None` when it had to be killed).
-pub fn terminate(child: &mut Child) -> anyhow::Result<Option<i32>> {
+pub(crate) fn terminate(child: &mut Child) -> anyhow::Result<Option<i32>> {
     let sh = Shell::new()?;
     let pid = child.id().to_string();
     let _ = cmd!(sh, "kill -TERM {pid}").quiet().ignore_stderr().run();
@@ -131,7 +131,7 @@ pub fn terminate(child: &mut Child) -> anyhow::Result<Option<i32>> {
 }
 
 /// A backend left running by an earlier `dev` (killed hard): SIGTERM it. Returns whether one ran.
-pub fn stop_leftover(sh: &Shell, layout: &Layout) -> anyhow::Result<bool> {
+pub(crate) fn stop_leftover(sh: &Shell, layout: &Layout) -> anyhow::Result<bool> {
     let Ok(pid) = std::fs::read_to_string(layout.backend_pid()) else {
         return Ok(false);
     };

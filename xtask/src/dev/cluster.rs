@@ -9,30 +9,30 @@ use xshell::{Shell, cmd};
 
 use super::prereq::Postgres;
 
-pub const APP_USER: &str = "intowork";
-pub const APP_DB: &str = "intowork";
-pub const DEV_MAX_CONNECTIONS: u32 = 100;
+pub(crate) const APP_USER: &str = "intowork";
+pub(crate) const APP_DB: &str = "intowork";
+pub(crate) const DEV_MAX_CONNECTIONS: u32 = 100;
 
 /// Files of one stack.
 #[derive(Debug, Clone)]
-pub struct Layout {
-    pub dir: PathBuf,
+pub(crate) struct Layout {
+    pub(crate) dir: PathBuf,
 }
 
 impl Layout {
-    pub fn env_file(&self) -> PathBuf {
+    pub(crate) fn env_file(&self) -> PathBuf {
         self.dir.join("dev.env")
     }
     fn data_pointer(&self) -> PathBuf {
         self.dir.join("data-dir")
     }
-    pub fn log(&self) -> PathBuf {
+    pub(crate) fn log(&self) -> PathBuf {
         self.dir.join("postgres.log")
     }
-    pub fn backend_log(&self) -> PathBuf {
+    pub(crate) fn backend_log(&self) -> PathBuf {
         self.dir.join("backend.log")
     }
-    pub fn backend_pid(&self) -> PathBuf {
+    pub(crate) fn backend_pid(&self) -> PathBuf {
         self.dir.join("backend.pid")
     }
     fn superuser_password(&self) -> PathBuf {
@@ -41,7 +41,7 @@ impl Layout {
 
     /// Where the data directory is (it may live outside `dir` when the server user cannot
     /// reach `dir`, see [`create`]).
-    pub fn data_dir(&self) -> Option<PathBuf> {
+    pub(crate) fn data_dir(&self) -> Option<PathBuf> {
         std::fs::read_to_string(self.data_pointer())
             .ok()
             .map(|s| PathBuf::from(s.trim()))
@@ -58,7 +58,7 @@ fn random(n: usize) -> String {
 }
 
 /// Creates the cluster and the env file; returns its data directory.
-pub fn create(
+pub(crate) fn create(
     sh: &Shell,
     pg: &Postgres,
     layout: &Layout,
@@ -173,7 +173,7 @@ fn data_location(sh: &Shell, pg: &Postgres, layout: &Layout) -> anyhow::Result<P
     Ok(data)
 }
 
-pub fn set_port(sh: &Shell, pg: &Postgres, data: &Path, port: u16) -> anyhow::Result<()> {
+pub(crate) fn set_port(sh: &Shell, pg: &Postgres, data: &Path, port: u16) -> anyhow::Result<()> {
     let file = data.join("intowork-port.conf");
     std::fs::write(&file, format!("port = {port}\n"))?;
     if let Some(user) = &pg.run_as {
@@ -182,7 +182,7 @@ pub fn set_port(sh: &Shell, pg: &Postgres, data: &Path, port: u16) -> anyhow::Re
     Ok(())
 }
 
-pub fn is_running(sh: &Shell, pg: &Postgres, data: &Path) -> bool {
+pub(crate) fn is_running(sh: &Shell, pg: &Postgres, data: &Path) -> bool {
     pg.cmd(sh, "pg_ctl")
         .arg("-D")
         .arg(data)
@@ -196,7 +196,7 @@ pub fn is_running(sh: &Shell, pg: &Postgres, data: &Path) -> bool {
 
 /// Starts the server in its own session (`setsid`): the Ctrl-C meant for the backend must
 /// not reach PostgreSQL, which would shut down before the backend drains.
-pub fn start(sh: &Shell, pg: &Postgres, layout: &Layout, data: &Path) -> anyhow::Result<()> {
+pub(crate) fn start(sh: &Shell, pg: &Postgres, layout: &Layout, data: &Path) -> anyhow::Result<()> {
     let log = layout.log();
     if let Some(user) = &pg.run_as {
         if !log.exists() {
@@ -233,7 +233,7 @@ pub fn start(sh: &Shell, pg: &Postgres, layout: &Layout, data: &Path) -> anyhow:
     Ok(())
 }
 
-pub fn stop(sh: &Shell, pg: &Postgres, data: &Path) -> anyhow::Result<()> {
+pub(crate) fn stop(sh: &Shell, pg: &Postgres, data: &Path) -> anyhow::Result<()> {
     if !is_running(sh, pg, data) {
         return Ok(());
     }
@@ -249,12 +249,12 @@ pub fn stop(sh: &Shell, pg: &Postgres, data: &Path) -> anyhow::Result<()> {
 }
 
 /// SQL as the superuser, over TLS on loopback (there is no unix socket and no trust rule).
-pub fn admin_sql(sh: &Shell, layout: &Layout, port: u16, sql: &str) -> anyhow::Result<()> {
+pub(crate) fn admin_sql(sh: &Shell, layout: &Layout, port: u16, sql: &str) -> anyhow::Result<()> {
     admin_sql_in(sh, layout, port, "postgres", sql)
 }
 
 /// The same, in another database.
-pub fn admin_sql_in(
+pub(crate) fn admin_sql_in(
     sh: &Shell,
     layout: &Layout,
     port: u16,

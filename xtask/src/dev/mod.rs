@@ -23,7 +23,7 @@ use cluster::Layout;
 use prereq::Postgres;
 
 impl flags::Dev {
-    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let dir = match &self.dir {
             Some(d) => std::path::absolute(d)?,
             None => config_source::project_root().join("target").join("dev"),

@@ -6,17 +6,17 @@ use xshell::{Shell, cmd};
 
 use crate::exit::Reported;
 
-pub const INSTALL: &str = "install the PostgreSQL server: Debian/Ubuntu `sudo apt-get install -y postgresql`, macOS `brew install postgresql@16`";
+pub(crate) const INSTALL: &str = "install the PostgreSQL server: Debian/Ubuntu `sudo apt-get install -y postgresql`, macOS `brew install postgresql@16`";
 
 #[derive(Debug, Clone)]
-pub struct Postgres {
-    pub bindir: PathBuf,
+pub(crate) struct Postgres {
+    pub(crate) bindir: PathBuf,
     /// `Some("postgres")` when running as root: the server runs as that system user.
-    pub run_as: Option<String>,
+    pub(crate) run_as: Option<String>,
 }
 
 impl Postgres {
-    pub fn find(sh: &Shell) -> anyhow::Result<Postgres> {
+    pub(crate) fn find(sh: &Shell) -> anyhow::Result<Postgres> {
         let from_pg_config = cmd!(sh, "pg_config --bindir")
             .quiet()
             .ignore_stderr()
@@ -77,7 +77,7 @@ impl Postgres {
     }
 
     /// A server binary run as the right user (through `runuser` when we are root).
-    pub fn cmd<'a>(&self, sh: &'a Shell, name: &str) -> xshell::Cmd<'a> {
+    pub(crate) fn cmd<'a>(&self, sh: &'a Shell, name: &str) -> xshell::Cmd<'a> {
         let bin = self.bin(name);
         match &self.run_as {
             Some(user) => cmd!(sh, "runuser -u {user} -- {bin}"),
@@ -87,7 +87,7 @@ impl Postgres {
 
     /// The same, in a new session: a Ctrl-C meant for the backend must not reach PostgreSQL,
     /// which would shut down before the backend drains.
-    pub fn cmd_detached<'a>(&self, sh: &'a Shell, name: &str) -> xshell::Cmd<'a> {
+    pub(crate) fn cmd_detached<'a>(&self, sh: &'a Shell, name: &str) -> xshell::Cmd<'a> {
         let bin = self.bin(name);
         match &self.run_as {
             Some(user) => cmd!(sh, "setsid runuser -u {user} -- {bin}"),
@@ -95,7 +95,7 @@ impl Postgres {
         }
     }
 
-    pub fn bin(&self, name: &str) -> PathBuf {
+    pub(crate) fn bin(&self, name: &str) -> PathBuf {
         self.bindir.join(name)
     }
 }

@@ -1,9 +1,7 @@
 //! `verify --remote`, `deploy` and `logs` against the fake `railway` executable, which has
 //! the real v5 CLI's interface and plays scripted scenarios (see xtask/fake-railway).
 
-mod common;
-
-use common::Run;
+use crate::common::Run;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

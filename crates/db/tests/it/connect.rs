@@ -1,10 +1,8 @@
 //! Every connection path against real PostgreSQL servers started by the harness.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use intowork_db::{ConnectError, connect, connect_pool};
 use intowork_testkit::{DowngradeServer, Flavor, PgServer, RailwayProxy, free_port};
 

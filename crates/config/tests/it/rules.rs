@@ -1,8 +1,6 @@
 //! Rules for every variable besides DATABASE_URL, table-driven through `Settings::load`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use intowork_config::{AllowedOrigins, Environment, Status};
 
 #[test]

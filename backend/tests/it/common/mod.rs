@@ -1,5 +1,4 @@
 //! Shared helpers for the backend's end-to-end tests.
-#![allow(dead_code)]
 
 pub mod http;
 pub mod process;

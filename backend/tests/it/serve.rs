@@ -1,14 +1,12 @@
 //! The service in-process against the harness's TLS-only server: health, readiness through a
 //! database outage, the jobs API, CORS and pool exhaustion.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::http::get;
+use crate::common::{self, *};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::http::get;
-use common::*;
 use intowork_backend::Application;
 use intowork_testkit::{Flavor, PgServer};
 use tower::ServiceExt;

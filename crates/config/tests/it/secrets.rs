@@ -1,12 +1,10 @@
 //! No secret ever reaches `Debug`, `Display`, an error, a hint or a report; every parser
 //! survives arbitrary input, non-UTF-8 included.
 
-mod common;
-
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
-use common::*;
+use crate::common::*;
 use intowork_config::{Settings, Source, ValueOrigin};
 use proptest::prelude::*;
 

@@ -1,8 +1,6 @@
 //! `cargo xtask verify`'s online stage against real servers started by the harness.
 
-mod common;
-
-use common::Run;
+use crate::common::Run;
 
 use intowork_testkit::{Flavor, PgServer, RailwayProxy, TestDb};
 use serde_json::Value;

@@ -1,11 +1,9 @@
 //! The real `backend` binary: exit codes, signals, concurrent start-up, logs.
 
-mod common;
-
 use std::time::Duration;
 
-use common::process::Backend;
-use common::*;
+use crate::common::process::Backend;
+use crate::common::{self, *};
 use intowork_testkit::{Flavor, PgServer, free_port};
 
 fn assert_no_secret(output: &str, password: &str) {

@@ -1,12 +1,10 @@
 //! The three server flavours, databases, and the stop/restart life cycle, checked with psql.
 
-mod common;
-
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::panic;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{SSL_IN_USE, expect_err, expect_ok, psql_direct};
+use crate::common::{SSL_IN_USE, expect_err, expect_ok, psql_direct};
 use intowork_testkit::{Flavor, PgServer, free_port};
 use sha2::{Digest, Sha256};
 use x509_parser::pem::parse_x509_pem;

@@ -1,8 +1,6 @@
 //! `cargo xtask migrate` end to end: the real binary against a real TLS-only server.
 
-mod common;
-
-use common::Run;
+use crate::common::Run;
 
 use intowork_testkit::{Flavor, PgServer, TestDb};
 use serde_json::Value;

@@ -1,8 +1,6 @@
 //! Runs the real `xtask` binary with a cleared, crafted environment.
 
-mod common;
-
-use common::Run;
+use crate::common::Run;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

@@ -1,12 +1,10 @@
 //! Migrations against real PostgreSQL: idempotence, drift, round trips, concurrency, faults,
 //! lock timeouts and dry runs.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use intowork_db::migrate::{self, Limits, MIGRATOR, MigrateError, Outcome, State};
 use intowork_testkit::{Flavor, PgServer, TestDb};
 use sqlx::migrate::Migrator;

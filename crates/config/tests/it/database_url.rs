@@ -1,8 +1,6 @@
 //! DATABASE_URL rules, table-driven, through the public `Settings::load`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use intowork_config::{HostClass, TargetChoice, TlsMode};
 
 #[test]

@@ -1,5 +1,4 @@
 //! Shared helpers for the configuration tests.
-#![allow(dead_code)]
 
 use intowork_config::{Invalid, Loaded, Settings, Source, ValueOrigin};
 

@@ -1,9 +1,6 @@
 //! A libpq client for the tests: the system `psql`, the reference client these servers must
 //! satisfy before any Rust driver is pointed at them.
 
-// Each test binary compiles this module and uses a subset of it.
-#![allow(dead_code)]
-
 use intowork_testkit::TestDb;
 use xshell::{Shell, cmd};
 

@@ -1,14 +1,12 @@
 //! The misbehaving peers, checked with raw sockets and with psql.
 
-mod common;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{SSL_IN_USE, expect_err, expect_ok, psql};
+use crate::common::{SSL_IN_USE, expect_err, expect_ok, psql};
 use intowork_testkit::{
     DowngradeServer, Flavor, PgServer, RailwayProxy, ResetServer, TlsTerminatingProxy,
 };

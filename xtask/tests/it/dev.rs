@@ -1,8 +1,6 @@
 //! `cargo xtask dev --check` end to end, in a temporary stack directory.
 
-mod common;
-
-use common::Run;
+use crate::common::Run;
 
 use std::path::Path;
 

@@ -1,5 +1,4 @@
 //! Settings built the way production builds them, pointed at the harness's servers.
-#![allow(dead_code)]
 
 use intowork_config::{Settings, Source, ValueOrigin};
 

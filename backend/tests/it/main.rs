@@ -1,0 +1,7 @@
+//! End-to-end tests of the backend, in process and as a process.
+//! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
+//! and shared, and the harness's servers are started once for all of them.
+
+mod common;
+mod process;
+mod serve;

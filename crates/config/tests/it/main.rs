@@ -1,0 +1,8 @@
+//! Integration tests of `intowork-config`.
+//! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
+//! and shared, and the harness's servers are started once for all of them.
+
+mod common;
+mod database_url;
+mod rules;
+mod secrets;

@@ -1,0 +1,7 @@
+//! Integration tests of `intowork-db`, against real PostgreSQL servers.
+//! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
+//! and shared, and the harness's servers are started once for all of them.
+
+mod common;
+mod connect;
+mod migrate;

@@ -1,0 +1,11 @@
+//! Tests of the `cargo xtask` binary and the repository's rules (tidy).
+//! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
+//! and shared, and the harness's servers are started once for all of them.
+
+mod common;
+mod dev;
+mod migrate_cli;
+mod railway;
+mod tidy;
+mod verify_cli;
+mod verify_online;
