@@ -20,6 +20,9 @@
 //! # let _ = url;
 //! ```
 //!
+//! - [`pypi`] installs tools from PyPI (linters, Docker's SDK) once under `target/`, from a
+//!   committed requirements file with hashes.
+//!
 //! Needs the PostgreSQL server binaries (`apt-get install -y postgresql`) and util-linux
 //! `setpriv`, so Linux only. As root (CI), `initdb` and `postgres` run as the `postgres` user.
 //!
@@ -35,8 +38,10 @@ mod certs;
 mod cluster;
 mod config;
 mod peers;
+mod once;
 mod ports;
 mod postmaster;
+pub mod pypi;
 mod server_user;
 mod spawner;
 mod sql;

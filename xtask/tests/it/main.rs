@@ -4,8 +4,10 @@
 
 mod common;
 mod dev;
+mod image;
 mod migrate_cli;
 mod railway;
 mod tidy;
 mod verify_cli;
 mod verify_online;
+mod workflows;
