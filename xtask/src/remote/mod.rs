@@ -1,18 +1,29 @@
-//! `verify --remote`: the platform's rendered variables through the same configuration rules,
-//! as if inside Railway, plus names-only comparisons. No value is ever printed.
+//! `verify --remote` (and `deploy`'s pre-flight): what will run on Railway, checked from
+//! here. The platform's rendered variables go through the same configuration rules as if
+//! inside Railway; references are checked where they are written; the live service
+//! instance's settings are held to the invariants of [`settings`]; and, when the repository
+//! has `.railway/railway.ts`, its plan must not destroy anything. No value is ever printed.
+
+pub(crate) mod plan;
+mod references;
+pub(crate) mod settings;
+mod variables;
+
+#[cfg(test)]
+mod railway_ts_tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use intowork_config::{Check, Report, Settings, Source, Status, ValueOrigin};
-use sha2::{Digest, Sha256};
 use xshell::Shell;
 
-use crate::config_source;
 use crate::flags::{EnvFileArgs, RailwayArgs};
-use crate::railway::{Railway, Target};
+use crate::railway::{Ids, Railway, Target};
+use settings::{Runtime, ServiceSettings};
 
-/// Locates the CLI, checks its version and the credentials (`status --json`).
-pub(crate) fn railway_ready(sh: &Shell, args: &RailwayArgs) -> anyhow::Result<Railway> {
+/// Locates the CLI, checks its version and the credentials (`status --json`, which also
+/// gives the ids the API needs).
+pub(crate) fn railway_ready(sh: &Shell, args: &RailwayArgs) -> anyhow::Result<(Railway, Ids)> {
     let target = Target {
         service: args.service.clone(),
         environment: args.environment.clone(),
@@ -21,8 +32,8 @@ pub(crate) fn railway_ready(sh: &Shell, args: &RailwayArgs) -> anyhow::Result<Ra
     if let Some(note) = note {
         eprintln!("note: {note}");
     }
-    railway.check_auth(sh)?;
-    Ok(railway)
+    let ids = railway.ids(sh)?;
+    Ok((railway, ids))
 }
 
 /// What `verify --remote` found.
@@ -36,6 +47,7 @@ pub(crate) struct Platform {
 pub(crate) fn check(
     sh: &Shell,
     railway: &Railway,
+    ids: &Ids,
     frontend: Option<&str>,
     env: &EnvFileArgs,
 ) -> anyhow::Result<Platform> {
@@ -52,41 +64,30 @@ pub(crate) fn check(
             t.environment
         ),
     ));
-
-    let mut rendered = variables.clone();
-    // Railway injects it at run time; the rules must see what the service will see.
-    rendered
-        .entry("RAILWAY_ENVIRONMENT_NAME".into())
-        .or_insert_with(|| t.environment.clone());
-    let source = Source::from_pairs(
-        &rendered,
-        ValueOrigin::Platform(format!("railway {}", t.service)),
-    );
-    let config = match Settings::load(&source) {
-        Ok(loaded) => loaded.report,
-        Err(invalid) => invalid.report,
-    };
+    let (config, runtime) = configuration(&variables, t);
     let already: BTreeSet<String> = config
         .failures()
         .filter_map(|c| c.variable.clone())
         .collect();
     report.extend(config);
+    report.checks.extend(variables::unresolved(&variables, &already));
+    let unrendered = railway.unrendered_variables(sh, ids, Some(&ids.service_id))?;
+    report
+        .checks
+        .extend(references::check(sh, railway, ids, &unrendered)?);
 
-    for (name, value) in &variables {
-        if value.contains("${{") && !already.contains(name) {
-            report.push(
-                Check::new("platform.unresolved_reference", Status::Fail, "contains an unresolved `${{…}}` reference")
-                    .variable(name)
-                    .hint("fix the reference in the service's Variables (the referenced service or variable does not exist)"),
-            );
-        }
-    }
+    let instance = railway.service_instance(sh, ids)?;
+    report
+        .checks
+        .extend(settings::check(&ServiceSettings::from(&instance), &runtime));
+    report.checks.extend(plan::check(sh, railway));
 
-    report.push(local_only(&variables, env)?);
-
+    report.push(variables::local_only(&variables, env)?);
     if let Some(frontend) = frontend {
         let theirs = railway.variables(sh, frontend)?;
-        report.push(same_secret(&variables, &theirs, &t.service, frontend));
+        report.push(variables::same_secret(
+            &variables, &theirs, &t.service, frontend,
+        ));
     }
     report.push(Check::new(
         "database.online",
@@ -96,74 +97,32 @@ pub(crate) fn check(
     Ok(Platform { report, variables })
 }
 
-/// Variables set locally but not on the platform: the seed's "`.env` is not deployed".
-fn local_only(platform: &BTreeMap<String, String>, env: &EnvFileArgs) -> anyhow::Result<Check> {
-    let root = config_source::project_root();
-    let path = config_source::env_file(env, &[root.join(".env"), root.join(".env.example")])?;
-    let Some(path) = path else {
-        return Ok(Check::new(
-            "platform.local_only",
-            Status::Skip,
-            "no local env file to compare with",
-        ));
-    };
-    let local = config_source::read_env_file(&path)?;
-    let managed: BTreeSet<&str> = intowork_config::VARIABLES.iter().map(|v| v.name).collect();
-    let missing: Vec<String> = local
-        .names()
-        .filter_map(|n| n.to_str())
-        .filter(|n| managed.contains(n) && !platform.contains_key(*n))
-        // Railway injects these itself.
-        .filter(|n| !n.starts_with("RAILWAY_") && *n != "PORT")
-        .map(str::to_owned)
-        .collect();
-    let shown = path
-        .strip_prefix(&root)
-        .unwrap_or(&path)
-        .display()
-        .to_string();
-    Ok(if missing.is_empty() {
-        Check::new(
-            "platform.local_only",
-            Status::Pass,
-            format!("every variable set in {shown} is also set on the platform"),
-        )
-    } else {
-        Check::new(
-            "platform.local_only",
-            Status::Warn,
-            format!("set in {shown} but not on the platform (a local env file is not deployed): {}", missing.join(", ")),
-        )
-        .hint("set them in the service's Variables (`railway variable set NAME=…`), or drop them locally if the default is intended")
-    })
-}
-
-/// The frontend must sign sessions with the same secret; compared by fingerprint only.
-fn same_secret(
-    ours: &BTreeMap<String, String>,
-    theirs: &BTreeMap<String, String>,
-    service: &str,
-    frontend: &str,
-) -> Check {
-    let fp = |v: &String| {
-        let digest = Sha256::digest(v.as_bytes());
-        digest
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    let check = |status, msg: String| {
-        Check::new("platform.nextauth_secret_match", status, msg).variable("NEXTAUTH_SECRET")
-    };
-    match (ours.get("NEXTAUTH_SECRET"), theirs.get("NEXTAUTH_SECRET")) {
-        (Some(a), Some(b)) if a == b => check(Status::Pass, format!("identical on `{service}` and `{frontend}` (sha256 {}…)", fp(a))),
-        (Some(a), Some(b)) => check(
-            Status::Fail,
-            format!("differs between `{service}` (sha256 {}…) and `{frontend}` (sha256 {}…): sessions signed by one are rejected by the other", fp(a), fp(b)),
-        )
-        .hint("set the same value on both services; a shared variable referenced by both (`${{shared.NEXTAUTH_SECRET}}`) keeps them in step"),
-        (_, None) => check(Status::Fail, format!("not set on `{frontend}`")).hint("set NEXTAUTH_SECRET on the frontend service, identical to the backend's"),
-        (None, Some(_)) => check(Status::Fail, format!("not set on `{service}`")).hint("set NEXTAUTH_SECRET on the backend service, identical to the frontend's"),
+/// The configuration rules on the rendered variables, and the values the settings'
+/// invariants depend on (the defaults when the configuration is invalid: its report says why).
+fn configuration(variables: &BTreeMap<String, String>, t: &Target) -> (Report, Runtime) {
+    let mut rendered = variables.clone();
+    // Railway injects it at run time; the rules must see what the service will see.
+    rendered
+        .entry("RAILWAY_ENVIRONMENT_NAME".into())
+        .or_insert_with(|| t.environment.clone());
+    let origin = ValueOrigin::Platform(format!("railway {}", t.service));
+    let source = Source::from_pairs(&rendered, origin);
+    match Settings::load(&source) {
+        Ok(loaded) => {
+            let runtime = Runtime {
+                shutdown_grace_secs: loaded.settings.service().shutdown_grace.as_secs(),
+                migrate_on_start: loaded.settings.service().migrate_on_start,
+                pool_size: loaded.settings.database().max_connections(),
+            };
+            (loaded.report, runtime)
+        }
+        Err(invalid) => {
+            let runtime = Runtime {
+                shutdown_grace_secs: intowork_config::DEFAULT_SHUTDOWN_GRACE_SECS,
+                migrate_on_start: true,
+                pool_size: intowork_config::DEFAULT_MAX_CONNECTIONS,
+            };
+            (invalid.report, runtime)
+        }
     }
 }
