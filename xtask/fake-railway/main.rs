@@ -63,6 +63,7 @@
 //!   500). Keys other than `after_polls`, `timestamp`, `message` are the line's attributes:
 //!   `--json` prints `{"message","timestamp",<attributes…>}` per line.
 
+mod api;
 mod commands;
 mod context;
 mod errors;
@@ -135,6 +136,9 @@ fn run(scenario: &Scenario, scenario_path: &Path, command: Command) -> Result<()
         return Err(kind.error().into());
     }
     let state_path = State::path_for(scenario_path);
+    // Two deploys may drive one scenario at once: one invocation at a time reads and
+    // writes the state.
+    let _lock = state::lock(&state_path).map_err(fake)?;
     let mut state = State::load(&state_path).map_err(fake)?;
     let result = dispatch(scenario, &mut state, command);
     let saved = state.save(&state_path).map_err(fake);
@@ -149,16 +153,16 @@ fn dispatch(scenario: &Scenario, state: &mut State, command: Command) -> Result<
         Command::Up(args) => commands::up(scenario, state, &args),
         Command::Deployment(args) => match args.command {
             DeploymentCommand::List(args) => commands::deployment_list(scenario, state, &args),
-            DeploymentCommand::Up(args) => commands::up(scenario, state, &args),
-            DeploymentCommand::Redeploy(args) => commands::redeploy(scenario, state, &args),
+            DeploymentCommand::Up(_) | DeploymentCommand::Redeploy(_) => Err(unsupported(
+                "`deployment up|redeploy` (the wrapper calls `up` and `redeploy`)",
+            )),
         },
-        Command::Service(args) => match args.command {
-            Some(ServiceCommand::Status(args)) => commands::service_status(scenario, state, &args),
-            Some(ServiceCommand::Logs(args)) => logs::logs(scenario, state, &args),
-            Some(ServiceCommand::Redeploy(args)) => commands::redeploy(scenario, state, &args),
-            None => Err(unsupported("`service [NAME]` (linking)")),
-        },
+        // Flags kept (they make the fake reject what the real CLI rejects); the wrapper
+        // never calls `service …`.
+        Command::Service(_) => Err(unsupported("`service …` (the wrapper does not call it)")),
         Command::Logs(args) => logs::logs(scenario, state, &args),
+        Command::Api(args) => api::api(scenario, state, args),
+        Command::Config(args) => api::config(scenario, args),
     }
 }
 
@@ -180,6 +184,8 @@ fn endpoints(command: &Command) -> Vec<Endpoint> {
             Some(ServiceCommand::Status(_)) | None => vec![Endpoint::Service],
         },
         Command::Logs(_) => vec![Endpoint::Logs],
+        Command::Api(_) => vec![Endpoint::Api],
+        Command::Config(_) => vec![Endpoint::Config],
     }
 }
 
