@@ -412,6 +412,7 @@ mod tests {
         let home = sh.create_temp_dir().unwrap();
         for call in Call::every_shape() {
             let args = call.args(&t());
+            let shown = args.join(" ");
             let out = cmd!(sh, "{bin} {args...}")
                 .env("RAILWAY_NO_AUTO_UPDATE", "1")
                 .env("HOME", home.path())
@@ -425,8 +426,7 @@ mod tests {
             assert_ne!(
                 out.status.code(),
                 Some(2),
-                "`railway {}` is a usage error for the real CLI:\n{stderr}",
-                args.join(" ")
+                "`railway {shown}` is a usage error for the real CLI:\n{stderr}"
             );
         }
     }
