@@ -6,6 +6,7 @@ mod common;
 mod dev;
 mod migrate_cli;
 mod railway;
+mod release;
 mod tidy;
 mod verify_cli;
 mod verify_online;
