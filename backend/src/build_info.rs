@@ -46,9 +46,8 @@ impl BuildInfo {
     /// This process's build, read once.
     pub fn current() -> &'static BuildInfo {
         static CURRENT: OnceLock<BuildInfo> = OnceLock::new();
-        CURRENT.get_or_init(|| {
-            BuildInfo::new(std::env::var("RAILWAY_GIT_COMMIT_SHA").ok().as_deref())
-        })
+        CURRENT
+            .get_or_init(|| BuildInfo::new(std::env::var("RAILWAY_GIT_COMMIT_SHA").ok().as_deref()))
     }
 
     /// One start-up log line naming the build.
@@ -72,10 +71,16 @@ mod tests {
     fn the_platform_commit_wins_over_the_compiled_one() {
         let sha = "0123456789abcdef0123456789abcdef01234567";
         let b = BuildInfo::new(Some(sha));
-        assert_eq!((b.commit.as_str(), b.commit_from), (sha, CommitFrom::Platform));
+        assert_eq!(
+            (b.commit.as_str(), b.commit_from),
+            (sha, CommitFrom::Platform)
+        );
         for none in [None, Some(""), Some("  ")] {
             let b = BuildInfo::new(none);
-            assert_eq!((b.commit.as_str(), b.commit_from), (BUILD_COMMIT, CommitFrom::Build));
+            assert_eq!(
+                (b.commit.as_str(), b.commit_from),
+                (BUILD_COMMIT, CommitFrom::Build)
+            );
         }
         assert_eq!(b.version, env!("CARGO_PKG_VERSION"));
     }

@@ -37,12 +37,18 @@ pub(crate) fn api(scenario: &Scenario, state: &mut State, args: ApiArgs) -> Resu
         "XtaskVariables" => ("variables", unrendered(scenario, &vars)?),
         "XtaskRollback" => ("deploymentRollback", rollback(scenario, state, &vars)?),
         "XtaskApprove" => ("deploymentApprove", approve(scenario, state, &vars)?),
-        "XtaskDeployCommit" => ("serviceInstanceDeployV2", deploy_commit(scenario, state, &vars)?),
+        "XtaskDeployCommit" => (
+            "serviceInstanceDeployV2",
+            deploy_commit(scenario, state, &vars)?,
+        ),
         other => return Err(unsupported(format!("the GraphQL operation `{other}`"))),
     };
     let (body, errors) = match answer {
         Ok(value) => (json!({ "data": { field: value } }), 0),
-        Err(Refused(message)) => (json!({ "data": null, "errors": [{ "message": message }] }), 1),
+        Err(Refused(message)) => (
+            json!({ "data": null, "errors": [{ "message": message }] }),
+            1,
+        ),
     };
     if args.compact {
         println!("{body}");
@@ -69,7 +75,11 @@ fn operation_name(document: &str) -> &str {
 /// `--var` values are JSON when they parse, `--raw-var` values always strings.
 fn variables(vars: &[String], raw: &[String]) -> Result<BTreeMap<String, Value>> {
     let mut out = BTreeMap::new();
-    for (item, typed) in vars.iter().map(|v| (v, true)).chain(raw.iter().map(|v| (v, false))) {
+    for (item, typed) in vars
+        .iter()
+        .map(|v| (v, true))
+        .chain(raw.iter().map(|v| (v, false)))
+    {
         let Some((key, value)) = item.split_once('=') else {
             bail!("Invalid variable `{item}`: expected KEY=VALUE");
         };
@@ -86,7 +96,9 @@ fn variables(vars: &[String], raw: &[String]) -> Result<BTreeMap<String, Value>>
 fn text<'a>(vars: &'a BTreeMap<String, Value>, key: &str) -> Result<&'a str> {
     match vars.get(key) {
         Some(Value::String(s)) => Ok(s),
-        Some(other) => bail!("Variable \"${key}\" got invalid value {other}; String cannot represent a non string value"),
+        Some(other) => bail!(
+            "Variable \"${key}\" got invalid value {other}; String cannot represent a non string value"
+        ),
         None => bail!("Variable \"${key}\" of required type \"String!\" was not provided."),
     }
 }
@@ -151,7 +163,11 @@ fn unrendered(scenario: &Scenario, vars: &BTreeMap<String, Value>) -> Answer {
             };
             let empty = BTreeMap::new();
             let written = scenario.unrendered_variables.get(service);
-            to_map(written.or(scenario.variables.get(service)).unwrap_or(&empty))
+            to_map(
+                written
+                    .or(scenario.variables.get(service))
+                    .unwrap_or(&empty),
+            )
         }
     };
     Ok(Ok(Value::Object(values)))
@@ -179,9 +195,16 @@ fn rollback(scenario: &Scenario, state: &mut State, vars: &BTreeMap<String, Valu
         return Ok(Err(Refused("Deployment not found".into())));
     };
     if !target.can_rollback {
-        return Ok(Err(Refused("This deployment cannot be rolled back to".into())));
+        return Ok(Err(Refused(
+            "This deployment cannot be rolled back to".into(),
+        )));
     }
-    state.create(&service, &scenario.rollback_deployment_id, Origin::Rollback, target.meta);
+    state.create(
+        &service,
+        &scenario.rollback_deployment_id,
+        Origin::Rollback,
+        target.meta,
+    );
     Ok(Ok(Value::Bool(true)))
 }
 
@@ -212,7 +235,12 @@ fn deploy_commit(scenario: &Scenario, state: &mut State, vars: &BTreeMap<String,
         Err(r) => return Ok(Err(r)),
     };
     let id = scenario.new_deployment_id.clone();
-    state.create(&service, &id, Origin::Deploy, Some(json!({ "commitHash": commit })));
+    state.create(
+        &service,
+        &id,
+        Origin::Deploy,
+        Some(json!({ "commitHash": commit })),
+    );
     Ok(Ok(Value::String(id)))
 }
 
@@ -241,7 +269,9 @@ pub(crate) fn config(scenario: &Scenario, args: ConfigArgs) -> Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&doc)?);
     if !ok {
-        bail!("Railway configuration has errors. Fix the diagnostics above and run the command again.");
+        bail!(
+            "Railway configuration has errors. Fix the diagnostics above and run the command again."
+        );
     }
     if plan.detailed_exit_code && !changes.is_empty() {
         std::process::exit(2);

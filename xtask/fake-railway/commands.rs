@@ -71,7 +71,9 @@ pub(crate) fn variable(scenario: &Scenario, args: VariableArgs) -> Result<()> {
         Some(VariableCommand::List(list)) => variable_list(scenario, &list),
         Some(VariableCommand::Set(_)) => Err(unsupported("`variable set`")),
         Some(VariableCommand::Delete(_)) => Err(unsupported("`variable delete`")),
-        None => Err(unsupported("the legacy `variables` spelling; use `variable list`")),
+        None => Err(unsupported(
+            "the legacy `variables` spelling; use `variable list`",
+        )),
     }
 }
 
@@ -132,7 +134,9 @@ pub(crate) fn redeploy(scenario: &Scenario, state: &mut State, args: &RedeployAr
         args.service.as_deref(),
     )?;
     if args.commit.is_some() {
-        return Err(unsupported("`redeploy --commit` (the wrapper deploys a commit through `api`)"));
+        return Err(unsupported(
+            "`redeploy --commit` (the wrapper deploys a commit through `api`)",
+        ));
     }
     if !args.from_source {
         context::latest(scenario, state, service)?;
@@ -183,7 +187,12 @@ pub(crate) fn up(scenario: &Scenario, state: &mut State, args: &UpArgs) -> Resul
         return Err(unsupported("`up` without --json"));
     }
     let id = &scenario.new_deployment_id;
-    state.create(service, id, Origin::Deploy, scenario.new_deployment_meta.clone());
+    state.create(
+        service,
+        id,
+        Origin::Deploy,
+        scenario.new_deployment_meta.clone(),
+    );
     let logs_url = format!(
         "https://railway.com/project/{}/service/{}?id={id}",
         scenario.project.id,

@@ -259,7 +259,11 @@ impl Scenario {
             .keys()
             .map(|name| ("variables", name))
             .chain(self.deployments.keys().map(|name| ("deployments", name)))
-            .chain(self.service_instances.keys().map(|name| ("service_instances", name)))
+            .chain(
+                self.service_instances
+                    .keys()
+                    .map(|name| ("service_instances", name)),
+            )
             .chain(
                 self.unrendered_variables
                     .keys()

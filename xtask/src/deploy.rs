@@ -74,9 +74,9 @@ impl flags::Deploy {
         let t = Instant::now();
         let masker = Masker::from_variables(&pre.variables);
         let cadence = release::cadence(&self.wait);
-        let waited = release::wait_streaming(
-            sh, &pre.railway, &new.id, cadence, self.approve, &masker, say,
-        )?;
+        let railway = &pre.railway;
+        let waited =
+            release::wait_streaming(sh, railway, &new.id, cadence, self.approve, &masker, say)?;
         let wait_ms = t.elapsed().as_millis() as u64;
         // `--from-source` learns its commit from the platform once the build started.
         let commit = new.commit.clone().or_else(|| match &waited.outcome {
@@ -86,17 +86,7 @@ impl flags::Deploy {
 
         // 5. Health: ready, and serving the deployed commit.
         let t = Instant::now();
-        let probe = match (&waited.outcome, &pre.health_url) {
-            (Outcome::Active(d), Some(url)) => Some(release::probe(
-                url,
-                commit.as_deref(),
-                &d.status,
-                &self.wait,
-                started,
-                say,
-            )),
-            _ => None,
-        };
+        let probe = self.health(&pre, &waited.outcome, commit.as_deref(), started, say);
         let health_ms = t.elapsed().as_millis() as u64;
         let (verdict, message) = release::judge(&waited.outcome, probe.as_ref(), self.wait.timeout);
         if verdict != Verdict::Deployed {
@@ -107,32 +97,46 @@ impl flags::Deploy {
         let rolled = self.after_cutover(sh, &pre, &new.id, verdict, &masker, say, started)?;
 
         // 7. Report.
-        let durations = [
-            ("trigger", trigger_ms),
-            ("wait", wait_ms),
-            ("health", health_ms),
-            ("total", started.elapsed().as_millis() as u64),
-        ];
-        let status = match &waited.outcome {
-            Outcome::Active(d) | Outcome::Failed(d) | Outcome::NeedsApproval(d) => Some(d.status.clone()),
-            Outcome::TimedOut(d) => d.as_ref().map(|d| d.status.clone()),
-        };
+        let total_ms = started.elapsed().as_millis() as u64;
         let mut summary = Summary {
             task: "deploy",
             ok: verdict == Verdict::Deployed,
             verdict,
             message,
             deployment_id: Some(new.id.clone()),
-            status,
+            status: waited.outcome.deployment().map(|d| d.status.clone()),
             commit,
             probe,
             rollback: None,
-            durations_ms: durations.into(),
+            durations_ms: [
+                ("trigger", trigger_ms),
+                ("wait", wait_ms),
+                ("health", health_ms),
+                ("total", total_ms),
+            ]
+            .into(),
         };
         if let Some(rolled) = rolled {
             rolled.apply(&mut summary, &new.id);
         }
-        summary.finish(&pre.railway, self.json, say)
+        summary.finish(railway, self.json, say)
+    }
+
+    /// Probes an active deployment (SUCCESS, or SLEEPING: the probe wakes it).
+    fn health(
+        &self,
+        pre: &PreFlight,
+        outcome: &Outcome,
+        commit: Option<&str>,
+        started: Instant,
+        say: Say,
+    ) -> Option<Probe> {
+        match (outcome, &pre.health_url) {
+            (Outcome::Active(d), Some(url)) => Some(release::probe(
+                url, commit, &d.status, &self.wait, started, say,
+            )),
+            _ => None,
+        }
     }
 
     fn pre_flight(&self, sh: &Shell, say: Say) -> anyhow::Result<PreFlight> {
@@ -239,7 +243,9 @@ impl flags::Deploy {
         let commit = match trigger {
             Call::Up { .. } => Some(working_tree_commit(sh)?),
             Call::Api(Op::DeployCommit { commit, .. }) => Some(commit.clone()),
-            Call::Redeploy { from_source: false } => pre.history.first().and_then(Deployment::commit),
+            Call::Redeploy { from_source: false } => {
+                pre.history.first().and_then(Deployment::commit)
+            }
             _ => None,
         };
         say.line("dry run: would run");
@@ -255,7 +261,9 @@ impl flags::Deploy {
             "  GET {}, then {} (expecting commit {})",
             url.unwrap_or("<no RAILWAY_PUBLIC_DOMAIN: pass --health-url>"),
             url.map(crate::health::build_url).unwrap_or_default(),
-            commit.as_deref().unwrap_or("unknown until the platform says")
+            commit
+                .as_deref()
+                .unwrap_or("unknown until the platform says")
         ));
         if self.json {
             let doc = json!({ "ok": true, "dry_run": true, "trigger": railway.display(trigger), "health_url": url, "commit": commit });
@@ -276,7 +284,7 @@ impl flags::Deploy {
         masker: &Masker,
         say: Say,
         started: Instant,
-    ) -> anyhow::Result<Option<RolledBack>> {
+    ) -> anyhow::Result<Option<rollback::OnFailure>> {
         if !self.rollback_on_failure {
             return Ok(None);
         }
@@ -284,8 +292,17 @@ impl flags::Deploy {
             Verdict::Unhealthy => "was unhealthy".to_owned(),
             Verdict::StaleBuild => "did not serve its commit".to_owned(),
             Verdict::Deployed => {
-                say.line(&format!("watching {id} for {:?} (--rollback-on-failure)", self.watch));
-                match pre.railway.watch_active(sh, id, self.wait.poll_interval, self.watch, &mut |_| Ok(()))? {
+                say.line(&format!(
+                    "watching {id} for {:?} (--rollback-on-failure)",
+                    self.watch
+                ));
+                match pre.railway.watch_active(
+                    sh,
+                    id,
+                    self.wait.poll_interval,
+                    self.watch,
+                    &mut |_| Ok(()),
+                )? {
                     None => return Ok(None),
                     Some(d) => format!("became {} within {:?} of cutover", d.status, self.watch),
                 }
@@ -294,7 +311,10 @@ impl flags::Deploy {
             _ => return Ok(None),
         };
         let Some(previous) = pre.serving() else {
-            return Ok(Some(RolledBack::impossible(reason, "no deployment was serving before this one")));
+            return Ok(Some(rollback::OnFailure::impossible(
+                reason,
+                "no deployment was serving before this one",
+            )));
         };
         let target = pre
             .railway
@@ -302,75 +322,34 @@ impl flags::Deploy {
             .into_iter()
             .find(|d| d.id == previous.id)
             .unwrap_or_else(|| previous.clone());
-        say.line(&format!("deployment {id} {reason}: rolling back to {} (--rollback-on-failure)", target.id));
+        say.line(&format!(
+            "deployment {id} {reason}: rolling back to {} (--rollback-on-failure)",
+            target.id
+        ));
         say.line(&format!("note: {MIGRATION_NOTE}"));
         if target.can_rollback != Some(true) {
-            return Ok(Some(RolledBack::impossible(reason, &format!("Railway says {} cannot be rolled back to (canRollback: false)", target.id))));
+            return Ok(Some(rollback::OnFailure::impossible(
+                reason,
+                &format!(
+                    "Railway says {} cannot be rolled back to (canRollback: false)",
+                    target.id
+                ),
+            )));
         }
         let url = pre.health_url.as_deref();
-        let run = rollback::execute(sh, &pre.railway, &target, &self.wait, masker, url, say, started)?;
-        Ok(Some(RolledBack::ran(reason, target, run, &self.wait)))
-    }
-}
-
-/// What --rollback-on-failure did.
-struct RolledBack {
-    reason: String,
-    to: Option<String>,
-    deployment_id: Option<String>,
-    healthy: bool,
-    detail: String,
-    probe: Option<Probe>,
-}
-
-impl RolledBack {
-    fn impossible(reason: String, why: &str) -> RolledBack {
-        RolledBack {
-            reason,
-            to: None,
-            deployment_id: None,
-            healthy: false,
-            detail: format!("no rollback: {why}"),
-            probe: None,
-        }
-    }
-
-    fn ran(reason: String, target: Deployment, run: rollback::Run, wait: &flags::WaitArgs) -> RolledBack {
-        let (verdict, message) = run.verdict(wait);
-        RolledBack {
-            reason,
-            to: Some(target.id),
-            deployment_id: Some(run.deployment_id),
-            healthy: verdict == Verdict::Deployed,
-            detail: message,
-            probe: run.probe,
-        }
-    }
-
-    /// The deploy failed either way (exit 1): `rolled_back` when the earlier build serves
-    /// again, healthy; `rollback_failed` otherwise.
-    fn apply(self, summary: &mut Summary, id: &str) {
-        summary.ok = false;
-        summary.verdict = if self.healthy {
-            Verdict::RolledBack
-        } else {
-            Verdict::RollbackFailed
-        };
-        let to = self.to.as_deref().unwrap_or("nothing");
-        summary.message = if self.healthy {
-            format!(
-                "deployment {id} {}; rolled back to {to} (deployment {}), which serves again: {}; {MIGRATION_NOTE}",
-                self.reason,
-                self.deployment_id.as_deref().unwrap_or("?"),
-                self.detail
-            )
-        } else {
-            format!("deployment {id} {}; rolling back to {to} failed: {}", self.reason, self.detail)
-        };
-        summary.rollback = Some(json!({"from": id, "to": self.to, "deployment_id": self.deployment_id, "healthy": self.healthy}));
-        if self.probe.is_some() {
-            summary.probe = self.probe;
-        }
+        let run = rollback::execute(
+            sh,
+            &pre.railway,
+            &target,
+            &self.wait,
+            masker,
+            url,
+            say,
+            started,
+        )?;
+        Ok(Some(rollback::OnFailure::ran(
+            reason, target, run, &self.wait,
+        )))
     }
 }
 

@@ -184,7 +184,9 @@ fn parse_commit(text: &str) -> Result<String, String> {
     if (7..=40).contains(&sha.len()) && sha.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(sha)
     } else {
-        Err(format!("`{text}` is not a commit SHA (7 to 40 hexadecimal digits)"))
+        Err(format!(
+            "`{text}` is not a commit SHA (7 to 40 hexadecimal digits)"
+        ))
     }
 }
 

@@ -65,7 +65,11 @@ pub(crate) fn same_commit(serving: &str, expected: &str) -> bool {
         }
     };
     let ((a, a_dirty), (b, b_dirty)) = (split(serving), split(expected));
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     a_dirty == b_dirty && short.len() >= 7 && long.starts_with(short.as_str())
 }
 
@@ -106,7 +110,10 @@ pub(crate) fn probe_build(
         probe.detail = detail;
         if status == Some(200) {
             probe.serving = get_build(&agent, &build_url(url)).or(probe.serving.take());
-            probe.verdict = match (expected, probe.serving.as_ref().and_then(|b| b.commit.as_deref())) {
+            probe.verdict = match (
+                expected,
+                probe.serving.as_ref().and_then(|b| b.commit.as_deref()),
+            ) {
                 (None, _) => Verdict::Healthy,
                 (Some(want), Some(have)) if same_commit(have, want) => Verdict::Healthy,
                 (Some(_), _) => Verdict::Stale,
@@ -174,7 +181,10 @@ mod tests {
         assert!(!same_commit(full, "012345"), "too short to mean anything");
         assert!(!same_commit(full, "1123456789ab"));
         assert!(!same_commit(&format!("{full}-dirty"), full));
-        assert!(same_commit(&format!("{full}-dirty"), &format!("{full}-dirty")));
+        assert!(same_commit(
+            &format!("{full}-dirty"),
+            &format!("{full}-dirty")
+        ));
         assert!(!same_commit("unknown", full));
     }
 }

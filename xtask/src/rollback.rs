@@ -45,13 +45,25 @@ impl flags::Rollback {
             let trigger = Call::Api(Op::Rollback {
                 id: target.id.clone(),
             });
-            say.line(&format!("dry run: would run\n  {}", railway.display(&trigger)));
+            say.line(&format!(
+                "dry run: would run\n  {}",
+                railway.display(&trigger)
+            ));
             return Ok(());
         }
 
         // 4. Trigger, wait for the new deployment's outcome, probe.
         let masker = Masker::from_variables(&variables);
-        let run = execute(sh, &railway, &target, &self.wait, &masker, url.as_deref(), say, started)?;
+        let run = execute(
+            sh,
+            &railway,
+            &target,
+            &self.wait,
+            &masker,
+            url.as_deref(),
+            say,
+            started,
+        )?;
 
         // 5. Report: exit 0 only when the earlier build serves again, healthy.
         let (verdict, message) = run.verdict(&self.wait);
@@ -127,12 +139,7 @@ impl Run {
     }
 
     pub(crate) fn status(&self) -> Option<crate::railway::DeploymentStatus> {
-        match &self.outcome {
-            Outcome::Active(d) | Outcome::Failed(d) | Outcome::NeedsApproval(d) => {
-                Some(d.status.clone())
-            }
-            Outcome::TimedOut(d) => d.as_ref().map(|d| d.status.clone()),
-        }
+        self.outcome.deployment().map(|d| d.status.clone())
     }
 }
 
@@ -165,7 +172,14 @@ pub(crate) fn execute(
     let probe = match (&waited.outcome, url) {
         (Outcome::Active(d), Some(url)) => {
             let expected = target.commit();
-            Some(release::probe(url, expected.as_deref(), &d.status, wait, started, say))
+            Some(release::probe(
+                url,
+                expected.as_deref(),
+                &d.status,
+                wait,
+                started,
+                say,
+            ))
         }
         _ => None,
     };
@@ -177,6 +191,72 @@ pub(crate) fn execute(
         outcome: waited.outcome,
         probe,
     })
+}
+
+/// What --rollback-on-failure did.
+pub(crate) struct OnFailure {
+    reason: String,
+    to: Option<String>,
+    deployment_id: Option<String>,
+    healthy: bool,
+    detail: String,
+    probe: Option<Probe>,
+}
+
+impl OnFailure {
+    pub(crate) fn impossible(reason: String, why: &str) -> OnFailure {
+        OnFailure {
+            reason,
+            to: None,
+            deployment_id: None,
+            healthy: false,
+            detail: format!("no rollback: {why}"),
+            probe: None,
+        }
+    }
+
+    pub(crate) fn ran(reason: String, target: Deployment, run: Run, wait: &WaitArgs) -> OnFailure {
+        let (verdict, message) = run.verdict(wait);
+        OnFailure {
+            reason,
+            to: Some(target.id),
+            deployment_id: Some(run.deployment_id),
+            healthy: verdict == Verdict::Deployed,
+            detail: message,
+            probe: run.probe,
+        }
+    }
+
+    /// The deploy failed either way (exit 1): `rolled_back` when the earlier build serves
+    /// again, healthy; `rollback_failed` otherwise.
+    pub(crate) fn apply(self, summary: &mut Summary, id: &str) {
+        summary.ok = false;
+        summary.verdict = if self.healthy {
+            Verdict::RolledBack
+        } else {
+            Verdict::RollbackFailed
+        };
+        let to = self.to.as_deref().unwrap_or("nothing");
+        summary.message = if self.healthy {
+            format!(
+                "deployment {id} {}; rolled back to {to} (deployment {}), which serves again: {}; {MIGRATION_NOTE}",
+                self.reason,
+                self.deployment_id.as_deref().unwrap_or("?"),
+                self.detail
+            )
+        } else {
+            format!(
+                "deployment {id} {}; rolling back to {to} failed: {}",
+                self.reason, self.detail
+            )
+        };
+        summary.rollback = Some(
+            json!({"from": id, "to": self.to, "deployment_id": self.deployment_id, "healthy": self.healthy}),
+        );
+        if self.probe.is_some() {
+            summary.probe = self.probe;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -206,7 +286,10 @@ mod tests {
         assert_eq!(pick_target(&history, None).unwrap().id, "previous");
         assert_eq!(pick_target(&history, Some("older")).unwrap().id, "older");
         let refused = pick_target(&history, Some("gone")).unwrap_err().to_string();
-        assert!(refused.contains("cannot be rolled back to (canRollback: false)"), "{refused}");
+        assert!(
+            refused.contains("cannot be rolled back to (canRollback: false)"),
+            "{refused}"
+        );
         assert!(pick_target(&history, Some("nope")).is_err());
         assert!(pick_target(&history[..3], None).is_err());
     }

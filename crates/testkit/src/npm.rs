@@ -73,7 +73,10 @@ impl Installed {
 pub fn install(dir: &Path) -> Installed {
     let lock = read(&dir.join("package-lock.json"));
     let manifest = read(&dir.join("package.json"));
-    let hash = hex(&Sha256::digest([manifest.as_slice(), lock.as_slice()].concat()))[..16].to_owned();
+    let hash = hex(&Sha256::digest(
+        [manifest.as_slice(), lock.as_slice()].concat(),
+    ))[..16]
+        .to_owned();
     let label = dir
         .canonicalize()
         .ok()
@@ -87,7 +90,10 @@ pub fn install(dir: &Path) -> Installed {
     }
     node();
     fs::create_dir_all(&npm_dir).unwrap_or_else(|e| {
-        panic!("intowork-testkit: cannot create `{}`: {e}", npm_dir.display())
+        panic!(
+            "intowork-testkit: cannot create `{}`: {e}",
+            npm_dir.display()
+        )
     });
     // Held until the end of this function: other test processes wait here.
     let guard = File::create(npm_dir.join(format!("{label}-{hash}.lock")))
@@ -112,7 +118,9 @@ pub fn node() -> PathBuf {
 
 fn find_node() -> Result<PathBuf, String> {
     let node = on_path("node").ok_or_else(|| {
-        format!("intowork-testkit: this test needs Node.js, and `node` is not on PATH: {INSTALL_NODE}")
+        format!(
+            "intowork-testkit: this test needs Node.js, and `node` is not on PATH: {INSTALL_NODE}"
+        )
     })?;
     on_path("npm").ok_or_else(|| {
         format!("intowork-testkit: this test needs npm, and `npm` is not on PATH: {INSTALL_NODE}")
@@ -206,7 +214,8 @@ mod tests {
         let panic = std::panic::catch_unwind(|| install(&dir)).unwrap_err();
         let message = panic.downcast_ref::<String>().unwrap();
         assert!(
-            message.contains("package-lock.json") && message.contains("npm install --package-lock-only"),
+            message.contains("package-lock.json")
+                && message.contains("npm install --package-lock-only"),
             "{message}"
         );
         fs::remove_dir_all(&dir).unwrap();

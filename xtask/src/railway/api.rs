@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::RailwayError;
+use xshell::Shell;
+
 use super::status::DeploymentStatus;
+use super::{Call, Ids, Railway, RailwayError};
 
 /// One `railway api` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +50,7 @@ pub(crate) enum Op {
 const SERVICE_INSTANCE: &str = "query XtaskServiceInstance($environmentId: String!, $serviceId: String!) { serviceInstance(environmentId: $environmentId, serviceId: $serviceId) { healthcheckPath healthcheckTimeout drainingSeconds overlapSeconds numReplicas preDeployCommand restartPolicyType sleepApplication source { repo image } } }";
 const DEPLOYMENTS: &str = "query XtaskDeployments($environmentId: String!, $serviceId: String!, $first: Int!) { deployments(input: { environmentId: $environmentId, serviceId: $serviceId }, first: $first) { edges { node { id status createdAt canRollback meta } } } }";
 const UNRENDERED_VARIABLES: &str = "query XtaskVariables($projectId: String!, $environmentId: String!, $serviceId: String) { variables(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId, unrendered: true) }";
-const ROLLBACK: &str =
-    "mutation XtaskRollback($id: String!) { deploymentRollback(id: $id) }";
+const ROLLBACK: &str = "mutation XtaskRollback($id: String!) { deploymentRollback(id: $id) }";
 const APPROVE: &str = "mutation XtaskApprove($id: String!) { deploymentApprove(id: $id) }";
 const DEPLOY_COMMIT: &str = "mutation XtaskDeployCommit($environmentId: String!, $serviceId: String!, $commitSha: String!) { serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha) }";
 
@@ -91,7 +92,11 @@ impl Op {
             Op::ServiceInstance {
                 environment_id,
                 service_id,
-            } => [raw("environmentId", environment_id), raw("serviceId", service_id)].concat(),
+            } => [
+                raw("environmentId", environment_id),
+                raw("serviceId", service_id),
+            ]
+            .concat(),
             Op::Deployments {
                 environment_id,
                 service_id,
@@ -155,7 +160,10 @@ impl Op {
         }
         match doc.pointer_mut(&format!("/data/{}", self.field())) {
             Some(value) => Ok(value.take()),
-            None => Err(unexpected(format!("no `data.{}` in the answer", self.field()))),
+            None => Err(unexpected(format!(
+                "no `data.{}` in the answer",
+                self.field()
+            ))),
         }
     }
 }
@@ -235,69 +243,99 @@ pub(crate) fn variables(value: Value) -> Result<BTreeMap<String, String>, serde_
         .collect())
 }
 
-/// The ids `railway status --json` gives: project, the target environment and service, and
-/// every service of the project by name (references name services).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Ids {
-    pub(crate) project_id: String,
-    pub(crate) environment_id: String,
-    pub(crate) service_id: String,
-    /// Name → id, every service of the project.
-    pub(crate) services: BTreeMap<String, String>,
-}
+impl Railway {
+    /// One `railway api` document; `data.<field>` of the answer.
+    pub(crate) fn api(&self, sh: &Shell, op: Op) -> Result<Value, RailwayError> {
+        let out = self.call(sh, &Call::Api(op.clone()))?;
+        op.answer(&out)
+    }
 
-impl Ids {
-    /// From `status --json`: `{id, environments.edges[].node{id,name},
-    /// services.edges[].node{id,name}}`. Services match ignoring case, as the CLI matches them.
-    pub(crate) fn from_status(
-        status: &Value,
-        environment: &str,
-        service: &str,
-    ) -> Result<Ids, RailwayError> {
-        let edges = |key: &str| -> Vec<(String, String)> {
-            status
-                .pointer(&format!("/{key}/edges"))
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| {
-                    let node = e.get("node")?;
-                    Some((
-                        node.get("name")?.as_str()?.to_owned(),
-                        node.get("id")?.as_str()?.to_owned(),
-                    ))
-                })
-                .collect()
+    pub(crate) fn service_instance(
+        &self,
+        sh: &Shell,
+        ids: &Ids,
+    ) -> Result<ServiceInstance, RailwayError> {
+        let op = Op::ServiceInstance {
+            environment_id: ids.environment_id.clone(),
+            service_id: ids.service_id.clone(),
         };
-        let project_id = status
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| RailwayError::Unexpected {
-                command: "status".into(),
-                detail: "no project `id` in `status --json`".into(),
-            })?
-            .to_owned();
-        let environment_id = edges("environments")
-            .into_iter()
-            .find(|(name, id)| name == environment || id == environment)
-            .map(|(_, id)| id)
-            .ok_or_else(|| RailwayError::EnvironmentNotFound {
-                name: environment.to_owned(),
-            })?;
-        let services: BTreeMap<String, String> = edges("services").into_iter().collect();
-        let service_id = services
-            .iter()
-            .find(|(name, id)| name.eq_ignore_ascii_case(service) || *id == service)
-            .map(|(_, id)| id.clone())
-            .ok_or_else(|| RailwayError::ServiceNotFound {
-                name: service.to_owned(),
-            })?;
-        Ok(Ids {
-            project_id,
-            environment_id,
-            service_id,
-            services,
+        let value = self.api(sh, op)?;
+        serde_json::from_value(value).map_err(|source| RailwayError::Json {
+            command: "api (serviceInstance)".into(),
+            source,
         })
+    }
+
+    /// The service's deployments through the API, newest first, with `canRollback`.
+    pub(crate) fn history(&self, sh: &Shell, ids: &Ids) -> Result<Vec<Deployment>, RailwayError> {
+        let op = Op::Deployments {
+            environment_id: ids.environment_id.clone(),
+            service_id: ids.service_id.clone(),
+            first: 20,
+        };
+        deployments(self.api(sh, op)?).map_err(|source| RailwayError::Json {
+            command: "api (deployments)".into(),
+            source,
+        })
+    }
+
+    /// Variables as written, references unresolved; `service: None` = shared variables.
+    pub(crate) fn unrendered_variables(
+        &self,
+        sh: &Shell,
+        ids: &Ids,
+        service_id: Option<&str>,
+    ) -> Result<BTreeMap<String, String>, RailwayError> {
+        let op = Op::UnrenderedVariables {
+            project_id: ids.project_id.clone(),
+            environment_id: ids.environment_id.clone(),
+            service_id: service_id.map(str::to_owned),
+        };
+        variables(self.api(sh, op)?).map_err(|source| RailwayError::Json {
+            command: "api (variables)".into(),
+            source,
+        })
+    }
+
+    /// `deploymentRollback(id)`: Railway redeploys that deployment's image as a new deployment.
+    pub(crate) fn rollback(&self, sh: &Shell, id: &str) -> Result<(), RailwayError> {
+        self.expect_true(sh, Op::Rollback { id: id.to_owned() })
+    }
+
+    pub(crate) fn approve(&self, sh: &Shell, id: &str) -> Result<(), RailwayError> {
+        self.expect_true(sh, Op::Approve { id: id.to_owned() })
+    }
+
+    fn expect_true(&self, sh: &Shell, op: Op) -> Result<(), RailwayError> {
+        let field = op.field();
+        match self.api(sh, op)? {
+            Value::Bool(true) => Ok(()),
+            other => Err(RailwayError::Unexpected {
+                command: format!("api ({field})"),
+                detail: format!("answered {other} instead of true"),
+            }),
+        }
+    }
+
+    /// `serviceInstanceDeployV2(commitSha)`: the new deployment's id.
+    pub(crate) fn deploy_commit(
+        &self,
+        sh: &Shell,
+        ids: &Ids,
+        commit: &str,
+    ) -> Result<String, RailwayError> {
+        let op = Op::DeployCommit {
+            environment_id: ids.environment_id.clone(),
+            service_id: ids.service_id.clone(),
+            commit: commit.to_owned(),
+        };
+        match self.api(sh, op)? {
+            Value::String(id) if !id.is_empty() => Ok(id),
+            other => Err(RailwayError::Unexpected {
+                command: "api (serviceInstanceDeployV2)".into(),
+                detail: format!("answered {other} instead of a deployment id"),
+            }),
+        }
     }
 }
 
@@ -347,32 +385,10 @@ mod tests {
             "{err}"
         );
         assert_eq!(
-            op.answer(r#"{"data":{"deploymentRollback":true}}"#).unwrap(),
+            op.answer(r#"{"data":{"deploymentRollback":true}}"#)
+                .unwrap(),
             json!(true)
         );
         assert!(op.answer("{}").is_err());
-    }
-
-    #[test]
-    fn ids_come_from_status_json() {
-        let status = json!({
-            "id": "prj-1",
-            "environments": {"edges": [{"node": {"id": "env-p", "name": "production"}}]},
-            "services": {"edges": [{"node": {"id": "svc-b", "name": "backend"}}, {"node": {"id": "svc-pg", "name": "Postgres"}}]},
-        });
-        let ids = Ids::from_status(&status, "production", "Backend").unwrap();
-        assert_eq!(
-            (ids.project_id.as_str(), ids.environment_id.as_str(), ids.service_id.as_str()),
-            ("prj-1", "env-p", "svc-b")
-        );
-        assert_eq!(ids.services.len(), 2);
-        assert!(matches!(
-            Ids::from_status(&status, "staging", "backend"),
-            Err(RailwayError::EnvironmentNotFound { .. })
-        ));
-        assert!(matches!(
-            Ids::from_status(&status, "production", "web"),
-            Err(RailwayError::ServiceNotFound { .. })
-        ));
     }
 }

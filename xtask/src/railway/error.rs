@@ -115,7 +115,6 @@ pub(super) fn classify(command: &str, code: i32, stderr: &str, t: &Target) -> Ra
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@
 pub(crate) mod api;
 mod call;
 mod error;
+mod ids;
 pub(crate) mod plan;
 pub(crate) mod poll;
 pub(crate) mod status;
@@ -21,9 +22,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use xshell::{Shell, cmd};
 
-pub(crate) use api::{Deployment, Ids, Op, ServiceInstance};
+pub(crate) use api::{Deployment, Op, ServiceInstance};
 pub(crate) use call::Call;
 pub(crate) use error::RailwayError;
+pub(crate) use ids::Ids;
 pub(crate) use status::{DeploymentStatus, Phase};
 
 /// The CLI version this wrapper's argument vectors and parsers were checked against
@@ -239,100 +241,6 @@ impl Railway {
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect())
-    }
-
-    /// One `railway api` document; `data.<field>` of the answer.
-    pub(crate) fn api(&self, sh: &Shell, op: Op) -> Result<Value, RailwayError> {
-        let out = self.call(sh, &Call::Api(op.clone()))?;
-        op.answer(&out)
-    }
-
-    pub(crate) fn service_instance(
-        &self,
-        sh: &Shell,
-        ids: &Ids,
-    ) -> Result<ServiceInstance, RailwayError> {
-        let op = Op::ServiceInstance {
-            environment_id: ids.environment_id.clone(),
-            service_id: ids.service_id.clone(),
-        };
-        let value = self.api(sh, op)?;
-        serde_json::from_value(value).map_err(|source| RailwayError::Json {
-            command: "api (serviceInstance)".into(),
-            source,
-        })
-    }
-
-    /// The service's deployments through the API, newest first, with `canRollback`.
-    pub(crate) fn history(&self, sh: &Shell, ids: &Ids) -> Result<Vec<Deployment>, RailwayError> {
-        let op = Op::Deployments {
-            environment_id: ids.environment_id.clone(),
-            service_id: ids.service_id.clone(),
-            first: 20,
-        };
-        api::deployments(self.api(sh, op)?).map_err(|source| RailwayError::Json {
-            command: "api (deployments)".into(),
-            source,
-        })
-    }
-
-    /// Variables as written, references unresolved; `service: None` = shared variables.
-    pub(crate) fn unrendered_variables(
-        &self,
-        sh: &Shell,
-        ids: &Ids,
-        service_id: Option<&str>,
-    ) -> Result<BTreeMap<String, String>, RailwayError> {
-        let op = Op::UnrenderedVariables {
-            project_id: ids.project_id.clone(),
-            environment_id: ids.environment_id.clone(),
-            service_id: service_id.map(str::to_owned),
-        };
-        api::variables(self.api(sh, op)?).map_err(|source| RailwayError::Json {
-            command: "api (variables)".into(),
-            source,
-        })
-    }
-
-    /// `deploymentRollback(id)`: Railway redeploys that deployment's image as a new deployment.
-    pub(crate) fn rollback(&self, sh: &Shell, id: &str) -> Result<(), RailwayError> {
-        self.expect_true(sh, Op::Rollback { id: id.to_owned() })
-    }
-
-    pub(crate) fn approve(&self, sh: &Shell, id: &str) -> Result<(), RailwayError> {
-        self.expect_true(sh, Op::Approve { id: id.to_owned() })
-    }
-
-    fn expect_true(&self, sh: &Shell, op: Op) -> Result<(), RailwayError> {
-        let field = op.field();
-        match self.api(sh, op)? {
-            Value::Bool(true) => Ok(()),
-            other => Err(RailwayError::Unexpected {
-                command: format!("api ({field})"),
-                detail: format!("answered {other} instead of true"),
-            }),
-        }
-    }
-
-    /// `serviceInstanceDeployV2(commitSha)`: the new deployment's id.
-    pub(crate) fn deploy_commit(
-        &self,
-        sh: &Shell,
-        ids: &Ids,
-        commit: &str,
-    ) -> Result<String, RailwayError> {
-        let op = Op::DeployCommit {
-            environment_id: ids.environment_id.clone(),
-            service_id: ids.service_id.clone(),
-            commit: commit.to_owned(),
-        };
-        match self.api(sh, op)? {
-            Value::String(id) if !id.is_empty() => Ok(id),
-            other => Err(RailwayError::Unexpected {
-                command: "api (serviceInstanceDeployV2)".into(),
-                detail: format!("answered {other} instead of a deployment id"),
-            }),
-        }
     }
 
     /// `config plan --json --detailed-exit-code`: exit 0 (no change) and 2 (changes

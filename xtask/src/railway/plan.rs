@@ -144,7 +144,10 @@ fn source_change(details: &[String]) -> Option<Destruction> {
         let Some((path, values)) = detail.split_once(" (") else {
             continue;
         };
-        if !matches!(path, "source" | "source.repo" | "source.image" | "source.type") {
+        if !matches!(
+            path,
+            "source" | "source.repo" | "source.image" | "source.type"
+        ) {
             continue;
         }
         let (before, after) = values
@@ -201,7 +204,9 @@ mod tests {
         assert!(!plan.ok);
         assert_eq!(
             plan.errors,
-            ["resources.service.backend.variables: backend declares no env but Railway has 3 variables"]
+            [
+                "resources.service.backend.variables: backend declares no env but Railway has 3 variables"
+            ]
         );
     }
 }

@@ -30,6 +30,16 @@ pub(crate) enum Outcome {
     TimedOut(Option<Deployment>),
 }
 
+impl Outcome {
+    /// The deployment as last seen.
+    pub(crate) fn deployment(&self) -> Option<&Deployment> {
+        match self {
+            Outcome::Active(d) | Outcome::Failed(d) | Outcome::NeedsApproval(d) => Some(d),
+            Outcome::TimedOut(d) => d.as_ref(),
+        }
+    }
+}
+
 /// One look at the deployment, for the caller to print and to stream logs.
 pub(crate) struct Tick<'a> {
     pub(crate) deployment: Option<&'a Deployment>,

@@ -70,7 +70,9 @@ pub(crate) fn check(
         .filter_map(|c| c.variable.clone())
         .collect();
     report.extend(config);
-    report.checks.extend(variables::unresolved(&variables, &already));
+    report
+        .checks
+        .extend(variables::unresolved(&variables, &already));
     let unrendered = railway.unrendered_variables(sh, ids, Some(&ids.service_id))?;
     report
         .checks

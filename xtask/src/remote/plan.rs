@@ -47,7 +47,10 @@ pub(crate) fn checks(plan: &Plan) -> Vec<Check> {
             Check::new(
                 "config.plan",
                 Status::Fail,
-                format!("{CONFIG_FILE} cannot be planned: {}", plan.errors.join("; ")),
+                format!(
+                    "{CONFIG_FILE} cannot be planned: {}",
+                    plan.errors.join("; ")
+                ),
             )
             .hint(install_hint()),
         ];
@@ -87,7 +90,9 @@ pub(crate) fn checks(plan: &Plan) -> Vec<Check> {
         out.push(Check::new(
             "config.plan",
             Status::Pass,
-            format!("applying {CONFIG_FILE} changes nothing: the live service is what the file says"),
+            format!(
+                "applying {CONFIG_FILE} changes nothing: the live service is what the file says"
+            ),
         ));
     }
     out

@@ -42,11 +42,14 @@ fn evaluate(text: &str, environment: &str) -> Value {
     let node = npm::node();
     let sh = Shell::new().unwrap();
     sh.change_dir(&dir);
-    let out = cmd!(sh, "{node} --import tsx evaluate.mjs railway.ts {environment}")
-        .quiet()
-        .ignore_status()
-        .output()
-        .unwrap();
+    let out = cmd!(
+        sh,
+        "{node} --import tsx evaluate.mjs railway.ts {environment}"
+    )
+    .quiet()
+    .ignore_status()
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
@@ -106,7 +109,9 @@ fn runtime_of(resource: &Value) -> Runtime {
     Runtime {
         shutdown_grace_secs: literal(resource, "SHUTDOWN_GRACE_SECS").parse().unwrap(),
         migrate_on_start: matches!(migrate.as_str(), "true" | "1" | "yes" | "on"),
-        pool_size: literal(resource, "DATABASE_MAX_CONNECTIONS").parse().unwrap(),
+        pool_size: literal(resource, "DATABASE_MAX_CONNECTIONS")
+            .parse()
+            .unwrap(),
     }
 }
 
@@ -124,7 +129,11 @@ fn normalize_source(source: &Value) -> Value {
     }
     s.remove("commitSha");
     s.remove("upstreamUrl");
-    if s.is_empty() { Value::Null } else { Value::Object(s) }
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(s)
+    }
 }
 
 /// What applying `desired` to the live service would destroy, by the engine's rules.
@@ -133,8 +142,16 @@ fn destroyed(live: &Value, desired: &Value) -> Vec<String> {
     if normalize_source(&live["source"]) != normalize_source(&desired["source"]) {
         out.push(format!("source {} → {}", live["source"], desired["source"]));
     }
-    let declared = desired["variables"].as_object().cloned().unwrap_or_default();
-    for name in live["variables"].as_object().into_iter().flatten().map(|(k, _)| k) {
+    let declared = desired["variables"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for name in live["variables"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
         if !declared.contains_key(name) {
             out.push(format!("variable.delete {name}"));
         }
@@ -149,7 +166,12 @@ fn live_service(evaluated: &Value) -> Value {
     let variables: BTreeMap<&str, Value> = VARIABLES
         .iter()
         .filter(|v| v.need != Need::Platform)
-        .map(|v| (v.name, json!({"type": "literal", "value": "set in the dashboard"})))
+        .map(|v| {
+            (
+                v.name,
+                json!({"type": "literal", "value": "set in the dashboard"}),
+            )
+        })
         .collect();
     let source = &evaluated["source"];
     json!({
@@ -163,7 +185,10 @@ fn the_shipped_file_holds_the_invariants_in_every_environment() {
     let text = shipped();
     for environment in ["production", "staging", "bare"] {
         let evaluated = evaluate(&text, environment);
-        assert_eq!(evaluated["partial"], "backend", "without a partial, apply deletes the Postgres service");
+        assert_eq!(
+            evaluated["partial"], "backend",
+            "without a partial, apply deletes the Postgres service"
+        );
         let service = backend(&evaluated);
         for check in settings::check(&settings_of(service), &runtime_of(service)) {
             assert_eq!(check.status, Status::Pass, "{environment}: {check:?}");
@@ -172,7 +197,11 @@ fn the_shipped_file_holds_the_invariants_in_every_environment() {
         for v in VARIABLES {
             let entry = declared.get(v.name);
             if v.need == Need::Platform {
-                assert!(entry.is_none(), "{} is injected by Railway: the file must not touch it", v.name);
+                assert!(
+                    entry.is_none(),
+                    "{} is injected by Railway: the file must not touch it",
+                    v.name
+                );
                 continue;
             }
             let kind = entry.map(|e| e["type"].as_str().unwrap_or_default());
@@ -183,13 +212,19 @@ fn the_shipped_file_holds_the_invariants_in_every_environment() {
             );
         }
         for name in declared.keys() {
-            assert!(VARIABLES.iter().any(|v| v.name == name), "`{name}` is not in the configuration registry");
+            assert!(
+                VARIABLES.iter().any(|v| v.name == name),
+                "`{name}` is not in the configuration registry"
+            );
         }
         let environment_value = &declared["ENVIRONMENT"];
         match environment {
             "production" => assert_eq!(environment_value["value"], "production"),
             "staging" => assert_eq!(environment_value["value"], "staging"),
-            _ => assert_eq!(environment_value["type"], "preserve", "no environment named: leave it as it is"),
+            _ => assert_eq!(
+                environment_value["type"], "preserve",
+                "no environment named: leave it as it is"
+            ),
         }
     }
 }
@@ -209,7 +244,10 @@ fn applying_the_shipped_file_plans_no_source_change_and_no_variable_deletion() {
     let evaluated = evaluate(&broken, "production");
     let found = destroyed(&live, backend(&evaluated));
     assert!(found.iter().any(|d| d.starts_with("source ")), "{found:?}");
-    assert!(found.contains(&"variable.delete PGSSLROOTCERT".to_owned()), "{found:?}");
+    assert!(
+        found.contains(&"variable.delete PGSSLROOTCERT".to_owned()),
+        "{found:?}"
+    );
 }
 
 #[test]

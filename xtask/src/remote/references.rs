@@ -72,8 +72,9 @@ pub(crate) fn check(
         for reference in parse(value) {
             count += 1;
             let problem = match &reference {
-                Reference::Own(name) => (!own.contains_key(name) && !provided(name))
-                    .then(|| format!("references `{reference}`, but this service has no variable `{name}`")),
+                Reference::Own(name) => (!own.contains_key(name) && !provided(name)).then(|| {
+                    format!("references `{reference}`, but this service has no variable `{name}`")
+                }),
                 Reference::Shared(name) => {
                     let shared = fetch(sh, railway, ids, &mut known, None)?;
                     (!shared.contains_key(name))
@@ -132,17 +133,29 @@ mod tests {
     #[test]
     fn references_are_parsed_by_kind() {
         assert_eq!(
-            parse("postgresql://${{Postgres.PGUSER}}:x@${{ My DB.RAILWAY_PRIVATE_DOMAIN }}/${{shared.DB}}?a=${{OTHER}}"),
+            parse(
+                "postgresql://${{Postgres.PGUSER}}:x@${{ My DB.RAILWAY_PRIVATE_DOMAIN }}/${{shared.DB}}?a=${{OTHER}}"
+            ),
             [
-                Reference::Service { service: "Postgres".into(), name: "PGUSER".into() },
-                Reference::Service { service: "My DB".into(), name: "RAILWAY_PRIVATE_DOMAIN".into() },
+                Reference::Service {
+                    service: "Postgres".into(),
+                    name: "PGUSER".into()
+                },
+                Reference::Service {
+                    service: "My DB".into(),
+                    name: "RAILWAY_PRIVATE_DOMAIN".into()
+                },
                 Reference::Shared("DB".into()),
                 Reference::Own("OTHER".into()),
             ]
         );
         assert!(parse("no reference, ${ not one }").is_empty());
         assert_eq!(
-            Reference::Service { service: "Postgres".into(), name: "DATABASE_URL".into() }.to_string(),
+            Reference::Service {
+                service: "Postgres".into(),
+                name: "DATABASE_URL".into()
+            }
+            .to_string(),
             "${{Postgres.DATABASE_URL}}"
         );
     }

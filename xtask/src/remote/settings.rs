@@ -126,7 +126,10 @@ fn draining(s: &ServiceSettings, rt: &Runtime) -> Check {
         return setting(
             "drainingSeconds",
             Status::Pass,
-            format!("{have} s ≥ SHUTDOWN_GRACE_SECS {} + {POOL_CLOSE_SECS} s to close the pool", rt.shutdown_grace_secs),
+            format!(
+                "{have} s ≥ SHUTDOWN_GRACE_SECS {} + {POOL_CLOSE_SECS} s to close the pool",
+                rt.shutdown_grace_secs
+            ),
         );
     }
     setting(
@@ -164,10 +167,18 @@ fn pre_deploy(s: &ServiceSettings, rt: &Runtime) -> Check {
 
 fn restart(s: &ServiceSettings) -> Check {
     match s.restart_policy.as_deref() {
-        Some("NEVER") => setting("restartPolicyType", Status::Warn, "NEVER: a crashed backend stays down")
-            .hint("set the restart policy to ON_FAILURE (`deploy.restartPolicyType`)"),
+        Some("NEVER") => setting(
+            "restartPolicyType",
+            Status::Warn,
+            "NEVER: a crashed backend stays down",
+        )
+        .hint("set the restart policy to ON_FAILURE (`deploy.restartPolicyType`)"),
         Some(policy) => setting("restartPolicyType", Status::Pass, policy.to_owned()),
-        None => setting("restartPolicyType", Status::Pass, "the platform's default (ON_FAILURE)"),
+        None => setting(
+            "restartPolicyType",
+            Status::Pass,
+            "the platform's default (ON_FAILURE)",
+        ),
     }
 }
 
@@ -230,12 +241,19 @@ mod tests {
     #[test]
     fn good_settings_pass_and_each_broken_one_is_named() {
         assert!(failing(&good(), &RT).is_empty());
-        let cases: [(fn(&mut ServiceSettings), &str); 5] = [
+        type Break = fn(&mut ServiceSettings);
+        let cases: [(Break, &str); 5] = [
             (|s| s.source = None, "source"),
-            (|s| s.healthcheck_path = Some("/health".into()), "healthcheckPath"),
+            (
+                |s| s.healthcheck_path = Some("/health".into()),
+                "healthcheckPath",
+            ),
             (|s| s.healthcheck_path = None, "healthcheckPath"),
             (|s| s.draining_seconds = Some(25), "drainingSeconds"),
-            (|s| s.pre_deploy = vec!["/app/backend".into(), "migrate".into()], "preDeployCommand"),
+            (
+                |s| s.pre_deploy = vec!["/app/backend".into(), "migrate".into()],
+                "preDeployCommand",
+            ),
         ];
         for (breaks, name) in cases {
             let mut s = good();

@@ -10,7 +10,10 @@ use crate::config_source;
 use crate::flags::EnvFileArgs;
 
 /// A value still holding `${{…}}` after rendering: the reference did not resolve.
-pub(crate) fn unresolved(variables: &BTreeMap<String, String>, already: &BTreeSet<String>) -> Vec<Check> {
+pub(crate) fn unresolved(
+    variables: &BTreeMap<String, String>,
+    already: &BTreeSet<String>,
+) -> Vec<Check> {
     variables
         .iter()
         .filter(|(name, value)| value.contains("${{") && !already.contains(*name))
@@ -23,7 +26,10 @@ pub(crate) fn unresolved(variables: &BTreeMap<String, String>, already: &BTreeSe
 }
 
 /// Variables set locally but not on the platform: the seed's "`.env` is not deployed".
-pub(crate) fn local_only(platform: &BTreeMap<String, String>, env: &EnvFileArgs) -> anyhow::Result<Check> {
+pub(crate) fn local_only(
+    platform: &BTreeMap<String, String>,
+    env: &EnvFileArgs,
+) -> anyhow::Result<Check> {
     let root = config_source::project_root();
     let path = config_source::env_file(env, &[root.join(".env"), root.join(".env.example")])?;
     let Some(path) = path else {

@@ -127,7 +127,9 @@ impl Fake {
     pub(crate) fn mutating_calls(&self) -> Vec<String> {
         self.commands()
             .into_iter()
-            .filter(|c| c.starts_with("redeploy") || c.starts_with("up") || c.starts_with("api mutation"))
+            .filter(|c| {
+                c.starts_with("redeploy") || c.starts_with("up") || c.starts_with("api mutation")
+            })
             .collect()
     }
 }

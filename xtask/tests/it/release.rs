@@ -54,9 +54,15 @@ impl Service {
 
 fn respond(path: &str, ready: u16, commit: &str) -> (u16, String) {
     if path.starts_with("/health/ready") {
-        (ready, json!({"status": if ready == 200 { "ready" } else { "unavailable" }}).to_string())
+        (
+            ready,
+            json!({"status": if ready == 200 { "ready" } else { "unavailable" }}).to_string(),
+        )
     } else {
-        (200, json!({"status": "ok", "version": "0.1.0", "commit": commit}).to_string())
+        (
+            200,
+            json!({"status": "ok", "version": "0.1.0", "commit": commit}).to_string(),
+        )
     }
 }
 
@@ -78,8 +84,12 @@ fn xtask(fake: &Fake, task: &str, url: &str, extra: &[&str]) -> Run {
 }
 
 fn summary(run: &Run) -> Value {
-    serde_json::from_str(run.stdout.trim())
-        .unwrap_or_else(|e| panic!("one JSON document on stdout ({e}):\n{}\n{}", run.stdout, run.stderr))
+    serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "one JSON document on stdout ({e}):\n{}\n{}",
+            run.stdout, run.stderr
+        )
+    })
 }
 
 /// Two deployments: the active one (commit OLD) and an earlier one replaced by it.
@@ -110,23 +120,64 @@ fn each_of_the_13_statuses_drives_its_documented_outcome() {
         ("HIBERNATING", 1, "timed_out"),
     ];
     for (status, code, verdict) in cases {
-        let fake = scenario(json!({"deployments": history(), "progression": ["INITIALIZING", status]}));
+        let fake =
+            scenario(json!({"deployments": history(), "progression": ["INITIALIZING", status]}));
         let started = Instant::now();
-        let timeout = if status == "NEEDS_APPROVAL" { "30s" } else { "1500ms" };
-        let run = xtask(&fake, "deploy", &service.url(), &["--json", "--timeout", timeout]);
+        let timeout = if status == "NEEDS_APPROVAL" {
+            "30s"
+        } else {
+            "1500ms"
+        };
+        let run = xtask(
+            &fake,
+            "deploy",
+            &service.url(),
+            &["--json", "--timeout", timeout],
+        );
         let doc = summary(&run);
-        assert_eq!((run.code, doc["verdict"].as_str().unwrap()), (code, verdict), "{status}:\n{}", run.stderr);
+        assert_eq!(
+            (run.code, doc["verdict"].as_str().unwrap()),
+            (code, verdict),
+            "{status}:\n{}",
+            run.stderr
+        );
         assert_eq!(doc["status"], status, "{status}");
         let said = format!("] {status} — ");
-        assert!(run.stderr.contains(&said), "{status} printed with its meaning:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(&said),
+            "{status} printed with its meaning:\n{}",
+            run.stderr
+        );
         match status {
-            "SLEEPING" => assert!(run.stderr.contains("healthy but asleep; the probe's request wakes it"), "{}", run.stderr),
+            "SLEEPING" => assert!(
+                run.stderr
+                    .contains("healthy but asleep; the probe's request wakes it"),
+                "{}",
+                run.stderr
+            ),
             "NEEDS_APPROVAL" => {
-                assert!(started.elapsed() < Duration::from_secs(15), "stops at once, not at the timeout");
-                assert!(run.stderr.contains("deploymentApprove(id: $id)") && run.stderr.contains("--raw-var id=dep-new"), "{}", run.stderr);
+                assert!(
+                    started.elapsed() < Duration::from_secs(15),
+                    "stops at once, not at the timeout"
+                );
+                assert!(
+                    run.stderr.contains("deploymentApprove(id: $id)")
+                        && run.stderr.contains("--raw-var id=dep-new"),
+                    "{}",
+                    run.stderr
+                );
             }
-            "HIBERNATING" => assert!(run.stderr.contains("HIBERNATING, is a status this tool does not know"), "reported, never success or failure:\n{}", run.stderr),
-            s if code == 1 && verdict == "timed_out" => assert!(run.stderr.contains(&format!("(last: {s})")), "{}", run.stderr),
+            "HIBERNATING" => assert!(
+                run.stderr
+                    .contains("HIBERNATING, is a status this tool does not know"),
+                "reported, never success or failure:\n{}",
+                run.stderr
+            ),
+            s if code == 1 && verdict == "timed_out" => assert!(
+                run.stderr.contains(&format!("(last: {s})")),
+                "{}",
+                run.stderr
+            ),
             _ => {}
         }
     }
@@ -134,52 +185,97 @@ fn each_of_the_13_statuses_drives_its_documented_outcome() {
 
 #[test]
 fn approve_lets_a_deployment_that_needs_approval_go_on() {
-    let fake = scenario(json!({"deployments": history(), "progression": ["QUEUED", "NEEDS_APPROVAL", "BUILDING", "SUCCESS"]}));
+    let fake = scenario(
+        json!({"deployments": history(), "progression": ["QUEUED", "NEEDS_APPROVAL", "BUILDING", "SUCCESS"]}),
+    );
     let service = Service::serving(OLD);
     let run = xtask(&fake, "deploy", &service.url(), &["--approve"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("approved dep-new"), "{}", run.stdout);
-    let approvals: Vec<String> = fake.commands().into_iter().filter(|c| c.contains("XtaskApprove")).collect();
+    let approvals: Vec<String> = fake
+        .commands()
+        .into_iter()
+        .filter(|c| c.contains("XtaskApprove"))
+        .collect();
     assert_eq!(approvals.len(), 1, "{approvals:?}");
-    assert!(approvals[0].contains("--raw-var id=dep-new"), "{approvals:?}");
+    assert!(
+        approvals[0].contains("--raw-var id=dep-new"),
+        "{approvals:?}"
+    );
 }
 
 #[test]
 fn a_second_concurrent_deploy_is_refused_unless_told_to_wait() {
     // A colleague's deployment is building: refused, naming it, nothing triggered.
     let mut deployments = history();
-    deployments["backend"].as_array_mut().unwrap().insert(0, json!({"id": "dep-colleague", "status": "BUILDING", "createdAt": now_plus(-5)}));
+    deployments["backend"].as_array_mut().unwrap().insert(
+        0,
+        json!({"id": "dep-colleague", "status": "BUILDING", "createdAt": now_plus(-5)}),
+    );
     let fake = scenario(json!({"deployments": deployments}));
     let service = Service::serving(OLD);
     let refused = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(refused.code, 1);
-    assert!(refused.stderr.contains("deployment dep-colleague of `backend` is BUILDING") && refused.stderr.contains("nothing was triggered"), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("deployment dep-colleague of `backend` is BUILDING")
+            && refused.stderr.contains("nothing was triggered"),
+        "{}",
+        refused.stderr
+    );
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
     let forced = xtask(&fake, "deploy", &service.url(), &["--force"]);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
-    assert!(forced.stderr.contains("WARNING: --force"), "{}", forced.stderr);
+    assert!(
+        forced.stderr.contains("WARNING: --force"),
+        "{}",
+        forced.stderr
+    );
 
     // Two deploys at once: the second sees the first one's deployment and refuses; with
     // --wait-for-running it waits for it, then deploys.
-    let steps: Vec<&str> = std::iter::repeat_n("BUILDING", 30).chain(["SUCCESS"]).collect();
+    let steps: Vec<&str> = std::iter::repeat_n("BUILDING", 30)
+        .chain(["SUCCESS"])
+        .collect();
     let fake = scenario(json!({"deployments": history(), "progression": steps}));
     let url = service.url();
     std::thread::scope(|scope| {
         let first = scope.spawn(|| xtask(&fake, "deploy", &url, &[]));
         let deadline = Instant::now() + Duration::from_secs(20);
         while !fake.commands().iter().any(|c| c.starts_with("redeploy")) {
-            assert!(Instant::now() < deadline, "the first deploy never triggered");
+            assert!(
+                Instant::now() < deadline,
+                "the first deploy never triggered"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         let second = xtask(&fake, "deploy", &url, &[]);
         assert_eq!(second.code, 1, "{}", second.stderr);
-        assert!(second.stderr.contains("deployment dep-new of `backend` is BUILDING"), "{}", second.stderr);
+        assert!(
+            second
+                .stderr
+                .contains("deployment dep-new of `backend` is BUILDING"),
+            "{}",
+            second.stderr
+        );
         let waiting = xtask(&fake, "deploy", &url, &["--wait-for-running"]);
         assert_eq!(waiting.code, 0, "{}\n{}", waiting.stdout, waiting.stderr);
-        assert!(waiting.stdout.contains("waiting for it to finish (--wait-for-running)"), "{}", waiting.stdout);
+        assert!(
+            waiting
+                .stdout
+                .contains("waiting for it to finish (--wait-for-running)"),
+            "{}",
+            waiting.stdout
+        );
         assert_eq!(first.join().unwrap().code, 0);
     });
-    assert_eq!(fake.mutating_calls().len(), 2, "the refused deploy triggered nothing: {:?}", fake.mutating_calls());
+    assert_eq!(
+        fake.mutating_calls().len(),
+        2,
+        "the refused deploy triggered nothing: {:?}",
+        fake.mutating_calls()
+    );
 }
 
 #[test]
@@ -193,7 +289,11 @@ fn rollback_returns_to_the_deployment_that_served_before_and_exits_0() {
     });
     let dry = xtask(&fake, "rollback", &service.url(), &["--dry-run"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
-    assert!(dry.stdout.contains("back to dep-older") && dry.stdout.contains("deploymentRollback"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("back to dep-older") && dry.stdout.contains("deploymentRollback"),
+        "{}",
+        dry.stdout
+    );
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
 
     let done = xtask(&fake, "rollback", &service.url(), &["--json"]);
@@ -203,10 +303,20 @@ fn rollback_returns_to_the_deployment_that_served_before_and_exits_0() {
     assert_eq!(doc["rollback"]["to"], "dep-older");
     assert_eq!(doc["deployment_id"], "dep-rollback");
     assert_eq!(doc["health"]["serving"]["commit"], "3333333");
-    assert!(doc["message"].as_str().unwrap().contains("does not revert migrations") && doc["message"].as_str().unwrap().contains("expand/contract"), "{doc}");
+    assert!(
+        doc["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not revert migrations")
+            && doc["message"].as_str().unwrap().contains("expand/contract"),
+        "{doc}"
+    );
     let rollbacks: Vec<String> = fake.mutating_calls();
     assert_eq!(rollbacks.len(), 1);
-    assert!(rollbacks[0].contains("XtaskRollback") && rollbacks[0].contains("--raw-var id=dep-older"), "{rollbacks:?}");
+    assert!(
+        rollbacks[0].contains("XtaskRollback") && rollbacks[0].contains("--raw-var id=dep-older"),
+        "{rollbacks:?}"
+    );
 }
 
 #[test]
@@ -217,7 +327,13 @@ fn rollback_refuses_a_target_that_cannot_be_rolled_back_to() {
     let service = Service::serving(OLD);
     let run = xtask(&fake, "rollback", &service.url(), &["--to", "dep-older"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("deployment dep-older (REMOVED) cannot be rolled back to (canRollback: false)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "deployment dep-older (REMOVED) cannot be rolled back to (canRollback: false)"
+        ),
+        "{}",
+        run.stderr
+    );
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
 }
 
@@ -228,52 +344,121 @@ fn rollback_on_failure_ends_healthy_on_the_previous_deployment_and_exits_1() {
     let fake = scenario(json!({"deployments": history()}));
     let calls = fake.calls.clone();
     let service = Service::start(move |path| {
-        if rolled_back(&calls) { respond(path, 200, OLD) } else { respond(path, 503, NEW) }
+        if rolled_back(&calls) {
+            respond(path, 200, OLD)
+        } else {
+            respond(path, 503, NEW)
+        }
     });
     let dir = tempfile::tempdir().unwrap();
     let step_summary = dir.path().join("summary.md");
     let url = service.url();
-    let args = ["deploy", "--health-url", url.as_str(), "--poll-interval", "50ms", "--timeout", "2s", "--no-env-file", "--rollback-on-failure", "--json"];
-    let run = fake.xtask(&args, &[("GITHUB_STEP_SUMMARY", step_summary.to_str().unwrap())]);
+    let args = [
+        "deploy",
+        "--health-url",
+        url.as_str(),
+        "--poll-interval",
+        "50ms",
+        "--timeout",
+        "2s",
+        "--no-env-file",
+        "--rollback-on-failure",
+        "--json",
+    ];
+    let run = fake.xtask(
+        &args,
+        &[("GITHUB_STEP_SUMMARY", step_summary.to_str().unwrap())],
+    );
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let doc = summary(&run);
     assert_eq!(doc["verdict"], "rolled_back");
-    assert_eq!((doc["rollback"]["from"].as_str(), doc["rollback"]["to"].as_str()), (Some("dep-new"), Some("dep-old")));
+    assert_eq!(
+        (
+            doc["rollback"]["from"].as_str(),
+            doc["rollback"]["to"].as_str()
+        ),
+        (Some("dep-new"), Some("dep-old"))
+    );
     assert_eq!(doc["rollback"]["deployment_id"], "dep-rollback");
-    assert_eq!(doc["health"]["serving"]["commit"], OLD, "healthy on the previous build");
-    assert!(run.stderr.contains("does not revert migrations"), "{}", run.stderr);
+    assert_eq!(
+        doc["health"]["serving"]["commit"], OLD,
+        "healthy on the previous build"
+    );
+    assert!(
+        run.stderr.contains("does not revert migrations"),
+        "{}",
+        run.stderr
+    );
     let md = std::fs::read_to_string(&step_summary).unwrap();
-    assert!(md.contains("`rolled_back`") && md.contains("from `\"dep-new\"` to `\"dep-old\"`"), "{md}");
+    assert!(
+        md.contains("`rolled_back`") && md.contains("from `\"dep-new\"` to `\"dep-old\"`"),
+        "{md}"
+    );
 
     // A deployment that crashes within --watch after cutover is rolled back too.
-    let fake = scenario(json!({"deployments": history(), "progression": ["DEPLOYING", "SUCCESS", "SUCCESS", "SUCCESS", "CRASHED"]}));
+    let fake = scenario(
+        json!({"deployments": history(), "progression": ["DEPLOYING", "SUCCESS", "SUCCESS", "SUCCESS", "CRASHED"]}),
+    );
     let service = Service::serving(OLD);
-    let run = xtask(&fake, "deploy", &service.url(), &["--rollback-on-failure", "--watch", "5s", "--json"]);
+    let run = xtask(
+        &fake,
+        "deploy",
+        &service.url(),
+        &["--rollback-on-failure", "--watch", "5s", "--json"],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let doc = summary(&run);
     assert_eq!(doc["verdict"], "rolled_back", "{doc}");
-    assert!(doc["message"].as_str().unwrap().contains("became CRASHED within 5s of cutover"), "{doc}");
+    assert!(
+        doc["message"]
+            .as_str()
+            .unwrap()
+            .contains("became CRASHED within 5s of cutover"),
+        "{doc}"
+    );
 }
 
 #[test]
 fn deploy_commit_deploys_that_commit_and_the_probe_requires_it() {
     let fake = scenario(json!({"deployments": history()}));
     let service = Service::serving(NEW);
-    let run = xtask(&fake, "deploy", &service.url(), &["--commit", NEW, "--json"]);
+    let run = xtask(
+        &fake,
+        "deploy",
+        &service.url(),
+        &["--commit", NEW, "--json"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc = summary(&run);
-    assert_eq!((doc["verdict"].as_str(), doc["commit"].as_str()), (Some("deployed"), Some(NEW)));
+    assert_eq!(
+        (doc["verdict"].as_str(), doc["commit"].as_str()),
+        (Some("deployed"), Some(NEW))
+    );
     let triggers = fake.mutating_calls();
     assert_eq!(triggers.len(), 1);
-    assert!(triggers[0].contains("serviceInstanceDeployV2") && triggers[0].contains(&format!("--raw-var commitSha={NEW}")), "{triggers:?}");
+    assert!(
+        triggers[0].contains("serviceInstanceDeployV2")
+            && triggers[0].contains(&format!("--raw-var commitSha={NEW}")),
+        "{triggers:?}"
+    );
 
     // The platform built it, but the old build still answers: never "deployed".
     let fake = scenario(json!({"deployments": history()}));
     let stale = Service::serving(OLD);
-    let run = xtask(&fake, "deploy", &stale.url(), &["--commit", NEW, "--json", "--timeout", "1s"]);
+    let run = xtask(
+        &fake,
+        "deploy",
+        &stale.url(),
+        &["--commit", NEW, "--json", "--timeout", "1s"],
+    );
     assert_eq!(run.code, 1);
     assert_eq!(summary(&run)["verdict"], "stale_build");
-    assert!(run.stderr.contains(&format!("serves commit {OLD}, not the deployed {NEW}")), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("serves commit {OLD}, not the deployed {NEW}")),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -294,8 +479,16 @@ fn a_destructive_plan_blocks_deploy_by_name_and_pending_changes_warn() {
     ] {
         assert!(run.stdout.contains(named), "{named}:\n{}", run.stdout);
     }
-    assert!(run.stderr.contains("nothing was deployed"), "{}", run.stderr);
-    assert!(fake.mutating_calls().is_empty(), "nothing triggered: {:?}", fake.commands());
+    assert!(
+        run.stderr.contains("nothing was deployed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fake.mutating_calls().is_empty(),
+        "nothing triggered: {:?}",
+        fake.commands()
+    );
     assert!(
         fake.commands().iter().any(|c| c == "config plan --file .railway/railway.ts --environment production --json --detailed-exit-code"),
         "{:?}",
@@ -303,19 +496,35 @@ fn a_destructive_plan_blocks_deploy_by_name_and_pending_changes_warn() {
     );
     let verify = fake.xtask(&["verify", "--remote", "--no-env-file"], &[]);
     assert_eq!(verify.code, 1);
-    assert!(verify.stdout.contains("Delete variable backend.SENTRY_DSN"), "verify --remote reports the same:\n{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("Delete variable backend.SENTRY_DSN"),
+        "verify --remote reports the same:\n{}",
+        verify.stdout
+    );
 
     let pending = json!({"changes": [{"kind": "resource.update", "summary": "Update backend deploy.healthcheckTimeout", "severity": "safe"}]});
     let fake = scenario(json!({"deployments": history(), "config_plan": pending}));
     let run = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("warning: config.plan: 1 change pending") && run.stderr.contains("deploy.healthcheckTimeout"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: config.plan: 1 change pending")
+            && run.stderr.contains("deploy.healthcheckTimeout"),
+        "{}",
+        run.stderr
+    );
 
     let broken = json!({"ok": false, "diagnostics": [{"severity": "error", "path": "resources.service.backend.variables", "message": "backend declares no env but Railway has 3 variables"}]});
     let fake = scenario(json!({"deployments": history(), "config_plan": broken}));
     let run = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("cannot be planned: resources.service.backend.variables: backend declares no env"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "cannot be planned: resources.service.backend.variables: backend declares no env"
+        ),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -325,15 +534,29 @@ fn live_settings_are_held_to_the_invariants_naming_setting_and_fix() {
     let run = fake.xtask(&["verify", "--remote", "--no-env-file", "--json"], &[]);
     assert_eq!(run.code, 1);
     let doc = summary(&run);
-    for name in ["source", "healthcheckPath", "drainingSeconds", "preDeployCommand"] {
-        let c = doc["checks"].as_array().unwrap().iter().find(|c| c["variable"] == name).unwrap();
+    for name in [
+        "source",
+        "healthcheckPath",
+        "drainingSeconds",
+        "preDeployCommand",
+    ] {
+        let c = doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["variable"] == name)
+            .unwrap();
         assert_eq!(c["status"], "fail", "{c}");
         assert!(c["hint"].as_str().is_some_and(|h| !h.is_empty()), "{c}");
     }
     let service = Service::serving(OLD);
     let deploy = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(deploy.code, 1);
-    assert!(deploy.stdout.contains("fail  healthcheckPath"), "{}", deploy.stdout);
+    assert!(
+        deploy.stdout.contains("fail  healthcheckPath"),
+        "{}",
+        deploy.stdout
+    );
     assert!(fake.mutating_calls().is_empty());
 }
 
@@ -371,11 +594,25 @@ fn deploy_up_expects_the_working_trees_commit() {
     let service = Service::serving(OLD);
     let path = std::env::var("PATH").unwrap_or_default();
     let url = service.url();
-    let args = ["deploy", "--up", "--dry-run", "--json", "--no-env-file", "--health-url", url.as_str()];
+    let args = [
+        "deploy",
+        "--up",
+        "--dry-run",
+        "--json",
+        "--no-env-file",
+        "--health-url",
+        url.as_str(),
+    ];
     let run = fake.xtask(&args, &[("PATH", path.as_str())]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let sh = xshell::Shell::new().unwrap();
-    let head = xshell::cmd!(sh, "git rev-parse HEAD").quiet().read().unwrap();
+    let head = xshell::cmd!(sh, "git rev-parse HEAD")
+        .quiet()
+        .read()
+        .unwrap();
     let commit = summary(&run)["commit"].as_str().unwrap().to_owned();
-    assert!(commit == head || commit == format!("{head}-dirty"), "{commit} vs {head}");
+    assert!(
+        commit == head || commit == format!("{head}-dirty"),
+        "{commit} vs {head}"
+    );
 }
