@@ -215,14 +215,8 @@ impl Call {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::t;
     use super::*;
-
-    fn t() -> Target {
-        Target {
-            service: "backend".into(),
-            environment: "production".into(),
-        }
-    }
 
     #[test]
     fn only_deploying_calls_mutate() {

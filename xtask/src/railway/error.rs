@@ -117,14 +117,8 @@ pub(super) fn classify(command: &str, code: i32, stderr: &str, t: &Target) -> Ra
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::t;
     use super::*;
-
-    fn t() -> Target {
-        Target {
-            service: "backend".into(),
-            environment: "production".into(),
-        }
-    }
 
     #[test]
     fn stderr_texts_become_typed_errors() {

@@ -285,10 +285,11 @@ fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn t() -> Target {
+    /// The target every test call names.
+    pub(crate) fn t() -> Target {
         Target {
             service: "backend".into(),
             environment: "production".into(),
