@@ -34,16 +34,21 @@ pub(crate) fn install_once(
     if done.is_file() {
         return root;
     }
-    fs::create_dir_all(&parent)
-        .unwrap_or_else(|e| panic!("intowork-testkit: cannot create `{}`: {e}", parent.display()));
+    fs::create_dir_all(&parent).unwrap_or_else(|e| {
+        panic!(
+            "intowork-testkit: cannot create `{}`: {e}",
+            parent.display()
+        )
+    });
     // Held until the end of this function: other test processes wait here.
     let guard = File::create(parent.join(format!("{label}-{hash}.lock")))
         .and_then(|f| f.lock().map(|()| f))
         .unwrap_or_else(|e| panic!("intowork-testkit: cannot lock the {kind} install: {e}"));
     if !done.is_file() {
         let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root)
-            .unwrap_or_else(|e| panic!("intowork-testkit: cannot create `{}`: {e}", root.display()));
+        fs::create_dir_all(&root).unwrap_or_else(|e| {
+            panic!("intowork-testkit: cannot create `{}`: {e}", root.display())
+        });
         install(&root);
         fs::write(&done, &hash).unwrap_or_else(|e| panic!("intowork-testkit: {e}"));
     }

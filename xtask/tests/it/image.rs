@@ -10,7 +10,10 @@ use crate::common::Run;
 use crate::workflows::tools;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn hadolint(dockerfile: &Path) -> Run {
@@ -41,7 +44,11 @@ fn hadolint_rejects_a_broken_dockerfile() {
         ("DL3008", "unpinned apt packages"),
         ("DL3025", "a shell-form CMD that swallows SIGTERM"),
     ] {
-        assert!(run.stdout.contains(rule), "hadolint missed {what}:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(rule),
+            "hadolint missed {what}:\n{}",
+            run.stdout
+        );
     }
 }
 
@@ -79,7 +86,11 @@ fn the_dependency_layer_comes_before_the_source_and_the_commit() {
     let build_stage = position("AS build");
     let recipe = position("COPY --from=planner /src/recipe.json");
     let cook = position("cargo chef cook --release --locked");
-    let source = build_stage + steps[build_stage..].iter().position(|s| s == "COPY . .").unwrap();
+    let source = build_stage
+        + steps[build_stage..]
+            .iter()
+            .position(|s| s == "COPY . .")
+            .unwrap();
     let commit = position("ARG RAILWAY_GIT_COMMIT_SHA");
     let build = position("cargo build --release --locked");
     assert!(
@@ -111,7 +122,12 @@ for p in sorted(exclude_paths(root, patterns)):
 #[test]
 fn the_context_keeps_secrets_and_build_outputs_out() {
     let files = context_files();
-    for needed in ["Cargo.lock", "Cargo.toml", "backend/src/main.rs", "migrations"] {
+    for needed in [
+        "Cargo.lock",
+        "Cargo.toml",
+        "backend/src/main.rs",
+        "migrations",
+    ] {
         assert!(
             files.iter().any(|f| f.starts_with(needed)),
             "the image context lacks `{needed}`: check .dockerignore"

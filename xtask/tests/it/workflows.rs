@@ -9,7 +9,10 @@ use xshell::{Shell, cmd};
 use crate::common::Run;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn read(path: &str) -> String {
@@ -57,10 +60,17 @@ fn actionlint_rejects_a_broken_workflow() {
     for (rule, what) in [
         ("[job-needs]", "a `needs` naming no job"),
         ("node20", "an action on the deprecated Node 20 runtime"),
-        ("potentially untrusted", "script injection from a pull request title"),
+        (
+            "potentially untrusted",
+            "script injection from a pull request title",
+        ),
         ("SC2086", "shellcheck on a run script"),
     ] {
-        assert!(run.stdout.contains(rule), "actionlint missed {what}:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(rule),
+            "actionlint missed {what}:\n{}",
+            run.stdout
+        );
     }
 }
 
@@ -76,7 +86,9 @@ fn the_ci_workflow_runs_what_ci_run_runs() {
         .filter(|l| l.starts_with("cargo "))
         .collect();
     assert!(
-        commands.iter().any(|c| c.starts_with("cargo test --workspace")),
+        commands
+            .iter()
+            .any(|c| c.starts_with("cargo test --workspace")),
         ".ci/run must run the README's test command"
     );
     for command in &commands {
@@ -99,14 +111,21 @@ fn the_workflows_call_only_cargo_tasks() {
         let text = read(file);
         let mut lines = text.lines().peekable();
         while let Some(line) = lines.next() {
-            let Some(run) = line.trim().strip_prefix("run:").or_else(|| line.trim().strip_prefix("- run:")) else {
+            let Some(run) = line
+                .trim()
+                .strip_prefix("run:")
+                .or_else(|| line.trim().strip_prefix("- run:"))
+            else {
                 continue;
             };
             let mut script: Vec<String> = vec![run.trim().to_owned()];
             if run.trim() == "|" {
                 script.clear();
                 let indent = lines.peek().map_or(0, |l| l.len() - l.trim_start().len());
-                while let Some(next) = lines.peek().filter(|l| l.len() - l.trim_start().len() >= indent && !l.trim().is_empty()) {
+                while let Some(next) = lines
+                    .peek()
+                    .filter(|l| l.len() - l.trim_start().len() >= indent && !l.trim().is_empty())
+                {
                     script.push(next.trim().to_owned());
                     lines.next();
                 }
@@ -116,7 +135,10 @@ fn the_workflows_call_only_cargo_tasks() {
                     || command.starts_with("rustup ")
                     || command.starts_with("npm install --global \"@railway/cli@")
                     || command == "npm ci --ignore-scripts";
-                assert!(allowed, "{file}: `{command}` is logic that lives only in YAML: make it a `cargo xtask` task");
+                assert!(
+                    allowed,
+                    "{file}: `{command}` is logic that lives only in YAML: make it a `cargo xtask` task"
+                );
             }
         }
     }
@@ -135,6 +157,9 @@ fn the_readme_ci_section_names_the_workflow_files() {
         "the README's CI section repeats YAML: point to the workflow files instead"
     );
     for file in WORKFLOWS.iter().chain(&[".ci/run", "Dockerfile"]) {
-        assert!(section.contains(file), "the README's CI section does not name `{file}`");
+        assert!(
+            section.contains(file),
+            "the README's CI section does not name `{file}`"
+        );
     }
 }
