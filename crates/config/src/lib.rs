@@ -19,12 +19,12 @@ mod settings;
 mod source;
 mod variables;
 
-pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS};
+pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS, secret_fingerprint};
 pub use database::{
     DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, TargetChoice, TlsMode,
     TlsSource, UrlContext,
 };
-pub use email::{EmailSettings, Mailbox};
+pub use email::{DEFAULT_RESEND_API_URL, EmailSettings, Mailbox};
 pub use environment::Environment;
 pub use http::{AllowedOrigins, Origin};
 pub use problem::{Problem, Severity};

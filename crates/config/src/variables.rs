@@ -66,6 +66,12 @@ pub const VARIABLES: &[Variable] = &[
         doc: "Resend API key (`re_…`); turns email on",
     },
     Variable {
+        name: "RESEND_API_URL",
+        need: Need::Optional,
+        secret: false,
+        doc: "base URL of Resend's API (default `https://api.resend.com`; https in production)",
+    },
+    Variable {
         name: "FROM_EMAIL",
         need: Need::WithEmail,
         secret: false,

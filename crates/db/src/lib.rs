@@ -23,6 +23,6 @@ pub use certificate::CertificateFacts;
 pub use connect::{Connected, connect};
 pub use error::ConnectError;
 pub use options::{DEFAULT_APPLICATION_NAME, connect_options};
-pub use pool::{connect_pool, pool};
+pub use pool::{connect_pool, pool, pool_of};
 pub use probe::TlsFacts;
 pub use proof::SessionTls;

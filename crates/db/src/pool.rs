@@ -24,9 +24,15 @@ pub async fn connect_pool(db: &DatabaseSettings) -> Result<(PgPool, SessionTls),
 
 /// A lazy pool whose `after_connect` refuses any unencrypted session under a TLS policy.
 pub fn pool(db: &DatabaseSettings) -> PgPool {
+    pool_of(db, db.max_connections())
+}
+
+/// The same with its own size, for a background task that must not take the requests'
+/// connections (the email outbox worker).
+pub fn pool_of(db: &DatabaseSettings, max_connections: u32) -> PgPool {
     let require_tls = db.target().tls_mode().guarantees_encryption();
     PgPoolOptions::new()
-        .max_connections(db.max_connections())
+        .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
