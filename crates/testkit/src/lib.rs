@@ -37,6 +37,7 @@ mod config;
 mod peers;
 mod ports;
 mod postmaster;
+pub mod resend;
 mod server_user;
 mod spawner;
 mod sql;
