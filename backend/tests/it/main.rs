@@ -2,6 +2,7 @@
 //! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
 //! and shared, and the harness's servers are started once for all of them.
 
+mod api;
 mod common;
 mod process;
 mod serve;
