@@ -35,7 +35,9 @@ fn server() -> &'static PgServer {
 
 async fn world(published: usize) -> World {
     let db = server().create_database();
-    let app = Application::build(&settings(&db, &[]), Some(0)).await.unwrap();
+    let app = Application::build(&settings(&db, &[]), Some(0))
+        .await
+        .unwrap();
     let mut sql = String::from(
         "INSERT INTO users (email, full_name, role) VALUES ('boss@acme.example', 'Boss', 'employer'), ('rival@other.example', 'Rival', 'employer');
          INSERT INTO companies (owner_id, name, slug) SELECT id, 'Acme', 'acme' FROM users WHERE email = 'boss@acme.example';
@@ -78,9 +80,16 @@ async fn world(published: usize) -> World {
 }
 
 impl World {
-    async fn req(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    async fn req(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("authorization", a.as_str())).collect();
         call(&self.app.router(), method, path, &headers, body).await
     }
 
@@ -111,39 +120,116 @@ async fn applying_follows_the_table_and_queues_both_emails() {
     assert_status(&me, StatusCode::OK, "me");
     assert_eq!(me.json["email"], "ann@example.com");
     let boss_me = w.req("GET", "/api/me", boss, None).await;
-    assert_eq!(boss_me.json["role"], "employer", "the seeded employer, found case-insensitively");
+    assert_eq!(
+        boss_me.json["role"], "employer",
+        "the seeded employer, found case-insensitively"
+    );
 
-    let a = w.req("POST", &apply(w.offers[0]), ann, Some(letter.clone())).await;
+    let a = w
+        .req("POST", &apply(w.offers[0]), ann, Some(letter.clone()))
+        .await;
     assert_status(&a, StatusCode::CREATED, "apply");
     assert_eq!(a.json["status"], "submitted");
     assert_eq!(a.json["job_offer_id"], w.offers[0]);
-    assert!(a.json["id"].is_i64() && a.json["created_at"].is_string(), "{}", a.json);
+    assert!(
+        a.json["id"].is_i64() && a.json["created_at"].is_string(),
+        "{}",
+        a.json
+    );
 
     let cases = [
-        ("again", apply(w.offers[0]), ann, Some(letter.clone()), StatusCode::CONFLICT),
-        ("draft", apply(w.draft), ann, Some(json!({})), StatusCode::NOT_FOUND),
-        ("unknown", apply(999_999), ann, Some(json!({})), StatusCode::NOT_FOUND),
-        ("employer", apply(w.offers[1]), boss, Some(json!({})), StatusCode::FORBIDDEN),
-        ("anonymous", apply(w.offers[1]), None, Some(json!({})), StatusCode::UNAUTHORIZED),
-        ("long letter", apply(w.offers[1]), ann, Some(json!({"cover_letter": "é".repeat(10_001)})), StatusCode::BAD_REQUEST),
-        ("not JSON", apply(w.offers[1]), ann, None, StatusCode::BAD_REQUEST),
-        ("bad id", "/api/jobs/x/applications".to_owned(), ann, Some(json!({})), StatusCode::BAD_REQUEST),
+        (
+            "again",
+            apply(w.offers[0]),
+            ann,
+            Some(letter.clone()),
+            StatusCode::CONFLICT,
+        ),
+        (
+            "draft",
+            apply(w.draft),
+            ann,
+            Some(json!({})),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "unknown",
+            apply(999_999),
+            ann,
+            Some(json!({})),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "employer",
+            apply(w.offers[1]),
+            boss,
+            Some(json!({})),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "anonymous",
+            apply(w.offers[1]),
+            None,
+            Some(json!({})),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "long letter",
+            apply(w.offers[1]),
+            ann,
+            Some(json!({"cover_letter": "é".repeat(10_001)})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "not JSON",
+            apply(w.offers[1]),
+            ann,
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "bad id",
+            "/api/jobs/x/applications".to_owned(),
+            ann,
+            Some(json!({})),
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (what, path, token, body, want) in cases {
         assert_status(&w.req("POST", &path, token, body).await, want, what);
     }
     // Exactly at the limit (in characters, not bytes) is fine; no body at all too.
-    let max = w.req("POST", &apply(w.offers[1]), ann, Some(json!({"cover_letter": "é".repeat(10_000)}))).await;
+    let max = w
+        .req(
+            "POST",
+            &apply(w.offers[1]),
+            ann,
+            Some(json!({"cover_letter": "é".repeat(10_000)})),
+        )
+        .await;
     assert_status(&max, StatusCode::CREATED, "10 000 characters");
-    assert_status(&w.req("POST", &apply(w.foreign), ann, Some(json!({}))).await, StatusCode::CREATED, "empty body");
+    assert_status(
+        &w.req("POST", &apply(w.foreign), ann, Some(json!({}))).await,
+        StatusCode::CREATED,
+        "empty body",
+    );
 
     // Two applications by Ann → 2 emails each (Ann, and the owner of the offer's company).
     let rows = w.sql("SELECT string_agg(kind || ' ' || recipient || ' ' || status, ',' ORDER BY created_at, kind) FROM email_outbox");
     let rows: Vec<&str> = rows.split(',').collect();
     assert_eq!(rows.len(), 6, "{rows:?}");
-    assert!(rows.contains(&"application_submitted ann@example.com pending"), "{rows:?}");
-    assert!(rows.contains(&"application_received boss@acme.example pending"), "{rows:?}");
-    assert!(rows.contains(&"application_received rival@other.example pending"), "{rows:?}");
+    assert!(
+        rows.contains(&"application_submitted ann@example.com pending"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&"application_received boss@acme.example pending"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&"application_received rival@other.example pending"),
+        "{rows:?}"
+    );
     let subject = w.sql("SELECT subject FROM email_outbox WHERE kind = 'application_received' AND recipient = 'boss@acme.example' LIMIT 1");
     assert_eq!(subject, "New application for Offer 0");
 }
@@ -159,10 +245,20 @@ async fn two_identical_applications_at_once_make_one_201_and_one_409() {
         );
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
         statuses.sort();
-        assert_eq!(statuses, [201, 409], "offer {offer}: {} / {}", a.json, b.json);
+        assert_eq!(
+            statuses,
+            [201, 409],
+            "offer {offer}: {} / {}",
+            a.json,
+            b.json
+        );
     }
     assert_eq!(w.sql("SELECT count(*) FROM applications"), "5");
-    assert_eq!(w.sql("SELECT count(*) FROM email_outbox"), "10", "emails only for the winners");
+    assert_eq!(
+        w.sql("SELECT count(*) FROM email_outbox"),
+        "10",
+        "emails only for the winners"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,10 +266,23 @@ async fn candidates_page_through_their_own_applications_newest_first() {
     let w = world(3).await;
     let ann = Some(w.tokens.ann.as_str());
     for &offer in &w.offers {
-        let a = w.req("POST", &format!("/api/jobs/{offer}/applications"), ann, Some(json!({}))).await;
+        let a = w
+            .req(
+                "POST",
+                &format!("/api/jobs/{offer}/applications"),
+                ann,
+                Some(json!({})),
+            )
+            .await;
         assert_status(&a, StatusCode::CREATED, "apply");
     }
-    w.req("POST", &format!("/api/jobs/{}/applications", w.offers[0]), Some(&w.tokens.bob), Some(json!({}))).await;
+    w.req(
+        "POST",
+        &format!("/api/jobs/{}/applications", w.offers[0]),
+        Some(&w.tokens.bob),
+        Some(json!({})),
+    )
+    .await;
     let mut seen = Vec::new();
     let mut path = "/api/applications?limit=2".to_owned();
     loop {
@@ -192,9 +301,22 @@ async fn candidates_page_through_their_own_applications_newest_first() {
     let mut newest_first = w.offers.clone();
     newest_first.reverse();
     assert_eq!(seen, newest_first, "only Ann's, newest first");
-    assert_status(&w.req("GET", "/api/applications", Some(&w.tokens.boss), None).await, StatusCode::FORBIDDEN, "employer");
-    assert_status(&w.req("GET", "/api/applications", None, None).await, StatusCode::UNAUTHORIZED, "anonymous");
-    assert_status(&w.req("GET", "/api/applications?limit=0", ann, None).await, StatusCode::BAD_REQUEST, "limit");
+    assert_status(
+        &w.req("GET", "/api/applications", Some(&w.tokens.boss), None)
+            .await,
+        StatusCode::FORBIDDEN,
+        "employer",
+    );
+    assert_status(
+        &w.req("GET", "/api/applications", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "anonymous",
+    );
+    assert_status(
+        &w.req("GET", "/api/applications?limit=0", ann, None).await,
+        StatusCode::BAD_REQUEST,
+        "limit",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,8 +330,15 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
     );
     let offer = w.offers[0];
     let inbox = format!("/api/jobs/{offer}/applications");
-    let a1 = w.req("POST", &inbox, ann, Some(json!({"cover_letter": "Hi"}))).await.json["id"].as_i64().unwrap();
-    let a2 = w.req("POST", &inbox, bob, Some(json!({}))).await.json["id"].as_i64().unwrap();
+    let a1 = w
+        .req("POST", &inbox, ann, Some(json!({"cover_letter": "Hi"})))
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+    let a2 = w.req("POST", &inbox, bob, Some(json!({}))).await.json["id"]
+        .as_i64()
+        .unwrap();
 
     let list = w.req("GET", &inbox, boss, None).await;
     assert_status(&list, StatusCode::OK, "owner");
@@ -217,29 +346,85 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
     assert_eq!(items.len(), 2);
     assert_eq!(items[1]["candidate_email"], "ann@example.com");
     assert_eq!(items[1]["cover_letter"], "Hi");
-    for (what, token, want) in [("rival", rival, StatusCode::FORBIDDEN), ("candidate", ann, StatusCode::FORBIDDEN), ("anonymous", None, StatusCode::UNAUTHORIZED)] {
+    for (what, token, want) in [
+        ("rival", rival, StatusCode::FORBIDDEN),
+        ("candidate", ann, StatusCode::FORBIDDEN),
+        ("anonymous", None, StatusCode::UNAUTHORIZED),
+    ] {
         assert_status(&w.req("GET", &inbox, token, None).await, want, what);
     }
-    assert_status(&w.req("GET", "/api/jobs/999999/applications", boss, None).await, StatusCode::NOT_FOUND, "unknown offer");
-    assert_status(&w.req("GET", &format!("{inbox}?status=bogus"), boss, None).await, StatusCode::BAD_REQUEST, "bad status");
+    assert_status(
+        &w.req("GET", "/api/jobs/999999/applications", boss, None)
+            .await,
+        StatusCode::NOT_FOUND,
+        "unknown offer",
+    );
+    assert_status(
+        &w.req("GET", &format!("{inbox}?status=bogus"), boss, None)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad status",
+    );
 
     let patch = |id: i64| format!("/api/applications/{id}");
     let to = |s: &str| Some(json!({"status": s}));
     let steps = [
         ("employer reviews", a1, boss, "reviewing", StatusCode::OK),
         ("skipping a step", a1, boss, "hired", StatusCode::CONFLICT),
-        ("employer cannot withdraw", a1, boss, "withdrawn", StatusCode::FORBIDDEN),
-        ("candidate cannot hire", a1, ann, "hired", StatusCode::FORBIDDEN),
-        ("not her application", a2, ann, "withdrawn", StatusCode::FORBIDDEN),
-        ("not his offer", a1, rival, "interview", StatusCode::FORBIDDEN),
+        (
+            "employer cannot withdraw",
+            a1,
+            boss,
+            "withdrawn",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "candidate cannot hire",
+            a1,
+            ann,
+            "hired",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "not her application",
+            a2,
+            ann,
+            "withdrawn",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "not his offer",
+            a1,
+            rival,
+            "interview",
+            StatusCode::FORBIDDEN,
+        ),
         ("interview", a1, boss, "interview", StatusCode::OK),
         ("offered", a1, boss, "offered", StatusCode::OK),
         ("hired", a1, boss, "hired", StatusCode::OK),
         ("after hired", a1, boss, "rejected", StatusCode::CONFLICT),
         ("bob withdraws", a2, bob, "withdrawn", StatusCode::OK),
-        ("withdrawn twice", a2, bob, "withdrawn", StatusCode::CONFLICT),
-        ("no reviewing after withdrawal", a2, boss, "reviewing", StatusCode::CONFLICT),
-        ("unknown status", a2, boss, "archived", StatusCode::BAD_REQUEST),
+        (
+            "withdrawn twice",
+            a2,
+            bob,
+            "withdrawn",
+            StatusCode::CONFLICT,
+        ),
+        (
+            "no reviewing after withdrawal",
+            a2,
+            boss,
+            "reviewing",
+            StatusCode::CONFLICT,
+        ),
+        (
+            "unknown status",
+            a2,
+            boss,
+            "archived",
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (what, id, token, status, want) in steps {
         let a = w.req("PATCH", &patch(id), token, to(status)).await;
@@ -249,10 +434,21 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
             assert!(a.json["updated_at"].is_string(), "{what}");
         }
     }
-    assert_status(&w.req("PATCH", &patch(999_999), boss, to("reviewing")).await, StatusCode::NOT_FOUND, "unknown application");
+    assert_status(
+        &w.req("PATCH", &patch(999_999), boss, to("reviewing")).await,
+        StatusCode::NOT_FOUND,
+        "unknown application",
+    );
 
-    let hired = w.req("GET", &format!("{inbox}?status=hired"), boss, None).await;
-    let ids: Vec<i64> = hired.json["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    let hired = w
+        .req("GET", &format!("{inbox}?status=hired"), boss, None)
+        .await;
+    let ids: Vec<i64> = hired.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [a1]);
     // Each accepted change mailed the candidate: 4 for Ann, 1 for Bob.
     assert_eq!(w.sql("SELECT count(*) FROM email_outbox WHERE kind = 'application_status_changed' AND recipient = 'ann@example.com'"), "4");
@@ -263,15 +459,38 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
 async fn concurrent_status_changes_serialise_on_the_row() {
     let w = world(1).await;
     let offer = w.offers[0];
-    let id = w.req("POST", &format!("/api/jobs/{offer}/applications"), Some(&w.tokens.ann), Some(json!({}))).await.json["id"].as_i64().unwrap();
+    let id = w
+        .req(
+            "POST",
+            &format!("/api/jobs/{offer}/applications"),
+            Some(&w.tokens.ann),
+            Some(json!({})),
+        )
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
     let path = format!("/api/applications/{id}");
     // The employer rejects while the candidate withdraws: exactly one wins.
     let (a, b) = tokio::join!(
-        w.req("PATCH", &path, Some(&w.tokens.boss), Some(json!({"status": "rejected"}))),
-        w.req("PATCH", &path, Some(&w.tokens.ann), Some(json!({"status": "withdrawn"})))
+        w.req(
+            "PATCH",
+            &path,
+            Some(&w.tokens.boss),
+            Some(json!({"status": "rejected"}))
+        ),
+        w.req(
+            "PATCH",
+            &path,
+            Some(&w.tokens.ann),
+            Some(json!({"status": "withdrawn"}))
+        )
     );
     let mut statuses = [a.status.as_u16(), b.status.as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{} / {}", a.json, b.json);
-    assert_eq!(w.sql("SELECT count(*) FROM email_outbox WHERE kind = 'application_status_changed'"), "1");
+    assert_eq!(
+        w.sql("SELECT count(*) FROM email_outbox WHERE kind = 'application_status_changed'"),
+        "1"
+    );
 }

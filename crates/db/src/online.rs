@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use intowork_config::{Check, DatabaseSettings, DbHost, Report, Status, TlsMode};
-use sqlx::Row;
 
 use crate::certificate::{EXPIRY_WARNING_DAYS, date};
 use crate::connect::{close, connect, describe, probe_target};
@@ -172,7 +171,7 @@ impl Stages<'_> {
         let mut conn = connected.conn;
 
         let t = Instant::now();
-        match sqlx::query_scalar::<_, String>("SELECT version()")
+        match sqlx::query_scalar!(r#"SELECT version() AS "version!""#)
             .fetch_one(&mut conn)
             .await
         {
@@ -289,11 +288,11 @@ impl Stages<'_> {
         conn: &mut sqlx::PgConnection,
         report: &mut Report,
     ) -> Result<(), &'static str> {
-        let row = sqlx::query("SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS reserved")
+        let row = sqlx::query!(r#"SELECT current_setting('max_connections')::int AS "max!", current_setting('superuser_reserved_connections')::int AS "reserved!""#)
             .fetch_one(&mut *conn)
             .await;
         let (max, reserved): (i32, i32) = match row {
-            Ok(r) => (r.get("max"), r.get("reserved")),
+            Ok(r) => (r.max, r.reserved),
             Err(e) => {
                 report.push(Check::new(
                     "database.max_connections",

@@ -5,6 +5,7 @@
 mod common;
 mod dev;
 mod migrate_cli;
+mod prepare;
 mod railway;
 mod tidy;
 mod verify_cli;
