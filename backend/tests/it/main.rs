@@ -4,6 +4,7 @@
 
 mod api;
 mod common;
+mod email;
 mod process;
 mod serve;
 mod sessions;

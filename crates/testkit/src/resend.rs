@@ -48,7 +48,7 @@ pub struct Recorded {
     /// Header names lowercased.
     pub headers: Vec<(String, String)>,
     pub body: String,
-    /// What was answered (0: nothing, the request hung).
+    /// What was answered (0: nothing yet, or the request hung).
     pub status: u16,
 }
 
@@ -192,28 +192,29 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stopping: &AtomicBool) {
     let Some((method, path, headers, body)) = read_request(&stream) else {
         return;
     };
-    let at = Instant::now();
     let key = headers
         .iter()
         .find(|(k, _)| k == "idempotency-key")
         .map(|(_, v)| v.clone());
-    let (reply, delay) = {
+    // Recorded on arrival: a test can see a request in flight.
+    let (index, reply, delay) = {
         let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
         let reply = s.script.pop_front().unwrap_or(Reply::Accept);
-        (reply, s.delay)
+        s.requests.push(Recorded {
+            at: Instant::now(),
+            method: method.clone(),
+            path: path.clone(),
+            headers,
+            body,
+            status: 0,
+        });
+        (s.requests.len() - 1, reply, s.delay)
     };
     thread::sleep(delay);
     let response = {
         let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
         let answer = answer(&mut s, &method, &path, key.as_deref(), &reply);
-        s.requests.push(Recorded {
-            at,
-            method,
-            path,
-            headers,
-            body,
-            status: answer.as_ref().map_or(0, |(status, _)| *status),
-        });
+        s.requests[index].status = answer.as_ref().map_or(0, |(status, _)| *status);
         answer.map(|(_, text)| text)
     };
     match response {
