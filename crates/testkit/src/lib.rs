@@ -34,6 +34,7 @@ mod binaries;
 mod certs;
 mod cluster;
 mod config;
+pub mod npm;
 mod peers;
 mod ports;
 mod postmaster;

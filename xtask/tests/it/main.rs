@@ -7,6 +7,7 @@ mod dev;
 mod migrate_cli;
 mod prepare;
 mod railway;
+mod session_secret;
 mod tidy;
 mod verify_cli;
 mod verify_online;

@@ -2,7 +2,6 @@
 
 pub mod call;
 pub mod http;
-pub mod npm;
 pub mod process;
 pub mod tokens;
 

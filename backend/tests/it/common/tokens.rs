@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
-use super::npm;
+use intowork_testkit::npm;
 
 /// Which library encodes, and for Auth.js the salt (the cookie name it will travel in).
 #[derive(Debug, Clone)]

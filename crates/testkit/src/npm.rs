@@ -1,7 +1,12 @@
 //! npm packages for tests, from a committed `package.json` + `package-lock.json`: installed
-//! with `npm ci` once into the target directory, guarded against concurrent test processes,
-//! and loud when Node is missing. (A stand-in with the shape of the shared
-//! `intowork_testkit::npm` until that lands.)
+//! with `npm ci` once into the target directory, guarded against concurrent test processes
+//! (a file lock), and loud when Node is missing.
+//!
+//! ```no_run
+//! let dir = intowork_testkit::npm::ci(std::path::Path::new("backend/tests/nextauth"));
+//! // run `node <dir>/mint.mjs`
+//! # let _ = dir;
+//! ```
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -31,7 +36,10 @@ pub fn ci(package_dir: &Path) -> PathBuf {
         .unwrap()
         .to_string_lossy()
         .into_owned();
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("npm");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let root = target.join("npm");
     fs::create_dir_all(&root).unwrap();
     let lock = File::create(root.join(format!("{name}.lock"))).unwrap();
     // Other test binaries may install the same package at the same moment.
