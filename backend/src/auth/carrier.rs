@@ -19,11 +19,15 @@ pub enum Carrier {
     V5Cookie(&'static str),
 }
 
+/// A chunked cookie with a gap (`.0` and `.2` without `.1`), or too many chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrokenChunks;
+
 /// More chunks than any real session needs: a bound on what a request can make us assemble.
 const MAX_CHUNKS: usize = 16;
 
-/// The token and its carrier; `Err(())` when a cookie's chunks have a gap.
-pub fn find(headers: &HeaderMap) -> Result<Option<(Carrier, String)>, ()> {
+/// The token and its carrier, if any.
+pub fn find(headers: &HeaderMap) -> Result<Option<(Carrier, String)>, BrokenChunks> {
     // An explicit header is the caller's intent; it wins over whatever cookies ride along.
     if let Some(token) = headers
         .get(AUTHORIZATION)
@@ -55,7 +59,7 @@ pub fn find(headers: &HeaderMap) -> Result<Option<(Carrier, String)>, ()> {
 }
 
 /// The whole cookie `name`, or its chunks `name.0`, `name.1`, … joined in order.
-fn assemble(cookies: &[(&str, &str)], name: &str) -> Result<Option<String>, ()> {
+fn assemble(cookies: &[(&str, &str)], name: &str) -> Result<Option<String>, BrokenChunks> {
     if let Some((_, v)) = cookies.iter().find(|(k, v)| *k == name && !v.is_empty()) {
         return Ok(Some((*v).to_owned()));
     }
@@ -72,7 +76,7 @@ fn assemble(cookies: &[(&str, &str)], name: &str) -> Result<Option<String>, ()> 
     chunks.sort_by_key(|(n, _)| *n);
     let contiguous = chunks.iter().enumerate().all(|(i, (n, _))| i == *n);
     if !contiguous || chunks.len() > MAX_CHUNKS {
-        return Err(());
+        return Err(BrokenChunks);
     }
     Ok(Some(chunks.iter().map(|(_, v)| *v).collect()))
 }
@@ -139,7 +143,7 @@ mod tests {
                 "cookie",
                 "authjs.session-token.0=A; authjs.session-token.2=C"
             )])),
-            Err(())
+            Err(BrokenChunks)
         );
         // The callback-url cookie shares the prefix but is no chunk.
         assert_eq!(

@@ -57,7 +57,7 @@ impl Authenticator {
     /// The session a request carries.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Claims, Rejection> {
         let (carrier, token) = carrier::find(headers)
-            .map_err(|()| Rejection::BrokenChunks)?
+            .map_err(|carrier::BrokenChunks| Rejection::BrokenChunks)?
             .ok_or(Rejection::Missing)?;
         self.verify(carrier, &token, unix_now())
     }
