@@ -1,26 +1,95 @@
 //! `verify`'s online stage: each step of reaching the database, timed, as checklist lines.
 
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use intowork_config::{Check, DatabaseSettings, DbHost, Report, Status, TlsMode};
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
 
 use crate::certificate::{EXPIRY_WARNING_DAYS, date};
-use crate::connect::{close, connect, describe, probe_target};
-use crate::error::{Attempt, ConnectError};
+use crate::connect::{check_pin, close, connect_with, describe, probe_target};
+use crate::error::{Attempt, ConnectError, classify};
+use crate::locality::{Resolver, Route, SystemResolver, route};
+use crate::proof::SessionTls;
 
 /// Warn when the pools of all replicas would take more than this share of `max_connections`.
 const MAX_CONNECTIONS_SHARE: f64 = 0.8;
 
+/// The stages, in the order they run; a failed one skips every later one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    Dns,
+    Tcp,
+    Tls,
+    Auth,
+    Version,
+    TlsProof,
+    MaxConnections,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 7] = [
+        Stage::Dns,
+        Stage::Tcp,
+        Stage::Tls,
+        Stage::Auth,
+        Stage::Version,
+        Stage::TlsProof,
+        Stage::MaxConnections,
+    ];
+
+    /// The check id the stage reports under (`database.dns`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Stage::Dns => "database.dns",
+            Stage::Tcp => "database.tcp",
+            Stage::Tls => "database.tls",
+            Stage::Auth => "database.auth",
+            Stage::Version => "database.version",
+            Stage::TlsProof => "database.tls_proof",
+            Stage::MaxConnections => "database.max_connections",
+        }
+    }
+
+    /// The stage's own line in a report `run` produced.
+    pub fn find(self, report: &Report) -> Option<&Check> {
+        report.checks.iter().find(|c| c.id == self.id())
+    }
+}
+
+/// Sub-checks of [`Stage::Tls`].
+const TLS_PIN: &str = "database.tls_pin";
+const TLS_EXPIRY: &str = "database.tls_expiry";
+
 /// Runs DNS → TCP → TLS → authentication → version → TLS proof → capacity. Stops at the
 /// first failure; the stages after it are reported as skipped.
 pub async fn run(db: &DatabaseSettings, replicas: u32) -> Report {
+    run_with(db, replicas, &SystemResolver).await
+}
+
+/// [`run`], with the names resolved by `resolver`.
+pub async fn run_with(db: &DatabaseSettings, replicas: u32, resolver: &impl Resolver) -> Report {
     let mut report = Report::default();
-    let stages = Stages { db, replicas };
-    if let Err(failed_at) = stages.run(&mut report).await {
-        for id in STAGES.iter().skip_while(|s| **s != failed_at).skip(1) {
+    let (endpoint, host) = describe(db);
+    let url = db.target();
+    let stages = Stages {
+        db,
+        replicas,
+        resolver,
+        at: Attempt {
+            endpoint: &endpoint,
+            host: &host,
+            user: url.user(),
+            mode: url.tls_mode(),
+        },
+        step: db.connect_timeout().min(Duration::from_secs(10)),
+    };
+    if let Err(failed) = stages.run(&mut report).await {
+        for stage in Stage::ALL.iter().skip_while(|s| **s != failed).skip(1) {
             report.push(Check::new(
-                *id,
+                stage.id(),
                 Status::Skip,
                 "skipped: an earlier stage failed",
             ));
@@ -29,127 +98,215 @@ pub async fn run(db: &DatabaseSettings, replicas: u32) -> Report {
     report
 }
 
-const STAGES: &[&str] = &[
-    "database.dns",
-    "database.tcp",
-    "database.tls",
-    "database.auth",
-    "database.version",
-    "database.tls_proof",
-    "database.max_connections",
-];
-
-struct Stages<'a> {
+struct Stages<'a, R> {
     db: &'a DatabaseSettings,
     replicas: u32,
+    resolver: &'a R,
+    at: Attempt<'a>,
+    /// Budget of one network stage.
+    step: Duration,
 }
 
 fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-fn fail(id: &str, e: &ConnectError) -> Check {
-    Check::new(id, Status::Fail, e.to_string())
+fn fail(stage: Stage, e: &ConnectError) -> Check {
+    Check::new(stage.id(), Status::Fail, e.to_string())
 }
 
-impl Stages<'_> {
-    async fn run(&self, report: &mut Report) -> Result<(), &'static str> {
+impl<R: Resolver> Stages<'_, R> {
+    async fn run(&self, report: &mut Report) -> Result<(), Stage> {
+        self.network(report).await?;
+        let (mut conn, session) = self.auth(report).await?;
+        let result = self.session(&mut conn, &session, report).await;
+        close(conn).await;
+        result
+    }
+
+    /// DNS (with the locality rule), TCP and TLS; a unix socket has none of them.
+    async fn network(&self, report: &mut Report) -> Result<(), Stage> {
         let url = self.db.target();
-        let (endpoint, host) = describe(self.db);
-        let mode = url.tls_mode();
-        let at = Attempt {
-            endpoint: &endpoint,
-            host: &host,
-            user: url.user(),
-            mode,
+        let DbHost::Tcp(name) = url.host() else {
+            let msg = format!("unix socket in `{}`: no DNS, TCP or TLS", url.host());
+            report.push(Check::new(Stage::Dns.id(), Status::Skip, msg));
+            for stage in [Stage::Tcp, Stage::Tls] {
+                report.push(Check::new(stage.id(), Status::Skip, "unix socket"));
+            }
+            return Ok(());
         };
-        let step = self.db.connect_timeout().min(Duration::from_secs(10));
+        let (addrs, route) = self.dns(name, report).await?;
+        self.tcp(name, &addrs, report).await?;
+        self.tls(&route, report).await
+    }
 
-        match url.host() {
-            DbHost::Socket(dir) => {
-                let msg = format!("unix socket in `{}`: no DNS, TCP or TLS", dir.display());
-                report.push(Check::new("database.dns", Status::Skip, msg));
-                report.push(Check::new("database.tcp", Status::Skip, "unix socket"));
-                report.push(Check::new("database.tls", Status::Skip, "unix socket"));
-            }
-            DbHost::Tcp(name) => {
-                let t = Instant::now();
-                let addrs = match tokio::time::timeout(
-                    step,
-                    tokio::net::lookup_host((name.as_str(), url.port())),
-                )
-                .await
-                {
-                    Ok(Ok(addrs)) => addrs.map(|a| a.ip().to_string()).collect::<Vec<_>>(),
-                    Ok(Err(e)) => {
-                        report.push(fail(
-                            "database.dns",
-                            &crate::error::classify(sqlx::Error::Io(e), &at),
-                        ));
-                        return Err("database.dns");
-                    }
-                    Err(_) => {
-                        report.push(fail(
-                            "database.dns",
-                            &ConnectError::Timeout {
-                                endpoint: endpoint.clone(),
-                                after: step,
-                            },
-                        ));
-                        return Err("database.dns");
-                    }
-                };
-                report.push(
-                    Check::new(
-                        "database.dns",
-                        Status::Pass,
-                        format!("`{name}` → {}", addrs.join(", ")),
-                    )
-                    .duration_ms(ms(t.elapsed())),
-                );
+    /// Resolves the host; a name that looked local must resolve to loopback only, or it is
+    /// refused here, before any connection.
+    async fn dns(
+        &self,
+        name: &str,
+        report: &mut Report,
+    ) -> Result<(Vec<SocketAddr>, Route), Stage> {
+        let port = self.db.target().port();
+        let t = Instant::now();
+        let ips = self
+            .bounded(Stage::Dns, self.resolver.lookup(name, port), report)
+            .await?;
+        let route = route(self.db, &Fixed(&ips)).await.map_err(|e| {
+            report.push(fail(Stage::Dns, &e));
+            Stage::Dns
+        })?;
+        let shown: Vec<String> = ips.iter().map(ToString::to_string).collect();
+        let local = if route.loopback().is_some() {
+            " (every address loopback: local)"
+        } else {
+            ""
+        };
+        report.push(
+            Check::new(
+                Stage::Dns.id(),
+                Status::Pass,
+                format!("`{name}` → {}{local}", shown.join(", ")),
+            )
+            .duration_ms(ms(t.elapsed())),
+        );
+        let addrs = ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect();
+        Ok((addrs, route))
+    }
 
-                let t = Instant::now();
-                match tokio::time::timeout(
-                    step,
-                    tokio::net::TcpStream::connect((name.as_str(), url.port())),
-                )
-                .await
-                {
-                    Ok(Ok(_)) => report.push(
-                        Check::new(
-                            "database.tcp",
-                            Status::Pass,
-                            format!("connected to {name}:{}", url.port()),
-                        )
-                        .duration_ms(ms(t.elapsed())),
-                    ),
-                    Ok(Err(e)) => {
-                        report.push(fail(
-                            "database.tcp",
-                            &crate::error::classify(sqlx::Error::Io(e), &at),
-                        ));
-                        return Err("database.tcp");
-                    }
-                    Err(_) => {
-                        report.push(fail(
-                            "database.tcp",
-                            &ConnectError::Timeout {
-                                endpoint: endpoint.clone(),
-                                after: step,
-                            },
-                        ));
-                        return Err("database.tcp");
-                    }
-                }
-                self.tls(report, &at, mode, step).await?;
-            }
+    /// TCP to the addresses DNS returned (no second lookup).
+    async fn tcp(
+        &self,
+        name: &str,
+        addrs: &[SocketAddr],
+        report: &mut Report,
+    ) -> Result<(), Stage> {
+        let t = Instant::now();
+        let stream = self
+            .bounded(Stage::Tcp, tokio::net::TcpStream::connect(addrs), report)
+            .await?;
+        let port = self.db.target().port();
+        let peer = stream
+            .peer_addr()
+            .map(|a| format!(" ({})", a.ip()))
+            .unwrap_or_default();
+        report.push(
+            Check::new(
+                Stage::Tcp.id(),
+                Status::Pass,
+                format!("connected to {name}:{port}{peer}"),
+            )
+            .duration_ms(ms(t.elapsed())),
+        );
+        Ok(())
+    }
+
+    /// A network step within the stage budget; a failure is diagnosed on the stage's line.
+    async fn bounded<T>(
+        &self,
+        stage: Stage,
+        step: impl Future<Output = io::Result<T>>,
+        report: &mut Report,
+    ) -> Result<T, Stage> {
+        let error = match tokio::time::timeout(self.step, step).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) => classify(sqlx::Error::Io(e), &self.at),
+            Err(_) => ConnectError::Timeout {
+                endpoint: self.at.endpoint.to_owned(),
+                after: self.step,
+            },
+        };
+        report.push(fail(stage, &error));
+        Err(stage)
+    }
+
+    async fn tls(&self, route: &Route, report: &mut Report) -> Result<(), Stage> {
+        let mode = self.at.mode;
+        if mode <= TlsMode::Allow {
+            report.push(Check::new(
+                Stage::Tls.id(),
+                Status::Skip,
+                format!("`{mode}`: TLS not attempted (local host)"),
+            ));
+            return Ok(());
         }
+        let facts = match probe_target(self.db, route, &self.at, self.step).await {
+            Ok(facts) => facts,
+            Err(ConnectError::TlsNotOffered { .. }) if mode == TlsMode::Prefer => {
+                report.push(Check::new(Stage::Tls.id(), Status::Warn, "the server does not offer TLS: `prefer` falls back to plaintext").hint("enable TLS on the server, or say `sslmode=disable` explicitly for a local server"));
+                return Ok(());
+            }
+            Err(e) => {
+                report.push(fail(Stage::Tls, &e));
+                return Err(Stage::Tls);
+            }
+        };
+        report.push(
+            Check::new(
+                Stage::Tls.id(),
+                Status::Pass,
+                format!(
+                    "{} {}; certificate: {}",
+                    facts.version, facts.cipher, facts.certificate
+                ),
+            )
+            .duration_ms(ms(facts.handshake)),
+        );
+        self.pin(&facts, report)?;
+        self.expiry(&facts, report);
+        Ok(())
+    }
 
-        let connected = match connect(self.db).await {
+    fn pin(&self, facts: &crate::probe::TlsFacts, report: &mut Report) -> Result<(), Stage> {
+        let Some(expected) = self.db.tls_fingerprint() else {
+            return Ok(());
+        };
+        let check = match check_pin(&self.at, expected, facts) {
+            Ok(()) => Check::new(
+                TLS_PIN,
+                Status::Pass,
+                "certificate matches DATABASE_TLS_FINGERPRINT",
+            ),
+            Err(e) => Check::new(TLS_PIN, Status::Fail, e.to_string()),
+        };
+        let failed = check.status == Status::Fail;
+        report.push(check.variable("DATABASE_TLS_FINGERPRINT"));
+        if failed { Err(Stage::Tls) } else { Ok(()) }
+    }
+
+    fn expiry(&self, facts: &crate::probe::TlsFacts, report: &mut Report) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let days = facts.certificate.days_left(now);
+        if days >= EXPIRY_WARNING_DAYS {
+            return;
+        }
+        let when = date(facts.certificate.not_after);
+        let msg = if days < 0 {
+            format!("the server certificate expired on {when}")
+        } else {
+            format!("the server certificate expires in {days} days ({when})")
+        };
+        let hint = if self.db.tls_fingerprint().is_some() {
+            "renew it; Railway regenerates its certificate near expiry, so update DATABASE_TLS_FINGERPRINT afterwards"
+        } else {
+            "renew the server certificate"
+        };
+        report.push(Check::new(TLS_EXPIRY, Status::Warn, msg).hint(hint));
+    }
+
+    async fn auth(&self, report: &mut Report) -> Result<(PgConnection, SessionTls), Stage> {
+        let url = self.db.target();
+        let connected = match connect_with(self.db, self.resolver).await {
             Ok(c) => c,
             Err(e) => {
-                report.push(fail("database.auth", &e));
-                return Err("database.auth");
+                report.push(fail(Stage::Auth, &e));
+                return Err(Stage::Auth);
             }
         };
         let retries = if connected.attempts > 1 {
@@ -159,7 +316,7 @@ impl Stages<'_> {
         };
         report.push(
             Check::new(
-                "database.auth",
+                Stage::Auth.id(),
                 Status::Pass,
                 format!(
                     "authenticated as `{}` on `{}`{retries}",
@@ -169,126 +326,38 @@ impl Stages<'_> {
             )
             .duration_ms(ms(connected.elapsed)),
         );
-        let mut conn = connected.conn;
+        Ok((connected.conn, connected.session))
+    }
 
+    /// Version, the server's word on TLS, capacity: the stages that use the session.
+    async fn session(
+        &self,
+        conn: &mut PgConnection,
+        session: &SessionTls,
+        report: &mut Report,
+    ) -> Result<(), Stage> {
         let t = Instant::now();
         match sqlx::query_scalar::<_, String>("SELECT version()")
-            .fetch_one(&mut conn)
+            .fetch_one(&mut *conn)
             .await
         {
-            Ok(v) => report
-                .push(Check::new("database.version", Status::Pass, v).duration_ms(ms(t.elapsed()))),
+            Ok(v) => report.push(
+                Check::new(Stage::Version.id(), Status::Pass, v).duration_ms(ms(t.elapsed())),
+            ),
             Err(e) => {
                 report.push(Check::new(
-                    "database.version",
+                    Stage::Version.id(),
                     Status::Fail,
                     format!("SELECT version() failed: {e}"),
                 ));
-                close(conn).await;
-                return Err("database.version");
+                return Err(Stage::Version);
             }
         }
-
-        let session = &connected.session;
-        let (status, msg) = match (session.ssl, mode.guarantees_encryption()) {
-            (true, _) => (Status::Pass, format!("pg_stat_ssl: session {session}")),
-            (false, false) => (
-                Status::Warn,
-                format!("pg_stat_ssl: session not encrypted (`{mode}` on a local host allows it)"),
-            ),
-            // `connect` refuses this case; kept for completeness of the table.
-            (false, true) => (
-                Status::Fail,
-                "pg_stat_ssl: session NOT encrypted under a TLS policy".to_owned(),
-            ),
-        };
-        report.push(Check::new("database.tls_proof", status, msg));
-
-        let result = self.capacity(&mut conn, report).await;
-        close(conn).await;
-        result
+        report.push(tls_proof(session, self.at.mode));
+        self.capacity(conn, report).await
     }
 
-    async fn tls(
-        &self,
-        report: &mut Report,
-        at: &Attempt<'_>,
-        mode: TlsMode,
-        step: Duration,
-    ) -> Result<(), &'static str> {
-        if mode <= TlsMode::Allow {
-            report.push(Check::new(
-                "database.tls",
-                Status::Skip,
-                format!("`{mode}`: TLS not attempted (local host)"),
-            ));
-            return Ok(());
-        }
-        let facts = match probe_target(self.db, at, step).await {
-            Ok(facts) => facts,
-            Err(ConnectError::TlsNotOffered { .. }) if mode == TlsMode::Prefer => {
-                report.push(Check::new("database.tls", Status::Warn, "the server does not offer TLS: `prefer` falls back to plaintext").hint("enable TLS on the server, or say `sslmode=disable` explicitly for a local server"));
-                return Ok(());
-            }
-            Err(e) => {
-                report.push(fail("database.tls", &e));
-                return Err("database.tls");
-            }
-        };
-        report.push(
-            Check::new(
-                "database.tls",
-                Status::Pass,
-                format!(
-                    "{} {}; certificate: {}",
-                    facts.version, facts.cipher, facts.certificate
-                ),
-            )
-            .duration_ms(ms(facts.handshake)),
-        );
-        if let Some(expected) = self.db.tls_fingerprint() {
-            match crate::connect::check_pin(at, expected, &facts) {
-                Ok(()) => report.push(
-                    Check::new(
-                        "database.tls_pin",
-                        Status::Pass,
-                        "certificate matches DATABASE_TLS_FINGERPRINT",
-                    )
-                    .variable("DATABASE_TLS_FINGERPRINT"),
-                ),
-                Err(e) => {
-                    report.push(fail("database.tls_pin", &e).variable("DATABASE_TLS_FINGERPRINT"));
-                    return Err("database.tls");
-                }
-            }
-        }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let days = facts.certificate.days_left(now);
-        if days < EXPIRY_WARNING_DAYS {
-            let when = date(facts.certificate.not_after);
-            let msg = if days < 0 {
-                format!("the server certificate expired on {when}")
-            } else {
-                format!("the server certificate expires in {days} days ({when})")
-            };
-            let hint = if self.db.tls_fingerprint().is_some() {
-                "renew it; Railway regenerates its certificate near expiry, so update DATABASE_TLS_FINGERPRINT afterwards"
-            } else {
-                "renew the server certificate"
-            };
-            report.push(Check::new("database.tls_expiry", Status::Warn, msg).hint(hint));
-        }
-        Ok(())
-    }
-
-    async fn capacity(
-        &self,
-        conn: &mut sqlx::PgConnection,
-        report: &mut Report,
-    ) -> Result<(), &'static str> {
+    async fn capacity(&self, conn: &mut PgConnection, report: &mut Report) -> Result<(), Stage> {
         let row = sqlx::query("SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS reserved")
             .fetch_one(&mut *conn)
             .await;
@@ -296,11 +365,11 @@ impl Stages<'_> {
             Ok(r) => (r.get("max"), r.get("reserved")),
             Err(e) => {
                 report.push(Check::new(
-                    "database.max_connections",
+                    Stage::MaxConnections.id(),
                     Status::Fail,
                     format!("cannot read max_connections: {e}"),
                 ));
-                return Err("database.max_connections");
+                return Err(Stage::MaxConnections);
             }
         };
         let wanted = self.db.max_connections() * self.replicas;
@@ -313,7 +382,7 @@ impl Stages<'_> {
         );
         let check = if wanted > limit {
             Check::new(
-                "database.max_connections",
+                Stage::MaxConnections.id(),
                 Status::Warn,
                 format!("{msg}: above 80 %"),
             )
@@ -322,9 +391,36 @@ impl Stages<'_> {
                 "keep DATABASE_MAX_CONNECTIONS × replicas ≤ {limit}, or put a pooler in front"
             ))
         } else {
-            Check::new("database.max_connections", Status::Pass, msg)
+            Check::new(Stage::MaxConnections.id(), Status::Pass, msg)
         };
         report.push(check);
         Ok(())
+    }
+}
+
+/// The server's own word (`pg_stat_ssl`) on the session `connect` opened.
+fn tls_proof(session: &SessionTls, mode: TlsMode) -> Check {
+    let (status, msg) = match (session.ssl, mode.guarantees_encryption()) {
+        (true, _) => (Status::Pass, format!("pg_stat_ssl: session {session}")),
+        (false, false) => (
+            Status::Warn,
+            format!("pg_stat_ssl: session not encrypted (`{mode}` on a local host allows it)"),
+        ),
+        // `connect` refuses this case; kept for completeness of the table.
+        (false, true) => (
+            Status::Fail,
+            "pg_stat_ssl: session NOT encrypted under a TLS policy".to_owned(),
+        ),
+    };
+    Check::new(Stage::TlsProof.id(), status, msg)
+}
+
+/// The DNS stage's own answer, handed to the locality rule: one lookup decides both what is
+/// printed and where the connection may go.
+struct Fixed<'a>(&'a [std::net::IpAddr]);
+
+impl Resolver for Fixed<'_> {
+    async fn lookup(&self, _host: &str, _port: u16) -> io::Result<Vec<std::net::IpAddr>> {
+        Ok(self.0.to_vec())
     }
 }
