@@ -4,6 +4,7 @@
 
 mod common;
 mod dev;
+mod local_by_resolution;
 mod migrate_cli;
 mod railway;
 mod tidy;
