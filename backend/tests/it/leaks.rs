@@ -46,7 +46,13 @@ fn the_configuration_loaded_line_masks_secret_url_parameters() {
 #[test]
 fn a_bad_configuration_lists_every_problem_with_secrets_masked() {
     let port = free_port().to_string();
-    let cases: [(&[(&str, &str)], usize, &[&str]); 2] = [
+    /// (variables, how many problems, lines the error must contain)
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        usize,
+        &'static [&'static str],
+    );
+    let cases: [Case; 2] = [
         // The example: the corrected URL keeps `sslpassword` masked.
         (
             &[(
