@@ -13,17 +13,7 @@ fn xtask(db: &TestDb, args: &[&str]) -> Run {
 }
 
 fn xtask_with(db: &TestDb, url: &str, args: &[&str]) -> Run {
-    let sh = Shell::new().unwrap();
-    let bin = env!("CARGO_BIN_EXE_xtask");
-    let out = cmd!(sh, "{bin} migrate {args...}")
-        .env_clear()
-        .env("DATABASE_URL", url)
-        .env("NEXTAUTH_SECRET", SECRET)
-        .ignore_status()
-        .quiet()
-        .output()
-        .unwrap();
-    let run = Run::from(out);
+    let run = migrate_env(args, &[("DATABASE_URL", url)]);
     assert!(
         !run.stdout.contains(&db.password) && !run.stderr.contains(&db.password),
         "password leaked"

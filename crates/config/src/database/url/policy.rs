@@ -60,32 +60,20 @@ fn requested(
     url: &ShownUrl,
     problems: &mut Problems,
 ) -> Option<Option<(TlsMode, TlsSource)>> {
-    let sslmode = match &q.sslmode {
-        None => None,
-        Some(v) => match TlsMode::parse_sslmode(v) {
-            Some(mode) => Some((mode, TlsSource::SslMode(v.clone()))),
-            None => {
-                problems.push(
-                    Problem::error("tls_value", format!("`sslmode={v}` is not a TLS mode"))
-                        .hint(format!("use {ALL_MODES}")),
-                );
-                return None;
-            }
-        },
-    };
-    let ssl = match &q.ssl {
-        None => None,
-        Some(v) => match TlsMode::parse_asyncpg(v) {
-            Some(mode) => Some((mode, TlsSource::Ssl(v.clone()))),
-            None => {
-                problems.push(
-                    Problem::error("tls_value", format!("`ssl={v}` is not a TLS mode"))
-                        .hint(format!("use `sslmode=` with {ALL_MODES}")),
-                );
-                return None;
-            }
-        },
-    };
+    let sslmode = mode_of(
+        q.sslmode.as_deref(),
+        "sslmode",
+        TlsMode::parse_sslmode,
+        TlsSource::SslMode,
+        problems,
+    )?;
+    let ssl = mode_of(
+        q.ssl.as_deref(),
+        "ssl",
+        TlsMode::parse_asyncpg,
+        TlsSource::Ssl,
+        problems,
+    )?;
     match (sslmode, ssl) {
         (Some(a), Some(b)) if a.0 != b.0 => {
             problems.push(
@@ -101,6 +89,33 @@ fn requested(
             None
         }
         (a, b) => Some(a.or(b)),
+    }
+}
+
+/// One TLS parameter's value read by `parse`: `Some(None)` when absent, `None` when a
+/// problem was pushed.
+fn mode_of(
+    value: Option<&str>,
+    key: &str,
+    parse: fn(&str) -> Option<TlsMode>,
+    source: fn(String) -> TlsSource,
+    problems: &mut Problems,
+) -> Option<Option<(TlsMode, TlsSource)>> {
+    let Some(v) = value else {
+        return Some(None);
+    };
+    match parse(v) {
+        Some(mode) => Some(Some((mode, source(v.to_owned())))),
+        None => {
+            let hint = match key {
+                "sslmode" => format!("use {ALL_MODES}"),
+                _ => format!("use `sslmode=` with {ALL_MODES}"),
+            };
+            problems.push(
+                Problem::error("tls_value", format!("`{key}={v}` is not a TLS mode")).hint(hint),
+            );
+            None
+        }
     }
 }
 
