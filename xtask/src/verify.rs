@@ -9,9 +9,9 @@ use crate::{checklist, config_source, flags, remote, runtime};
 impl flags::Verify {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         if self.remote {
-            let railway = remote::railway_ready(sh, &self.railway)?;
-            let platform =
-                remote::check(sh, &railway, self.frontend_service.as_deref(), &self.env)?;
+            let (railway, ids) = remote::railway_ready(sh, &self.railway)?;
+            let frontend = self.frontend_service.as_deref();
+            let platform = remote::check(sh, &railway, &ids, frontend, &self.env)?;
             return finish(&platform.report, self.json);
         }
         let (env_file, source) = config_source::load(&self.env)?;
