@@ -89,9 +89,9 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "PORT",
-        need: Need::Optional,
+        need: Need::Platform,
         secret: false,
-        doc: "1–65535, default 8000 (Railway injects it)",
+        doc: "1–65535; Railway injects it; elsewhere optional, default 8000",
     },
     Variable {
         name: "DATABASE_MAX_CONNECTIONS",
