@@ -5,6 +5,7 @@
 mod build_proof;
 mod common;
 mod dev;
+mod local_by_resolution;
 mod migrate_cli;
 mod railway;
 mod release;
