@@ -5,6 +5,7 @@
 pub mod api_error;
 pub mod applications;
 pub mod auth;
+pub mod build_info;
 pub mod cli;
 pub mod email;
 pub mod http;
@@ -18,7 +19,7 @@ pub mod users;
 
 pub use startup::Application;
 
-/// `0.1.0 (commit 0123456789ab)`.
+/// `0.1.0 (commit 0123456789abcdef…)`: the compiled-in commit (see [`build_info`]).
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",

@@ -48,6 +48,7 @@ impl Application {
     /// `MIGRATE_ON_START=false`, and binds `[::]:port` (`0.0.0.0` without IPv6).
     /// `port` overrides `PORT` (0: any free port).
     pub async fn build(settings: &Settings, port: Option<u16>) -> anyhow::Result<Application> {
+        crate::build_info::BuildInfo::current().log();
         let db = settings.database();
         tracing::info!(
             environment = %settings.environment(),
@@ -79,7 +80,7 @@ impl Application {
 
         let listener = bind(port.unwrap_or(settings.port())).await?;
         let outbox = Outbox {
-            pool: intowork_db::pool_of(db, worker::SLOTS),
+            pool: intowork_db::sibling(&pool, db, worker::SLOTS),
             sender: match settings.email() {
                 Some(email) => Sender::Resend(Resend::new(email)),
                 None => {

@@ -5,6 +5,7 @@
 mod api;
 mod common;
 mod email;
+mod leaks;
 mod process;
 mod serve;
 mod sessions;

@@ -9,6 +9,10 @@
 //! - [`TestDb`] is a fresh database and login role with a random SCRAM password.
 //! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures;
 //!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
+//! - [`npm::install`] installs a committed `package-lock.json` once (`npm ci` into `target/npm/`)
+//!   for tests that use a tool from the npm registry as itself.
+//! - [`resend::ResendStandIn`] plays Resend's HTTP API (records requests, de-duplicates by
+//!   `Idempotency-Key`, can fail N times, rate-limit, hang or reject) for email tests.
 //!
 //! ```no_run
 //! use intowork_testkit::{Flavor, PgServer};
@@ -34,16 +38,17 @@ mod binaries;
 mod certs;
 mod cluster;
 mod config;
-pub mod npm;
 mod peers;
 mod ports;
 mod postmaster;
-pub mod resend;
 mod server_user;
 mod spawner;
 mod sql;
 mod template;
 mod workdir;
+
+pub mod npm;
+pub mod resend;
 
 pub use cluster::{Flavor, PgServer};
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};

@@ -55,11 +55,15 @@ fn backend_binary() -> PathBuf {
 
 /// A session token as the frontend (next-auth 4) would make it with `secret`.
 fn frontend_token(secret: &str) -> String {
-    let dir = intowork_testkit::npm::ci(&root().join("backend").join("tests").join("nextauth"));
+    let package = root().join("backend").join("tests").join("nextauth");
+    let script = intowork_testkit::npm::install(&package)
+        .scratch_dir("mint")
+        .join("mint.mjs");
+    std::fs::copy(package.join("mint.mjs"), &script).unwrap();
+    let node = intowork_testkit::npm::node();
     let sh = Shell::new().unwrap();
-    let script = dir.join("mint.mjs");
     let input = json!([{"lib": "next-auth", "secret": secret, "maxAge": 3600, "token": {"email": "ann@example.com", "name": "Ann"}}]);
-    let out = cmd!(sh, "node {script}")
+    let out = cmd!(sh, "{node} {script}")
         .stdin(input.to_string())
         .quiet()
         .read()

@@ -54,13 +54,15 @@ impl Mint {
 
 /// One `node` run for all of `requests`.
 pub fn mint(requests: &[Mint]) -> Vec<String> {
-    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        npm::ci(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests")
-                .join("nextauth"),
-        )
+    static SCRIPT: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let script = SCRIPT.get_or_init(|| {
+        let package = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests")
+            .join("nextauth");
+        let dir = npm::install(&package).scratch_dir("mint");
+        let script = dir.join("mint.mjs");
+        std::fs::copy(package.join("mint.mjs"), &script).unwrap();
+        script
     });
     let input: Vec<Value> = requests
         .iter()
@@ -73,8 +75,8 @@ pub fn mint(requests: &[Mint]) -> Vec<String> {
         })
         .collect();
     let sh = Shell::new().unwrap();
-    let script = dir.join("mint.mjs");
-    let out = cmd!(sh, "node {script}")
+    let node = npm::node();
+    let out = cmd!(sh, "{node} {script}")
         .stdin(Value::Array(input).to_string())
         .quiet()
         .read()
