@@ -138,34 +138,28 @@ impl ResendStandIn {
 
     /// Waits until `n` emails were delivered; panics with what was received after `timeout`.
     pub fn wait_for_deliveries(&self, n: usize, timeout: Duration) -> BTreeMap<String, usize> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let deliveries = self.deliveries();
-            if deliveries.len() >= n {
-                return deliveries;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "intowork-testkit: {} of {n} emails delivered within {timeout:?}; requests: {:#?}",
-                deliveries.len(),
-                self.requests()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+        self.wait(timeout, &format!("{n} emails delivered"), |s| {
+            (s.deliveries.len() >= n).then(|| s.deliveries.clone())
+        })
     }
 
     /// Waits until `n` requests arrived (answered or not).
     pub fn wait_for_requests(&self, n: usize, timeout: Duration) -> Vec<Recorded> {
+        self.wait(timeout, &format!("{n} requests"), |s| {
+            (s.requests.len() >= n).then(|| s.requests.clone())
+        })
+    }
+
+    fn wait<T>(&self, timeout: Duration, what: &str, done: impl Fn(&State) -> Option<T>) -> T {
         let deadline = Instant::now() + timeout;
         loop {
-            let requests = self.requests();
-            if requests.len() >= n {
-                return requests;
+            if let Some(t) = done(&self.lock()) {
+                return t;
             }
             assert!(
                 Instant::now() < deadline,
-                "intowork-testkit: {} of {n} requests within {timeout:?}",
-                requests.len()
+                "intowork-testkit: not {what} within {timeout:?}; requests: {:#?}",
+                self.requests()
             );
             thread::sleep(Duration::from_millis(20));
         }
