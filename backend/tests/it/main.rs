@@ -5,6 +5,7 @@
 mod api;
 mod common;
 mod email;
+mod email_replicas;
 mod leaks;
 mod process;
 mod serve;

@@ -2,6 +2,7 @@
 
 pub mod call;
 pub mod http;
+pub mod outbox;
 pub mod process;
 pub mod tokens;
 
