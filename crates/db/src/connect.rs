@@ -83,6 +83,9 @@ pub async fn connect_with(
     };
     let mut backoff = Backoff::default();
     let mut attempts = 0;
+    // The newest failure the server itself answered with (53300, 57P03, …): when the budget
+    // runs out during a later attempt, that answer is the diagnosis, not the cut-short wait.
+    let mut last_answer: Option<ConnectError> = None;
     loop {
         attempts += 1;
         let remaining = budget.saturating_sub(start.elapsed());
@@ -113,15 +116,19 @@ pub async fn connect_with(
                 let pause = backoff.next_delay();
                 if start.elapsed() + pause >= budget {
                     tracing::warn!(endpoint = %endpoint, attempts, error = %e, "giving up: connect budget spent");
-                    return Err(match e {
-                        ConnectError::Timeout { endpoint, .. } => ConnectError::Timeout {
+                    return Err(match (e, last_answer) {
+                        (ConnectError::Timeout { .. }, Some(answer)) => answer,
+                        (ConnectError::Timeout { endpoint, .. }, None) => ConnectError::Timeout {
                             endpoint,
                             after: start.elapsed(),
                         },
-                        other => other,
+                        (other, _) => other,
                     });
                 }
                 tracing::info!(endpoint = %endpoint, attempt = attempts, error = %e, retry_in_ms = pause.as_millis() as u64, "database not reachable yet");
+                if !matches!(e, ConnectError::Timeout { .. }) {
+                    last_answer = Some(e);
+                }
                 tokio::time::sleep(pause).await;
             }
             Err(e) => return Err(e),
