@@ -17,6 +17,7 @@ mod logs;
 mod mask;
 mod migrate;
 mod migrate_output;
+mod prepare;
 mod railway;
 mod release;
 mod remote;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
                 flags::Task::Logs(task) => task.run(&sh),
                 flags::Task::Dev(task) => task.run(&sh),
                 flags::Task::Bench(task) => task.run(&sh),
+                flags::Task::Prepare(task) => task.run(&sh),
             }
         });
     exit::code(result)

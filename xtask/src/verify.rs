@@ -33,11 +33,17 @@ impl flags::Verify {
         );
 
         match (settings, self.offline) {
-            (_, true) => report.push(Check::new(
-                "database.online",
-                Status::Skip,
-                "--offline: the database is not contacted",
-            )),
+            (settings, true) => {
+                // Offline nothing is resolved: a name that only looks local stays unproven.
+                if let Some(warning) = settings.and_then(|s| s.database().unproven_locality()) {
+                    report.push(warning);
+                }
+                report.push(Check::new(
+                    "database.online",
+                    Status::Skip,
+                    "--offline: the database is not contacted",
+                ));
+            }
             (None, false) => report.push(Check::new(
                 "database.online",
                 Status::Skip,

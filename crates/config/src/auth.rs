@@ -1,6 +1,7 @@
 //! `NEXTAUTH_SECRET`: shared with the Next.js frontend, which signs sessions with it.
 
 use secrecy::SecretString;
+use sha2::{Digest, Sha256};
 
 use crate::problem::Problem;
 
@@ -26,34 +27,79 @@ const PLACEHOLDER_MARKS: &[&str] = &[
     "placeholder",
 ];
 
-pub fn parse_nextauth_secret(text: &str) -> Result<SecretString, Problem> {
-    let chars = text.chars().count();
+/// How a secret is told apart without being shown: the first 6 bytes of its SHA-256, in hex
+/// (12 characters). `verify --remote` compares the frontend's and the backend's
+/// `NEXTAUTH_SECRET` by it, and the backend's secret-mismatch log line prints it, so the two
+/// can be matched by eye. 48 bits say nothing usable about a 32-character secret.
+pub fn secret_fingerprint(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// NextAuth uses the variable byte for byte: `getToken` takes `process.env.NEXTAUTH_SECRET`
+/// and hands it to HKDF unchanged (nextauthjs/next-auth, `packages/next-auth/src/jwt/index.ts`:
+/// `secret = process.env.NEXTAUTH_SECRET` → `getDerivedEncryptionKey(secret)` → `hkdf(…)`), with
+/// no trimming. Surrounding whitespace is therefore part of the key the frontend derives: a
+/// platform or env loader that trims on one service and not on the other (dotenv trims
+/// unquoted values) silently breaks every session, and padding adds no strength. It is
+/// refused with its own message, and only the characters that carry entropy (not whitespace)
+/// count towards the length.
+pub fn parse_nextauth_secret(text: &str) -> Result<SecretString, Vec<Problem>> {
+    let mut problems = Vec::new();
+    if text.trim() != text {
+        problems.push(
+            Problem::error(
+                "whitespace",
+                "starts or ends with whitespace: NextAuth uses the value as is, untrimmed, so the frontend and this service disagree as soon as one of them trims it",
+            )
+            .hint("remove the surrounding whitespace, on both services"),
+        );
+    }
+    let content: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
     let lower = text.to_lowercase();
-    let one_char_repeated = text.chars().all(|c| text.starts_with(c));
+    let one_char_repeated = content.iter().all(|c| *c == content[0]);
     let only_the_word_secret = lower
         .replace("secret", "")
         .chars()
         .all(|c| !c.is_alphanumeric());
-    if text == EXAMPLE_NEXTAUTH_SECRET
+    if text.trim() == EXAMPLE_NEXTAUTH_SECRET
         || one_char_repeated
         || only_the_word_secret
         || PLACEHOLDER_MARKS.iter().any(|m| lower.contains(m))
     {
-        return Err(Problem::error("placeholder", "is a placeholder, not a secret").hint(GENERATE));
+        problems
+            .push(Problem::error("placeholder", "is a placeholder, not a secret").hint(GENERATE));
+    } else if content.len() < MIN_SECRET_CHARS {
+        problems.push(
+            Problem::error(
+                "length",
+                format!(
+                    "has {} characters besides whitespace; at least {MIN_SECRET_CHARS} are required",
+                    content.len()
+                ),
+            )
+            .hint(GENERATE),
+        );
     }
-    if chars < MIN_SECRET_CHARS {
-        return Err(Problem::error(
-            "length",
-            format!("is {chars} characters long; at least {MIN_SECRET_CHARS} are required"),
-        )
-        .hint(GENERATE));
+    if problems.is_empty() {
+        Ok(SecretString::from(text.to_owned()))
+    } else {
+        Err(problems)
     }
-    Ok(SecretString::from(text.to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprint_is_the_sha256_prefix() {
+        // sha256("abc") = ba7816bf8f01cfea…
+        assert_eq!(secret_fingerprint("abc"), "ba7816bf8f01");
+    }
 
     #[test]
     fn secret_table() {
@@ -83,7 +129,7 @@ mod tests {
             ),
         ];
         for (s, check) in bad {
-            assert_eq!(parse_nextauth_secret(s).unwrap_err().check, check, "{s}");
+            assert_eq!(parse_nextauth_secret(s).unwrap_err()[0].check, check, "{s}");
         }
     }
 }

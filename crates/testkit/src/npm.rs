@@ -73,14 +73,16 @@ impl Installed {
 pub fn install(dir: &Path) -> Installed {
     let lock = read(&dir.join("package-lock.json"));
     let manifest = read(&dir.join("package.json"));
+    // The package's own npm settings (e.g. `legacy-peer-deps`), part of what `npm ci` does.
+    let npmrc = fs::read(dir.join(".npmrc")).unwrap_or_default();
     let label = dir
         .canonicalize()
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "packages".to_owned());
-    let root = install_once("npm", &label, &[&manifest, &lock], |root| {
+    let root = install_once("npm", &label, &[&manifest, &lock, &npmrc], |root| {
         node();
-        run_npm_ci(dir, root, &manifest, &lock);
+        run_npm_ci(dir, root, &manifest, &lock, &npmrc);
     });
     Installed { root }
 }
@@ -123,9 +125,10 @@ fn find_node() -> Result<PathBuf, String> {
     }
 }
 
-fn run_npm_ci(dir: &Path, root: &Path, manifest: &[u8], lock: &[u8]) {
+fn run_npm_ci(dir: &Path, root: &Path, manifest: &[u8], lock: &[u8], npmrc: &[u8]) {
     fs::write(root.join("package.json"), manifest)
         .and_then(|()| fs::write(root.join("package-lock.json"), lock))
+        .and_then(|()| fs::write(root.join(".npmrc"), npmrc))
         .unwrap_or_else(|e| panic!("intowork-testkit: cannot prepare `{}`: {e}", root.display()));
     let sh = Shell::new().unwrap_or_else(|e| panic!("intowork-testkit: {e}"));
     sh.change_dir(root);

@@ -6,6 +6,7 @@ mod load;
 mod measure;
 mod report;
 mod scenario;
+mod session;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -59,6 +60,8 @@ impl flags::Bench {
             self.clients, self.load_secs
         );
         rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
+        println!("bench: signed-in requests (session token check, `GET /api/me`)");
+        rows.extend(ctx.session(self.clients, Duration::from_secs(self.load_secs))?);
 
         cluster::stop(sh, &pg, &data)?;
         let report = Report {

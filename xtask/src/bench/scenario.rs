@@ -24,15 +24,15 @@ const WRK_INSTALL: &str = "apt-get install -y wrk";
 const JOBS_SQL: &str = "SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max, o.published_at, c.name AS company, c.slug AS company_slug FROM job_offers o JOIN companies c ON c.id = o.company_id WHERE o.status = 'published' AND (NULL::timestamptz IS NULL) ORDER BY o.published_at DESC, o.id DESC LIMIT 21;";
 
 pub(crate) struct Context {
-    sh: &'static Shell,
+    pub(super) sh: &'static Shell,
     layout: Layout,
     port: u16,
     bins: PathBuf,
     backend: PathBuf,
-    dir: PathBuf,
+    pub(super) dir: PathBuf,
     url: String,
     password: String,
-    secret: String,
+    pub(super) secret: String,
     pgbench: Option<PathBuf>,
 }
 
@@ -226,7 +226,7 @@ impl Context {
         Ok(vec![run_row, status_row])
     }
 
-    fn spawn_backend(&self, port: u16) -> anyhow::Result<std::process::Child> {
+    pub(super) fn spawn_backend(&self, port: u16) -> anyhow::Result<std::process::Child> {
         // A long-running child measured from outside: xshell runs commands to completion only.
         #[allow(clippy::disallowed_methods)]
         let child = std::process::Command::new(&self.backend)
@@ -245,7 +245,7 @@ impl Context {
         Ok(child)
     }
 
-    fn stop_backend(&self, mut child: std::process::Child) -> anyhow::Result<()> {
+    pub(super) fn stop_backend(&self, mut child: std::process::Child) -> anyhow::Result<()> {
         crate::dev::terminate(&mut child)?;
         Ok(())
     }
@@ -333,8 +333,8 @@ impl Context {
                 }
             })
         };
-        let health = self.generate(port, "/health", clients, duration)?;
-        let jobs = self.generate(port, "/api/jobs?limit=20", clients, duration)?;
+        let health = self.generate(port, "/health", None, clients, duration)?;
+        let jobs = self.generate(port, "/api/jobs?limit=20", None, clients, duration)?;
         stop.store(true, Ordering::Relaxed);
         let _ = sampler.join();
         self.stop_backend(child)?;
@@ -376,10 +376,13 @@ impl Context {
         Ok(rows)
     }
 
-    fn generate(
+    /// `header` (`Name: value`, e.g. a session) reaches wrk through a Lua script file, never
+    /// its command line.
+    pub(super) fn generate(
         &self,
         port: u16,
         path: &str,
+        header: Option<&str>,
         clients: usize,
         duration: Duration,
     ) -> anyhow::Result<LoadResult> {
@@ -387,12 +390,19 @@ impl Context {
             let url = format!("http://127.0.0.1:{port}{path}");
             let d = format!("{}s", duration.as_secs());
             let c = clients.to_string();
-            let out = cmd!(self.sh, "wrk -t2 -c{c} -d{d} --latency {url}")
+            let script = self.dir.join("headers.lua");
+            let lua = header
+                .and_then(|h| h.split_once(": "))
+                .map(|(k, v)| format!("wrk.headers[\"{k}\"] = \"{v}\"\n"))
+                .unwrap_or_default();
+            std::fs::write(&script, lua)?;
+            let out = cmd!(self.sh, "wrk -t2 -c{c} -d{d} --latency -s {script} {url}")
                 .quiet()
                 .read()?;
+            let _ = std::fs::remove_file(&script);
             return parse_wrk(&out).context("cannot read wrk's output");
         }
-        load::run(port, path, clients, duration)
+        load::run(port, path, header, clients, duration)
     }
 
     fn pgbench(&self, bin: &Path, clients: usize, duration: Duration) -> anyhow::Result<f64> {
@@ -424,7 +434,7 @@ impl Context {
 }
 
 /// `WRK_INSTALL` is named in the note when the built-in generator was used.
-fn report_load(name: &str, r: &LoadResult, note: &str) -> Row {
+pub(super) fn report_load(name: &str, r: &LoadResult, note: &str) -> Row {
     let tool = if r.tool == "built-in" {
         format!("built-in load generator (wrk not installed: {WRK_INSTALL})")
     } else {
@@ -481,7 +491,7 @@ fn parse_wrk_time(v: &str) -> Option<f64> {
 }
 
 /// One request with a short timeout; the status, or `None` when nothing answered.
-fn http_status(port: u16, path: &str) -> Option<u16> {
+pub(super) fn http_status(port: u16, path: &str) -> Option<u16> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
