@@ -10,7 +10,7 @@ use xshell::{Cmd, Shell, cmd};
 use crate::error::Error;
 use crate::pg::program_error;
 
-const PASSWORD_LEN: usize = 24;
+const PASSWORD_LEN: usize = 32;
 
 /// How the superuser reaches the cluster.
 #[derive(Clone)]
@@ -174,7 +174,7 @@ pub struct Database {
     /// Database name; also the role name.
     pub name: String,
     pub user: String,
-    /// 24 alphanumeric characters: safe in a URL as is.
+    /// 32 alphanumeric characters: safe in a URL as is.
     pub password: String,
     pub host: String,
     pub port: u16,

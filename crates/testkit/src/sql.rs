@@ -6,7 +6,7 @@ use crate::cluster::PgServer;
 use crate::harness::fail;
 
 /// A fresh database owned by a fresh login role of the same name, with a random SCRAM
-/// password (24 alphanumeric characters: safe in a URL as is). `Debug` hides the password.
+/// password (32 alphanumeric characters: safe in a URL as is). `Debug` hides the password.
 pub type TestDb = intowork_pglocal::Database;
 
 impl PgServer {

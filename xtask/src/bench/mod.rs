@@ -4,26 +4,39 @@
 
 mod load;
 mod measure;
+mod migrations;
 mod report;
+mod rows;
 mod scenario;
+mod wrk;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use intowork_pglocal::{Persistent, Pg};
 use xshell::{Shell, cmd};
 
-use crate::dev::cluster::{self, Layout};
-use crate::dev::prereq::Postgres;
+use crate::exit::Reported;
 use crate::{config_source, flags};
 use report::{Report, Row};
+use rows::{info, skip};
+
+/// Enough for the pgbench anchor's clients plus the backend's pool.
+const BENCH_MAX_CONNECTIONS: u32 = 300;
+/// The application's database and role in the bench's cluster.
+const APP_DB: &str = "intowork";
 
 impl flags::Bench {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let root = config_source::project_root();
         let dir = root.join("target").join("bench");
         std::fs::create_dir_all(&dir)?;
-        let pg = Postgres::find(sh)?;
+        let pg = Pg::find().map_err(|missing| {
+            Reported(format!(
+                "bench: {missing} (`cargo xtask dev setup` installs it)"
+            ))
+        })?;
         let mut rows = Vec::new();
 
         println!("bench: build cost");
@@ -32,21 +45,13 @@ impl flags::Bench {
         rows.push(help_start(&bins)?);
 
         println!("bench: local TLS-only PostgreSQL");
-        let layout = Layout {
-            dir: dir.join("pg"),
-        };
-        let data = match layout.data_dir() {
-            Some(d) => d,
-            None => cluster::create(
-                sh,
-                &pg,
-                &layout,
-                crate::dev::free_port()?,
-                BENCH_MAX_CONNECTIONS,
-            )?,
-        };
-        let port = crate::dev::ensure_running(sh, &pg, &layout, &data)?;
-        let ctx = scenario::Context::new(sh, &layout, port, &bins, &dir, &pg)?;
+        let cluster = Persistent::new(pg.clone(), dir.join("pg"), BENCH_MAX_CONNECTIONS);
+        cluster.start()?;
+        let superuser = cluster.superuser()?;
+        let db = superuser.ensure_database(APP_DB)?;
+        // The measured commands are built in closures run many times: one shell for the run.
+        let run_sh = Shell::new()?;
+        let ctx = scenario::Context::new(&run_sh, superuser, db, &bins, &dir, &pg);
 
         println!("bench: connect + prove TLS");
         rows.push(ctx.connect_vs_psql()?);
@@ -60,7 +65,7 @@ impl flags::Bench {
         );
         rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
 
-        cluster::stop(sh, &pg, &data)?;
+        cluster.stop()?;
         let report = Report {
             generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             machine: machine(sh),
@@ -95,21 +100,13 @@ impl flags::Bench {
             .context("cold build failed")?;
         let took = t.elapsed();
         let _ = std::fs::remove_dir_all(&target);
-        Ok(Row {
-            name,
-            ours: format!("{:.0} s", took.as_secs_f64()),
-            anchor: "—".into(),
-            ratio: None,
-            target: "reported".into(),
-            verdict: "info",
-            note: "from an empty target directory, dependencies included, offline from Cargo.lock"
-                .into(),
-        })
+        Ok(info(
+            &name,
+            format!("{:.0} s", took.as_secs_f64()),
+            "from an empty target directory, dependencies included, offline from Cargo.lock",
+        ))
     }
 }
-
-/// Enough for the pgbench anchor's clients plus the backend's pool.
-const BENCH_MAX_CONNECTIONS: u32 = 300;
 
 #[derive(Debug)]
 pub(crate) struct Binaries {
@@ -144,30 +141,14 @@ fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
 }
 
 fn help_start(bins: &Binaries) -> anyhow::Result<Row> {
-    let sh = Box::leak(Box::new(Shell::new()?));
-    let bin = bins.xtask.clone();
+    let sh = Shell::new()?;
+    let bin = &bins.xtask;
     let t = measure::median_of(21, || cmd!(sh, "{bin} --help"))?;
-    Ok(Row {
-        name: "`xtask --help` warm start (release)".into(),
-        ours: format!("{:.1} ms", measure::ms(t)),
-        anchor: "—".into(),
-        ratio: None,
-        target: "reported".into(),
-        verdict: "info",
-        note: String::new(),
-    })
-}
-
-pub(crate) fn skip(name: &str, why: &str) -> Row {
-    Row {
-        name: name.to_owned(),
-        ours: "—".into(),
-        anchor: "—".into(),
-        ratio: None,
-        target: "—".into(),
-        verdict: "skip",
-        note: why.to_owned(),
-    }
+    Ok(info(
+        "`xtask --help` warm start (release)",
+        format!("{:.1} ms", measure::ms(t)),
+        "",
+    ))
 }
 
 fn machine(sh: &Shell) -> String {
