@@ -4,6 +4,7 @@
 
 mod common;
 mod dev;
+mod install;
 mod migrate_cli;
 mod railway;
 mod tidy;
