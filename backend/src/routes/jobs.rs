@@ -48,7 +48,7 @@ const SELECT: &str =
   WHERE o.status = 'published'";
 
 /// A page after the cursor; one row more than asked tells whether there is a next page.
-static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
+pub static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{SELECT} AND ($1::timestamptz IS NULL OR (o.published_at, o.id) < ($1, $2)) ORDER BY o.published_at DESC, o.id DESC LIMIT $3"
     )

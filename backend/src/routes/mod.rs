@@ -1,7 +1,7 @@
 //! The routes: health for the platform, the job-offer API for the frontend.
 
 mod health;
-mod jobs;
+pub mod jobs;
 
 use axum::Router;
 use axum::routing::get;

@@ -18,8 +18,22 @@ use super::{Binaries, wrk};
 use crate::child::terminate;
 
 const SECRET_LEN: usize = 40;
-/// The query behind `GET /api/jobs?limit=20` (first page; one row more tells if there is a next).
-const JOBS_SQL: &str = "SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max, o.published_at, c.name AS company, c.slug AS company_slug FROM job_offers o JOIN companies c ON c.id = o.company_id WHERE o.status = 'published' AND (NULL::timestamptz IS NULL) ORDER BY o.published_at DESC, o.id DESC LIMIT 21;";
+/// The backend's query behind `GET /api/jobs`, whose one owner is
+/// `intowork_backend::routes::jobs::LIST_SQL`: a test keeps this text equal to it. (xtask does
+/// not link the backend: its HTTP and logging dependencies would add a third to xtask's cold
+/// build, and its commit-stamping build script would rebuild xtask after every commit.)
+const LIST_JOBS_SQL: &str = "SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max, o.published_at, c.name AS company, c.slug AS company_slug FROM job_offers o JOIN companies c ON c.id = o.company_id WHERE o.status = 'published' AND ($1::timestamptz IS NULL OR (o.published_at, o.id) < ($1, $2)) ORDER BY o.published_at DESC, o.id DESC LIMIT $3";
+/// Rows of `GET /api/jobs?limit=20`, first page: one more tells if there is a next.
+const FIRST_PAGE_ROWS: &str = "21";
+
+/// [`LIST_JOBS_SQL`] for the first page, as a pgbench script (pgbench cannot bind `$n`).
+fn pgbench_script() -> String {
+    let sql = LIST_JOBS_SQL
+        .replace("$1", "NULL")
+        .replace("$2", "0")
+        .replace("$3", FIRST_PAGE_ROWS);
+    format!("{sql};\n")
+}
 
 /// What every measurement needs, borrowed for the run: one shell, the cluster's superuser,
 /// the application's database.
@@ -269,7 +283,7 @@ impl<'a> Context<'a> {
 
     fn pgbench(&self, bin: &Path, clients: usize, duration: Duration) -> anyhow::Result<f64> {
         let script = self.dir.join("jobs.sql");
-        std::fs::write(&script, JOBS_SQL)?;
+        std::fs::write(&script, pgbench_script())?;
         let (c, t, p) = (
             clients.to_string(),
             duration.as_secs().to_string(),
@@ -314,4 +328,22 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
         .nth(1)?
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pgbench_anchor_runs_the_backends_query() {
+        let words = |sql: &str| sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(
+            words(LIST_JOBS_SQL),
+            words(&intowork_backend::routes::jobs::LIST_SQL),
+            "copy backend/src/routes/jobs.rs's LIST_SQL into LIST_JOBS_SQL"
+        );
+        let script = pgbench_script();
+        assert!(!script.contains('$'), "{script}");
+        assert!(script.trim_end().ends_with("LIMIT 21;"), "{script}");
+    }
 }

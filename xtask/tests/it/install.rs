@@ -459,3 +459,18 @@ fn which(name: &str) -> PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| panic!("`{name}` on PATH"))
 }
+
+/// CI installs through the same code path: `.ci/run` has no package list of its own.
+#[test]
+fn ci_installs_through_dev_setup_with_no_package_list_of_its_own() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(ci.contains("cargo xtask dev setup --yes"), "{ci}");
+    for copy in ["apt-get", "postgresql-client", "useradd", "brew"] {
+        assert!(
+            !ci.lines()
+                .any(|l| !l.trim_start().starts_with('#') && l.contains(copy)),
+            ".ci/run must not install `{copy}` itself: `cargo xtask dev setup --yes` does"
+        );
+    }
+}
