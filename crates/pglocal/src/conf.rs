@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::certs::ServerCert;
 use crate::error::Error;
@@ -161,8 +161,7 @@ pub(crate) fn write_private(path: &Path, text: &str, user: ServerUser) -> Result
 }
 
 /// A directory created (with its parents) and given to the server account.
-pub(crate) fn server_dir(path: &Path, user: ServerUser) -> Result<PathBuf, Error> {
+pub(crate) fn server_dir(path: &Path, user: ServerUser) -> Result<(), Error> {
     fs::create_dir_all(path).map_err(Error::io("create", path))?;
-    user.give(path).map_err(Error::io("chown", path))?;
-    Ok(path.to_owned())
+    user.give(path).map_err(Error::io("chown", path))
 }

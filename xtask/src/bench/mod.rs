@@ -47,25 +47,10 @@ impl flags::Bench {
         println!("bench: local TLS-only PostgreSQL");
         let cluster = Persistent::new(pg.clone(), dir.join("pg"), BENCH_MAX_CONNECTIONS);
         cluster.start()?;
-        let superuser = cluster.superuser()?;
-        let db = superuser.ensure_database(APP_DB)?;
-        // The measured commands are built in closures run many times: one shell for the run.
-        let run_sh = Shell::new()?;
-        let ctx = scenario::Context::new(&run_sh, superuser, db, &bins, &dir, &pg);
-
-        println!("bench: connect + prove TLS");
-        rows.push(ctx.connect_vs_psql()?);
-        println!("bench: migrations");
-        rows.extend(ctx.migrations()?);
-        println!("bench: backend start-up");
-        rows.push(ctx.startup()?);
-        println!(
-            "bench: memory and throughput ({} clients, {} s per run)",
-            self.clients, self.load_secs
-        );
-        rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
-
+        let measured = self.against_the_database(&cluster, &bins, &dir, &pg);
+        // Stopped whatever happened: the bench's cluster is not left running.
         cluster.stop()?;
+        rows.extend(measured?);
         let report = Report {
             generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             machine: machine(sh),
@@ -82,6 +67,34 @@ impl flags::Bench {
         }
         println!("written: target/bench/report.json, target/bench/report.md");
         Ok(())
+    }
+
+    /// Every measure that needs the database, in order.
+    fn against_the_database(
+        &self,
+        cluster: &Persistent,
+        bins: &Binaries,
+        dir: &Path,
+        pg: &Pg,
+    ) -> anyhow::Result<Vec<Row>> {
+        let superuser = cluster.superuser()?;
+        let db = superuser.ensure_database(APP_DB)?;
+        // The measured commands are built in closures run many times: one shell for the run.
+        let sh = Shell::new()?;
+        let ctx = scenario::Context::new(&sh, superuser, db, bins, dir, pg);
+        let mut rows = Vec::new();
+        println!("bench: connect + prove TLS");
+        rows.push(ctx.connect_vs_psql()?);
+        println!("bench: migrations");
+        rows.extend(ctx.migrations()?);
+        println!("bench: backend start-up");
+        rows.push(ctx.startup()?);
+        println!(
+            "bench: memory and throughput ({} clients, {} s per run)",
+            self.clients, self.load_secs
+        );
+        rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
+        Ok(rows)
     }
 
     /// A cold debug build of xtask, in a target directory of its own (removed after).

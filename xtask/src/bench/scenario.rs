@@ -249,8 +249,8 @@ impl<'a> Context<'a> {
         let name =
             format!("`GET /api/jobs` throughput vs pgbench running its query ({clients} clients)");
         rows.push(match &self.pgbench {
-            Some(pgbench) => {
-                let tps = self.pgbench(pgbench, clients, duration)?;
+            Some(pgbench) => match self.pgbench(pgbench, clients, duration)? {
+                Some(tps) => {
                 let ratio = jobs.rps / tps;
                 Row {
                     name,
@@ -261,7 +261,9 @@ impl<'a> Context<'a> {
                     verdict: Verdict::within(ratio >= 0.70),
                     note: format!("load by {}; {} errors; the backend uses a pool of 10 connections, pgbench one per client", jobs.tool, jobs.errors),
                 }
-            }
+                }
+                None => skip(&name, &format!("pgbench ran no transaction in {} s: connecting its {clients} clients (TLS, SCRAM) took the whole run; use a longer --load-secs", duration.as_secs())),
+            },
             None => skip(&name, "pgbench not found: apt-get install -y postgresql-contrib"),
         });
         Ok(rows)
@@ -281,7 +283,14 @@ impl<'a> Context<'a> {
         load::run(port, path, clients, duration)
     }
 
-    fn pgbench(&self, bin: &Path, clients: usize, duration: Duration) -> anyhow::Result<f64> {
+    /// pgbench's transactions per second, or `None` when it ran none (its clients connect
+    /// within the run's duration, and 200 TLS+SCRAM connections can take seconds).
+    fn pgbench(
+        &self,
+        bin: &Path,
+        clients: usize,
+        duration: Duration,
+    ) -> anyhow::Result<Option<f64>> {
         let script = self.dir.join("jobs.sql");
         std::fs::write(&script, pgbench_script())?;
         let (c, t, p) = (
@@ -299,15 +308,22 @@ impl<'a> Context<'a> {
         .quiet()
         .ignore_stderr()
         .read()?;
-        out.lines()
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix("tps = ")
-                    .and_then(|r| r.split_whitespace().next())
-                    .and_then(|v| v.parse().ok())
-            })
-            .context("cannot read pgbench's tps")
+        parse_pgbench(&out).context("cannot read pgbench's output")
     }
+}
+
+/// `Some(tps)`, or `Some(None)` when pgbench processed no transaction; `None` when the output
+/// says neither.
+fn parse_pgbench(out: &str) -> Option<Option<f64>> {
+    let value = |prefix: &str| {
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|r| r.split_whitespace().next())
+    };
+    if value("number of transactions actually processed:") == Some("0") {
+        return Some(None);
+    }
+    value("tps = ").and_then(|v| v.parse().ok()).map(Some)
 }
 
 /// One request with a short timeout; the status, or `None` when nothing answered.
@@ -333,6 +349,15 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pgbench_output_is_read() {
+        let ran = "number of transactions actually processed: 7327\nlatency average = 0.540 ms\ninitial connection time = 22.452 ms\ntps = 3704.111883 (without initial connection time)\n";
+        assert_eq!(parse_pgbench(ran), Some(Some(3704.111883)));
+        let connected_only = "number of clients: 200\nnumber of transactions actually processed: 0\nnumber of failed transactions: 0 (NaN%)\n";
+        assert_eq!(parse_pgbench(connected_only), Some(None));
+        assert_eq!(parse_pgbench("garbage"), None);
+    }
 
     #[test]
     fn the_pgbench_anchor_runs_the_backends_query() {
