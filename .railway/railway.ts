@@ -1,48 +1,98 @@
-// Railway infrastructure as code for the IntoWork backend service.
+// Railway configuration as code for the IntoWork `backend` service.
 //
-// Railway stops reading railway.toml / railway.json on 2026-12-01; the current CLI manages
-// this file instead: `npx railway config plan` shows the change set, `railway config apply`
-// writes it to the environment's service settings. Review the plan before applying.
+// The Railway CLI (`railway`, crate railwayapp ≥ 5.42.1) evaluates this file; the npm
+// package `railway` is only the SDK it imports (`railway/iac`), pinned in the repository's
+// package-lock.json: run `npm ci` at the repository root once. The release manager's path:
+//   railway config plan --environment production     # review: nothing may be destroyed
+//   railway config apply --environment production    # writes the service's settings
+// `cargo xtask deploy` runs the same plan first and refuses to deploy when it would delete a
+// variable, a service or the source.
 //
-// Kept in step with the code by `cargo test` (xtask/tests/tidy.rs): the health check path,
-// the Dockerfile's exec-form CMD and the draining period are asserted there.
-import { defineRailway, preserve, project, service } from "railway/iac";
+// How the CLI's engine diffs this file against the live service (railwayapp 5.71.0,
+// src/iac/change_set.rs):
+// - `source`, `build` and `deploy` are compared as whole fields: anything omitted here is
+//   planned away. All three are declared in full below.
+// - Variables are managed: every variable on the service that is not listed here is planned
+//   as `variable.delete`. Each variable of the configuration registry
+//   (crates/config/src/variables.rs) is either set or `preserve()`d (kept as it is on the
+//   platform, value never in the repository); the ones Railway injects (PORT, RAILWAY_*)
+//   are never listed.
+// `cargo test` evaluates this file with the pinned SDK and checks those invariants on the
+// evaluated graph; `cargo xtask verify --remote` checks the same ones on the live service.
+import { defineRailway, github, preserve, project, service } from "railway/iac";
 
-// Only this service is managed here: without `partial`, resources not declared in this file
-// (the Postgres service!) would be planned for deletion.
+// The one place the source is declared: the GitHub repository and branch Railway builds
+// from. Keep it equal to the service's Source in the dashboard (`railway config plan` shows
+// any difference, and `cargo xtask deploy` refuses a plan that would replace it).
+export const SOURCE = { repo: "intowork/intowork-backend", branch: "main" } as const;
+
+// This file owns the `backend` service only: without a partial, every resource it does not
+// declare (the Postgres service!) would be planned for deletion.
 export const partial = "backend";
 
-export default defineRailway(() => {
+// Railway sends SIGKILL `drainingSeconds` after SIGTERM. The backend lets in-flight requests
+// finish for SHUTDOWN_GRACE_SECS, then closes its pool (a 5 s budget): the margin.
+const SHUTDOWN_GRACE_SECS = 25;
+const POOL_CLOSE_SECS = 5;
+
+export default defineRailway((ctx) => {
+  // The CLI evaluates the file once per environment, naming it in the context. Only
+  // `production` is production; any other named environment (staging, PR environments) is
+  // staging. Without a name (an older CLI) ENVIRONMENT is left as the platform has it, so
+  // "production" can never be written into whichever environment happens to be linked.
+  const environment = ctx?.environment ?? ctx?.environmentName;
+  const ENVIRONMENT =
+    environment === "production" ? "production" : environment ? "staging" : preserve();
+
   const backend = service("backend", {
-    build: { builder: "DOCKERFILE", dockerfilePath: "Dockerfile", watchPatterns: ["backend/**", "crates/**", "migrations/**", "Cargo.lock", "Dockerfile"] },
+    source: github(SOURCE.repo, { branch: SOURCE.branch }),
+    build: {
+      builder: "DOCKERFILE",
+      dockerfilePath: "Dockerfile",
+      watchPatterns: ["backend/**", "crates/**", "migrations/**", "Cargo.toml", "Cargo.lock", "Dockerfile"],
+    },
     // No start command: the Dockerfile's exec-form CMD makes the binary PID 1 (no shell in
     // between), so SIGTERM reaches it and it drains.
-    // With MIGRATE_ON_START=false, use the pre-deploy command instead (see README):
-    // preDeploy: ["/app/backend", "migrate"],
+    //
+    // Migrations run at start-up (MIGRATE_ON_START below, under an advisory lock). To run
+    // them once per deploy instead, set MIGRATE_ON_START to "false" and add the pre-deploy
+    // command in the platform's form — one element per *command*, each run as a whole
+    // command string (not one element per argument):
+    //   preDeploy: ["/app/backend migrate"],
     healthcheck: "/health/ready",
     healthcheckTimeout: 120,
+    // DATABASE_MAX_CONNECTIONS × replicas (× 2 while a deploy overlaps old and new) must fit
+    // the database's max_connections: both are decided here, together.
+    replicas: 1,
     deploy: {
       restartPolicyType: "ON_FAILURE",
       restartPolicyMaxRetries: 5,
-      // SIGKILL follows SIGTERM after this many seconds: the backend drains for
-      // SHUTDOWN_GRACE_SECS (25 by default), then closes its pool.
-      drainingSeconds: 30,
+      drainingSeconds: SHUTDOWN_GRACE_SECS + POOL_CLOSE_SECS,
+      sleepApplication: false,
     },
     env: {
-      // Resolved by Railway from the database service; TLS is enforced by the backend.
+      // References resolved by Railway from the database service; TLS is enforced by the
+      // backend whatever the URL says.
       DATABASE_URL: "${{Postgres.DATABASE_URL}}",
       DATABASE_PUBLIC_URL: "${{Postgres.DATABASE_PUBLIC_URL}}",
-      ENVIRONMENT: "production",
-      SHUTDOWN_GRACE_SECS: "25",
-      // Set in the dashboard (secrets never live in the repository); kept as they are.
+      ENVIRONMENT,
+      MIGRATE_ON_START: "true",
+      SHUTDOWN_GRACE_SECS: String(SHUTDOWN_GRACE_SECS),
+      DATABASE_MAX_CONNECTIONS: "10",
+      LOG_FORMAT: "json",
+      // Secrets and per-environment values live in the dashboard, never in the repository:
+      // kept as they are.
       NEXTAUTH_SECRET: preserve(),
+      RESEND_API_KEY: preserve(),
       ALLOWED_ORIGINS: preserve(),
       FRONTEND_URL: preserve(),
-      RESEND_API_KEY: preserve(),
       FROM_EMAIL: preserve(),
-      MIGRATE_ON_START: preserve(),
       DATABASE_TLS_FINGERPRINT: preserve(),
-      DATABASE_MAX_CONNECTIONS: preserve(),
+      DATABASE_CONNECT_TIMEOUT_SECS: preserve(),
+      MIGRATION_LOCK_TIMEOUT_SECS: preserve(),
+      MIGRATION_STATEMENT_TIMEOUT_SECS: preserve(),
+      PGSSLMODE: preserve(),
+      PGSSLROOTCERT: preserve(),
     },
   });
   return project("intowork", { resources: [backend] });

@@ -3,6 +3,7 @@
 //! [`startup::Application`] is what `main` runs and what the tests build in-process.
 
 pub mod api_error;
+pub mod build_info;
 pub mod cli;
 pub mod http;
 pub mod routes;
@@ -13,7 +14,7 @@ pub mod telemetry;
 
 pub use startup::Application;
 
-/// `0.1.0 (commit 0123456789ab)`.
+/// `0.1.0 (commit 0123456789abcdef…)`: the compiled-in commit (see [`build_info`]).
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",

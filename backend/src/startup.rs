@@ -31,6 +31,7 @@ impl Application {
     /// `MIGRATE_ON_START=false`, and binds `[::]:port` (`0.0.0.0` without IPv6).
     /// `port` overrides `PORT` (0: any free port).
     pub async fn build(settings: &Settings, port: Option<u16>) -> anyhow::Result<Application> {
+        crate::build_info::BuildInfo::current().log();
         let db = settings.database();
         tracing::info!(
             environment = %settings.environment(),

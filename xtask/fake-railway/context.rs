@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::errors::{RailwayError, unsupported};
 use crate::scenario::Scenario;
-use crate::state::State;
+use crate::state::{Created, Origin, State};
 
 pub(crate) const ENVIRONMENT_REQUIRED: &str = "--environment is required when using --project";
 
@@ -122,44 +122,81 @@ pub(crate) struct DeploymentView {
     pub(crate) status: String,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) meta: Option<Value>,
+    #[serde(skip)]
+    pub(crate) can_rollback: bool,
 }
 
-/// The service's deployments, newest first: the one `redeploy`/`up` created (at the step
-/// of the progression the last status read showed), then the scenario's.
+/// Statuses of a deployment that serves.
+fn active(status: &str) -> bool {
+    matches!(status, "SUCCESS" | "SLEEPING")
+}
+
+/// A created deployment's status: its progression at the step of the last status read,
+/// held at NEEDS_APPROVAL until `deploymentApprove`.
+pub(crate) fn created_status(scenario: &Scenario, created: &Created) -> String {
+    let progression = match created.origin {
+        Origin::Deploy => &scenario.progression,
+        Origin::Rollback => &scenario.rollback_progression,
+    };
+    let mut step = created.status_polls.saturating_sub(1);
+    if !created.approved
+        && let Some(gate) = progression.iter().position(|s| s == "NEEDS_APPROVAL")
+    {
+        step = step.min(gate);
+    }
+    progression
+        .get(step)
+        .or(progression.last())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The service's deployments, newest first: those created during the scenario (at the
+/// step of their progression), then the scenario's. As on Railway, only the newest serving
+/// deployment serves: an older SUCCESS or SLEEPING one shows as REMOVED.
 pub(crate) fn deployments(
     scenario: &Scenario,
     state: &State,
     service: &str,
 ) -> Vec<DeploymentView> {
-    let new_id = &scenario.new_deployment_id;
-    let created = state.created.as_ref().filter(|c| c.service == service);
-    let fresh = created.map(|c| {
-        let step = c.status_polls.saturating_sub(1);
-        let progression = &scenario.progression;
-        DeploymentView {
-            id: new_id.clone(),
-            status: progression
-                .get(step)
-                .or(progression.last())
-                .cloned()
-                .unwrap_or_default(),
-            created_at: c.created_at,
-            meta: None,
-        }
-    });
+    let created = state
+        .created
+        .iter()
+        .filter(|c| c.service == service)
+        .map(|c| {
+            let status = created_status(scenario, c);
+            DeploymentView {
+                id: c.id.clone(),
+                can_rollback: matches!(status.as_str(), "SUCCESS" | "REMOVED" | "SLEEPING"),
+                status,
+                created_at: c.created_at,
+                meta: c.meta.clone(),
+            }
+        });
     let scripted = scenario
         .deployments
         .get(service)
         .into_iter()
         .flatten()
-        .filter(|d| created.is_none() || d.id != *new_id)
+        .filter(|d| !state.created.iter().any(|c| c.id == d.id))
         .map(|d| DeploymentView {
             id: d.id.clone(),
             status: d.status.clone(),
             created_at: d.created_at,
             meta: d.meta.clone(),
+            can_rollback: d.can_rollback.unwrap_or(true),
         });
-    fresh.into_iter().chain(scripted).collect()
+    let mut all: Vec<DeploymentView> = created.chain(scripted).collect();
+    let mut serving = false;
+    for d in &mut all {
+        if active(&d.status) {
+            if serving {
+                d.status = "REMOVED".to_owned();
+            }
+            serving = true;
+        }
+    }
+    all
 }
 
 /// The newest deployment, for commands that act on it.

@@ -86,14 +86,6 @@ impl RailwayError {
             "ENVIRONMENT_NOT_FOUND",
         )
     }
-
-    /// The `service status` spelling; other commands say `Service 'X' not found`.
-    pub(crate) fn service_not_found(name: &str) -> Self {
-        Self::new(
-            format!("Service \"{name}\" not found."),
-            "SERVICE_NOT_FOUND",
-        )
-    }
 }
 
 impl fmt::Display for RailwayError {

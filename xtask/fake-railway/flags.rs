@@ -1,7 +1,8 @@
 //! The real CLI's command line, for the commands the wrapper uses.
 //!
-//! Names, short flags, aliases, defaults and conflicts are those of railwayapp/cli v5.43.1
-//! (`src/commands/{status,variable,redeploy,up,deployment,service,logs}.rs`), so that a call
+//! Names, short flags, aliases, defaults and conflicts are those of railwayapp 5.71.0
+//! (`src/commands/{status,variable,redeploy,up,deployment,service,logs,api}.rs`,
+//! `src/commands/config/mod.rs`), so that a call
 //! the real CLI rejects is rejected here too, by clap, with exit code 2. Flags the fake
 //! accepts but cannot honour are refused at run time with a `fake-railway:` message.
 
@@ -55,6 +56,129 @@ pub(crate) enum Command {
     Service(ServiceArgs),
     /// View build, deploy, HTTP, network flow, or DNS logs
     Logs(LogsArgs),
+    /// Query the Railway public GraphQL API
+    Api(ApiArgs),
+    /// Manage Railway configuration and IaC ownership
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApiArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<ApiCommand>,
+    /// GraphQL query or mutation document. If omitted, stdin is used when piped.
+    #[arg(value_name = "QUERY", allow_hyphen_values = true)]
+    pub(crate) query: Option<String>,
+    /// Read the GraphQL document from a file. Use '-' to read from stdin.
+    #[arg(short, long, value_name = "PATH")]
+    pub(crate) file: Option<String>,
+    /// JSON variables object, or @PATH to read JSON from a file. Use @- for stdin.
+    #[arg(long, value_name = "JSON|@PATH")]
+    pub(crate) variables: Option<String>,
+    /// Set a typed variable as KEY=VALUE. VALUE is parsed as JSON when possible.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub(crate) vars: Vec<String>,
+    /// Set a string variable as KEY=VALUE.
+    #[arg(long = "raw-var", value_name = "KEY=VALUE")]
+    pub(crate) raw_vars: Vec<String>,
+    /// GraphQL operation name to execute when the document contains multiple operations.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) operation_name: Option<String>,
+    /// Print compact JSON.
+    #[arg(long)]
+    pub(crate) compact: bool,
+    /// Exit successfully even when the GraphQL response has an errors array.
+    #[arg(long)]
+    pub(crate) allow_errors: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApiCommand {
+    /// Print the live GraphQL introspection schema
+    Schema {
+        /// Print compact JSON.
+        #[arg(long)]
+        compact: bool,
+    },
+    /// Search GraphQL types and fields
+    Search {
+        /// Search term.
+        term: String,
+        /// Maximum number of results to print.
+        #[arg(long, default_value_t = 25, value_name = "N")]
+        limit: usize,
+        /// Print compact JSON.
+        #[arg(long)]
+        compact: bool,
+    },
+    /// Describe a GraphQL type or field
+    Describe {
+        /// Type name, root field name, or Parent.field.
+        name: String,
+        /// Print compact JSON.
+        #[arg(long)]
+        compact: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    #[command(subcommand)]
+    pub(crate) command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Preview the changes Railway would make from the authoring file without applying them
+    Plan(ConfigSharedArgs),
+    /// Apply the changes from the authoring file to the linked Railway project
+    Apply(ConfigSharedArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigSharedArgs {
+    /// Path to the Railway configuration file. Defaults to nearest .railway/railway.{ts,py,go}.
+    #[arg(long)]
+    pub(crate) file: Option<PathBuf>,
+    /// Environment name or ID. Defaults to the linked environment.
+    #[arg(long, value_name = "name|id")]
+    pub(crate) environment: Option<String>,
+    /// Output raw runner JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Confirm prompts and proceed non-interactively.
+    #[arg(long)]
+    pub(crate) yes: bool,
+    /// Allow destructive applies in non-interactive or agent sessions.
+    #[arg(long)]
+    pub(crate) confirm_destructive: bool,
+    /// Ask Railway to decrypt variables while planning, when authorized.
+    #[arg(long)]
+    pub(crate) decrypt_variables: bool,
+    /// Include generated graph TypeScript types in runner output.
+    #[arg(long)]
+    pub(crate) include_types: bool,
+    /// Optional TypeScript runner binary.
+    #[arg(long)]
+    pub(crate) runner: Option<String>,
+    /// Show full change details.
+    #[arg(long, alias = "full")]
+    pub(crate) verbose: bool,
+    /// Exit 2 when changes are pending, 0 when none (plan only). For CI gating.
+    #[arg(long)]
+    pub(crate) detailed_exit_code: bool,
+    /// Print variable values in the plan instead of redacting them.
+    #[arg(long)]
+    pub(crate) show_values: bool,
+    /// Write a pinned plan artifact. Plan only.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Apply this pinned plan without re-evaluating the authoring file. Apply only.
+    #[arg(long)]
+    pub(crate) plan: Option<PathBuf>,
+    /// Tree written into `--out`.
+    #[arg(long)]
+    pub(crate) source_tree: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -193,8 +317,11 @@ pub(crate) struct RedeployArgs {
     #[arg(long)]
     pub(crate) json: bool,
     /// Pull and deploy the latest commit or image from the configured source, instead of redeploying the existing deployment
-    #[arg(long)]
+    #[arg(long, conflicts_with = "commit")]
     pub(crate) from_source: bool,
+    /// Deploy a specific commit from the connected repository once, without pinning it
+    #[arg(long, value_name = "SHA", conflicts_with = "from_source")]
+    pub(crate) commit: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,12 +1,16 @@
 //! `fake-railway`: a stand-in for the Railway CLI (`railway`, crate `railwayapp` v5) in the
 //! tests of the wrapper. It has the real CLI's *interface* for the commands the wrapper
 //! uses — subcommands, flags, aliases, stdout JSON, stderr error texts, exit codes, as read
-//! in railwayapp/cli v5.43.1 — and plays a scripted scenario instead of calling Railway.
+//! in railwayapp 5.71.0 — and plays a scripted scenario instead of calling Railway.
 //!
 //! # Commands
-//! `status`, `variable list` (aliases `variables`/`vars`/`var`, `ls`; legacy
-//! `variables --json`), `redeploy`, `up --detach`, `deployment list` (alias `deployments`;
-//! `deployment up|redeploy` too), `service status|logs|redeploy`, `logs`, `--version`.
+//! Exactly what the wrapper calls: `status --json`, `variable list --json`, `redeploy --yes
+//! --json [--from-source]`, `up --detach --json`, `deployment list --json`, `logs`, `api`
+//! (the wrapper's documents, by operation name: `XtaskServiceInstance`, `XtaskDeployments`,
+//! `XtaskVariables`, `XtaskRollback`, `XtaskApprove`, `XtaskDeployCommit`), `config plan
+//! --json [--detailed-exit-code]`, `--version`. The flags of the other spellings (`service
+//! …`, `deployment up|redeploy`, `config apply`, `api schema`, …) are defined, so clap
+//! rejects what the real CLI rejects, but running them is refused as unsupported.
 //! Exit codes: 0 ok; 1 command error (text on stderr; only `up --json` puts a
 //! `{"code","error","hint"}` object on stdout instead, as the real one does); 2 usage
 //! error (clap). Anything the real CLI accepts but the fake does not model (attached `up`,
@@ -18,8 +22,8 @@
 //!   appends one line `{"argv":[…args after the program name…],"env":{"RAILWAY_NO_AUTO_UPDATE":
 //!   str|null,"RAILWAY_TOKEN_set":bool,"RAILWAY_API_TOKEN_set":bool,"CI":str|null}}`.
 //!   Token values are never written.
-//! - State persists in `<scenario path>.state.json` (created on first use); invocations
-//!   of one scenario must not overlap. Time is the real clock (`chrono::Utc::now()`).
+//! - State persists in `<scenario path>.state.json` (created on first use); overlapping
+//!   invocations of one scenario take turns (a lock file), as two deploys at once do. Time is the real clock (`chrono::Utc::now()`).
 //!
 //! # Scenario (every field optional; unknown fields are errors)
 //! ```json
@@ -36,7 +40,15 @@
 //!   "progression": ["QUEUED", "BUILDING", "DEPLOYING", "SUCCESS"],
 //!   "logs": {"dep-new": [{"after_polls": 0, "timestamp": "2026-11-27T10:00:01Z",
 //!                         "message": "listening", "level": "info"}]},
-//!   "build_logs": {"dep-new": []}
+//!   "build_logs": {"dep-new": []},
+//!   "new_deployment_meta": {"commitHash": "abc"},
+//!   "rollback_deployment_id": "dep-rollback",
+//!   "rollback_progression": ["DEPLOYING", "SUCCESS"],
+//!   "service_instances": {"backend": {"healthcheckPath": "/health"}},
+//!   "unrendered_variables": {"backend": {"DATABASE_URL": "${{Postgres.DATABASE_URL}}"}},
+//!   "shared_variables": {},
+//!   "config_plan": {"ok": true, "changes": [{"kind": "variable.delete", "summary": "…",
+//!                   "severity": "destructive"}], "diagnostics": []}
 //! }
 //! ```
 //! The defaults are shown, except `error`/`errors`/`variables`/`deployments`/`logs`/
@@ -51,11 +63,21 @@
 //!   also accept them. Names match as the real CLI matches them: services ignoring case,
 //!   except in `up` and `service status`; environments exactly. `-p` needs `-e`.
 //! - `deployments` lists each service's deployments newest first; `status` defaults to
-//!   `SUCCESS`, `meta` to null. `redeploy`/`up` put `new_deployment_id` in front of that
-//!   service's list (replacing any earlier creation), `createdAt` now, and restart its
-//!   poll and logs counters. Every `deployment list` or `service status` call advances it
-//!   one step along `progression` (first call after creation `progression[0]`, then
-//!   `[1]`, …, then the last for ever); other deployments keep their scenario status.
+//!   `SUCCESS`, `meta` to null, `canRollback` to true. `redeploy`/`up`/`XtaskDeployCommit`
+//!   put `new_deployment_id` in front of that service's list (replacing any earlier
+//!   creation; `meta` = `new_deployment_meta`, or `{commitHash}` for a commit deploy),
+//!   `createdAt` now, and restart its poll and logs counters; `XtaskRollback` does the same
+//!   with `rollback_deployment_id` (refused when the target's `canRollback` is false), its
+//!   `meta` copied from the target. Every status read (`deployment list`, `XtaskDeployments`)
+//!   advances each created deployment one step along its progression (first read after
+//!   creation `[0]`, then `[1]`, …, then the last for ever), held at NEEDS_APPROVAL until
+//!   `XtaskApprove`. As on Railway, only the newest SUCCESS/SLEEPING deployment serves: older
+//!   ones show as REMOVED.
+//! - `service_instances` overrides fields of a service's `serviceInstance` (the default passes
+//!   every check); `XtaskVariables` answers `unrendered_variables` (else the rendered
+//!   `variables`) or, without a service, `shared_variables`. `config plan` prints the scripted
+//!   change set (none by default): exit 2 with `--detailed-exit-code` when changes are
+//!   pending, 1 after printing `ok: false`.
 //! - `logs` prints deploy lines (`build_logs` with `-b`, or when the default deployment
 //!   FAILED); each call for a deployment counts, and a line is visible when `after_polls`
 //!   ≤ the number of earlier calls for it. Then `--since` (strictly after), `--until` (at
@@ -63,6 +85,7 @@
 //!   500). Keys other than `after_polls`, `timestamp`, `message` are the line's attributes:
 //!   `--json` prints `{"message","timestamp",<attributes…>}` per line.
 
+mod api;
 mod commands;
 mod context;
 mod errors;
@@ -135,6 +158,9 @@ fn run(scenario: &Scenario, scenario_path: &Path, command: Command) -> Result<()
         return Err(kind.error().into());
     }
     let state_path = State::path_for(scenario_path);
+    // Two deploys may drive one scenario at once: one invocation at a time reads and
+    // writes the state.
+    let _lock = state::lock(&state_path).map_err(fake)?;
     let mut state = State::load(&state_path).map_err(fake)?;
     let result = dispatch(scenario, &mut state, command);
     let saved = state.save(&state_path).map_err(fake);
@@ -149,16 +175,16 @@ fn dispatch(scenario: &Scenario, state: &mut State, command: Command) -> Result<
         Command::Up(args) => commands::up(scenario, state, &args),
         Command::Deployment(args) => match args.command {
             DeploymentCommand::List(args) => commands::deployment_list(scenario, state, &args),
-            DeploymentCommand::Up(args) => commands::up(scenario, state, &args),
-            DeploymentCommand::Redeploy(args) => commands::redeploy(scenario, state, &args),
+            DeploymentCommand::Up(_) | DeploymentCommand::Redeploy(_) => Err(unsupported(
+                "`deployment up|redeploy` (the wrapper calls `up` and `redeploy`)",
+            )),
         },
-        Command::Service(args) => match args.command {
-            Some(ServiceCommand::Status(args)) => commands::service_status(scenario, state, &args),
-            Some(ServiceCommand::Logs(args)) => logs::logs(scenario, state, &args),
-            Some(ServiceCommand::Redeploy(args)) => commands::redeploy(scenario, state, &args),
-            None => Err(unsupported("`service [NAME]` (linking)")),
-        },
+        // Flags kept (they make the fake reject what the real CLI rejects); the wrapper
+        // never calls `service …`.
+        Command::Service(_) => Err(unsupported("`service …` (the wrapper does not call it)")),
         Command::Logs(args) => logs::logs(scenario, state, &args),
+        Command::Api(args) => api::api(scenario, state, args),
+        Command::Config(args) => api::config(scenario, args),
     }
 }
 
@@ -180,6 +206,8 @@ fn endpoints(command: &Command) -> Vec<Endpoint> {
             Some(ServiceCommand::Status(_)) | None => vec![Endpoint::Service],
         },
         Command::Logs(_) => vec![Endpoint::Logs],
+        Command::Api(_) => vec![Endpoint::Api],
+        Command::Config(_) => vec![Endpoint::Config],
     }
 }
 

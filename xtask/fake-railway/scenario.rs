@@ -37,8 +37,29 @@ pub(crate) struct Scenario {
     pub(crate) deployments: BTreeMap<String, Vec<Deployment>>,
     #[serde(default = "default_new_deployment_id")]
     pub(crate) new_deployment_id: String,
+    /// `meta` of the deployment `redeploy`/`up` create (`serviceInstanceDeployV2` sets
+    /// `commitHash` itself).
+    #[serde(default)]
+    pub(crate) new_deployment_meta: Option<Value>,
     #[serde(default = "default_progression")]
     pub(crate) progression: Vec<String>,
+    /// Id of the deployment `deploymentRollback` creates.
+    #[serde(default = "default_rollback_deployment_id")]
+    pub(crate) rollback_deployment_id: String,
+    #[serde(default = "default_rollback_progression")]
+    pub(crate) rollback_progression: Vec<String>,
+    /// Service name → `serviceInstance` fields (default: settings that pass every check).
+    #[serde(default)]
+    pub(crate) service_instances: BTreeMap<String, Value>,
+    /// Service name → variables as written (default: the rendered `variables`).
+    #[serde(default)]
+    pub(crate) unrendered_variables: BTreeMap<String, BTreeMap<String, String>>,
+    /// The environment's shared variables.
+    #[serde(default)]
+    pub(crate) shared_variables: BTreeMap<String, String>,
+    /// What `config plan` reports: `{ok, changes, diagnostics}` (default: no change).
+    #[serde(default)]
+    pub(crate) config_plan: Option<ConfigPlan>,
     /// Deployment id → deploy log lines.
     #[serde(default)]
     pub(crate) logs: BTreeMap<String, Vec<LogLine>>,
@@ -78,6 +99,27 @@ pub(crate) struct Deployment {
     pub(crate) created_at: DateTime<Utc>,
     #[serde(default)]
     pub(crate) meta: Option<Value>,
+    /// `canRollback` (default true).
+    #[serde(default)]
+    pub(crate) can_rollback: Option<bool>,
+}
+
+/// A scripted change set, as the CLI's runner prints it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfigPlan {
+    #[serde(default = "default_true")]
+    pub(crate) ok: bool,
+    /// `{kind, summary, severity, details}` each.
+    #[serde(default)]
+    pub(crate) changes: Vec<Value>,
+    /// `{severity, path, message}` each.
+    #[serde(default)]
+    pub(crate) diagnostics: Vec<Value>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One log line; keys other than these become the line's attributes (`level`, …).
@@ -149,10 +191,20 @@ pub(crate) enum Endpoint {
     Deployment,
     Service,
     Logs,
+    Api,
+    Config,
 }
 
 fn default_version() -> String {
-    "5.43.1".to_owned()
+    "5.71.0".to_owned()
+}
+
+fn default_rollback_deployment_id() -> String {
+    "dep-rollback".to_owned()
+}
+
+fn default_rollback_progression() -> Vec<String> {
+    ["DEPLOYING", "SUCCESS"].map(str::to_owned).to_vec()
 }
 
 fn default_new_deployment_id() -> String {
@@ -207,6 +259,16 @@ impl Scenario {
             .keys()
             .map(|name| ("variables", name))
             .chain(self.deployments.keys().map(|name| ("deployments", name)))
+            .chain(
+                self.service_instances
+                    .keys()
+                    .map(|name| ("service_instances", name)),
+            )
+            .chain(
+                self.unrendered_variables
+                    .keys()
+                    .map(|name| ("unrendered_variables", name)),
+            )
         {
             ensure!(
                 services.contains(name),

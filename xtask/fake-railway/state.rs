@@ -14,20 +14,36 @@ pub(crate) const CALLS_VAR: &str = "FAKE_RAILWAY_CALLS";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct State {
-    /// The deployment `new_deployment_id`, once `redeploy` or `up` created it.
+    /// Deployments created by `redeploy`, `up`, `serviceInstanceDeployV2` or
+    /// `deploymentRollback`, newest first.
     #[serde(default)]
-    pub(crate) created: Option<Created>,
+    pub(crate) created: Vec<Created>,
     /// Deployment id → number of `logs` calls that read it.
     #[serde(default)]
     pub(crate) logs_calls: BTreeMap<String, u32>,
 }
 
+/// Which scripted progression a created deployment follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Origin {
+    /// `redeploy`, `up`, `serviceInstanceDeployV2`: `progression`.
+    Deploy,
+    /// `deploymentRollback`: `rollback_progression`.
+    Rollback,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Created {
+    pub(crate) id: String,
     pub(crate) service: String,
+    pub(crate) origin: Origin,
     pub(crate) created_at: DateTime<Utc>,
-    /// `deployment list` / `service status` calls since creation.
+    /// Status reads (`deployment list`, `api deployments`) since creation.
     pub(crate) status_polls: usize,
+    pub(crate) meta: Option<serde_json::Value>,
+    /// `deploymentApprove` was called: the progression goes past NEEDS_APPROVAL.
+    #[serde(default)]
+    pub(crate) approved: bool,
 }
 
 impl State {
@@ -60,20 +76,35 @@ impl State {
             .with_context(|| format!("failed to replace `{}`", path.display()))
     }
 
-    /// A redeploy or up: the new deployment starts over, polls and logs alike.
-    pub(crate) fn create(&mut self, service: &str, new_deployment_id: &str) {
-        self.created = Some(Created {
-            service: service.to_owned(),
-            // Railway's API gives milliseconds.
-            created_at: Utc::now().trunc_subsecs(3),
-            status_polls: 0,
-        });
-        self.logs_calls.remove(new_deployment_id);
+    /// A new deployment starts over, polls and logs alike (an id created again replaces
+    /// the earlier one).
+    pub(crate) fn create(
+        &mut self,
+        service: &str,
+        id: &str,
+        origin: Origin,
+        meta: Option<serde_json::Value>,
+    ) {
+        self.created.retain(|c| c.id != id);
+        self.created.insert(
+            0,
+            Created {
+                id: id.to_owned(),
+                service: service.to_owned(),
+                origin,
+                // Railway's API gives milliseconds.
+                created_at: Utc::now().trunc_subsecs(3),
+                status_polls: 0,
+                meta,
+                approved: false,
+            },
+        );
+        self.logs_calls.remove(id);
     }
 
-    /// A status read moves the new deployment one step along the progression.
+    /// A status read moves every created deployment one step along its progression.
     pub(crate) fn poll(&mut self) {
-        if let Some(created) = &mut self.created {
+        for created in &mut self.created {
             created.status_polls += 1;
         }
     }
@@ -85,6 +116,16 @@ impl State {
         *calls += 1;
         before
     }
+}
+
+/// An exclusive lock on `<state>.lock`, held until dropped.
+pub(crate) fn lock(state_path: &Path) -> Result<std::fs::File> {
+    let mut path = OsString::from(state_path.as_os_str());
+    path.push(".lock");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("failed to create `{}`", PathBuf::from(&path).display()))?;
+    file.lock().context("failed to lock the state")?;
+    Ok(file)
 }
 
 /// Appends this invocation to the call log named by `FAKE_RAILWAY_CALLS`, if set.

@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use intowork_config::{Report, Status};
+use intowork_config::{Escaped, Report, Status, escape_control};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -37,11 +37,13 @@ pub(crate) fn human(report: &Report, colour: bool) -> String {
     let mut out = String::new();
     for c in &report.checks {
         let status = paint(c.status, colour);
-        let subject = c.variable.clone().unwrap_or_else(|| c.id.clone());
+        // Every field may quote input (an env file's value, a URL's parameter): escaped, so
+        // no value can move the cursor, clear the screen or start a forged line.
+        let subject = escape_control(c.variable.as_deref().unwrap_or(&c.id)).into_owned();
         let source = c
             .source
             .as_deref()
-            .map(|s| format!(" [{s}]"))
+            .map(|s| format!(" [{}]", Escaped(s)))
             .unwrap_or_default();
         let took = c
             .duration_ms
@@ -49,10 +51,10 @@ pub(crate) fn human(report: &Report, colour: bool) -> String {
             .unwrap_or_default();
         out.push_str(&format!(
             "{status}  {subject:<width$}  {}{took}{source}\n",
-            c.message
+            Escaped(&c.message)
         ));
         if let Some(hint) = c.hint.as_ref().filter(|_| c.status >= Status::Warn) {
-            out.push_str(&format!("      {:<width$}  fix: {hint}\n", ""));
+            out.push_str(&format!("      {:<width$}  fix: {}\n", "", Escaped(hint)));
         }
     }
     let s = report.summary();

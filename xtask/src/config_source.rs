@@ -41,11 +41,14 @@ pub(crate) fn env_file(
     })
 }
 
-/// Reads an env file; one that does not exist was asked for by name: a usage error (exit 2).
+/// Reads an env file; one that does not exist, or is not a regular file (a FIFO would block
+/// forever), was asked for by name: a usage error (exit 2).
 pub(crate) fn read_env_file(path: &Path) -> anyhow::Result<Source> {
     match Source::from_env_file(path) {
         Ok(file) => Ok(file),
-        Err(e @ SourceError::FileMissing { .. }) => Err(Usage(e.to_string()).into()),
+        Err(e @ (SourceError::FileMissing { .. } | SourceError::NotAFile { .. })) => {
+            Err(Usage(e.to_string()).into())
+        }
         Err(e) => Err(e.into()),
     }
 }

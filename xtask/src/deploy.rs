@@ -1,51 +1,160 @@
-//! `cargo xtask deploy`: pre-flight, trigger, wait for the deployment's final status while
-//! streaming its logs, then probe the public health URL. Exit 0 only when all of it passed.
+//! `cargo xtask deploy`: pre-flight, one deploy at a time, trigger, wait for the outcome while
+//! streaming logs, probe readiness and the build that serves, watch and roll back when asked.
+//! Exit 0 only when the deployed commit serves, healthy.
 
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
 
-use chrono::Utc;
+use anyhow::Context;
 use serde_json::json;
-use xshell::Shell;
+use xshell::{Shell, cmd};
 
 use crate::exit::Reported;
 use crate::flags;
-use crate::follow::Follower;
-use crate::health::{self, Probe};
-use crate::log_line::LogLine;
+use crate::health::Probe;
 use crate::mask::Masker;
-use crate::railway::{Call, Railway, is_terminal};
-use crate::{checklist, config_source, remote, runtime};
+use crate::railway::poll::Outcome;
+use crate::railway::{Call, Deployment, Ids, Op, Phase, Railway};
+use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::{checklist, config_source, remote, rollback};
 
-/// Lines kept for the failure report.
-const TAIL: usize = 15;
+/// What the pre-flight established.
+struct PreFlight {
+    railway: Railway,
+    ids: Ids,
+    variables: BTreeMap<String, String>,
+    health_url: Option<String>,
+    /// The deployments before the trigger, newest first (the active one is the rollback target).
+    history: Vec<Deployment>,
+}
+
+impl PreFlight {
+    fn serving(&self) -> Option<&Deployment> {
+        self.history
+            .iter()
+            .find(|d| d.status.phase() == Phase::Active)
+    }
+}
+
+/// The deployment the trigger created, and the commit it must serve (when known).
+struct Triggered {
+    id: String,
+    commit: Option<String>,
+}
 
 impl flags::Deploy {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let started = Instant::now();
-        let say = |text: &str| {
-            // With --json, stdout is kept for the one summary document.
-            if self.json {
-                eprintln!("{text}")
-            } else {
-                println!("{text}")
-            }
-        };
+        let say = Say { json: self.json };
 
-        // 1. Pre-flight: CLI, credentials, the platform's variables. Nothing is deployed on failure.
-        let mut railway = remote::railway_ready(sh, &self.railway)?;
+        // 1. Pre-flight: CLI, credentials, the platform's variables and settings, the plan of
+        //    .railway/railway.ts. Nothing is deployed when it fails.
+        let pre = self.pre_flight(sh, say)?;
+
+        // 2. One deploy at a time.
+        release::one_at_a_time(sh, &pre.railway, &pre.ids, &self.wait, say)?;
+        let trigger = self.trigger_call(&pre.ids);
+        if self.dry_run {
+            return self.dry_run(sh, &pre, &trigger, say);
+        }
+
+        // 3. Trigger: the new deployment, and the commit it must serve.
+        let t = Instant::now();
+        let new = self.trigger(sh, &pre, &trigger)?;
+        let trigger_ms = t.elapsed().as_millis() as u64;
+        say.line(&format!(
+            "triggered deployment {} ({}; expected commit: {})",
+            new.id,
+            trigger.name(),
+            new.commit.as_deref().unwrap_or("unknown yet")
+        ));
+
+        // 4. Wait for its outcome, streaming its logs.
+        let t = Instant::now();
+        let masker = Masker::from_variables(&pre.variables);
+        let cadence = release::cadence(&self.wait);
+        let railway = &pre.railway;
+        let waited =
+            release::wait_streaming(sh, railway, &new.id, cadence, self.approve, &masker, say)?;
+        let wait_ms = t.elapsed().as_millis() as u64;
+        // `--from-source` learns its commit from the platform once the build started.
+        let commit = new.commit.clone().or_else(|| match &waited.outcome {
+            Outcome::Active(d) => d.commit(),
+            _ => None,
+        });
+
+        // 5. Health: ready, and serving the deployed commit.
+        let t = Instant::now();
+        let probe = self.health(&pre, &waited.outcome, commit.as_deref(), started, say);
+        let health_ms = t.elapsed().as_millis() as u64;
+        let (verdict, message) = release::judge(&waited.outcome, probe.as_ref(), self.wait.timeout);
+        if verdict != Verdict::Deployed {
+            release::print_tail(&new.id, &waited.logs);
+        }
+
+        // 6. Watch after cutover, and roll back to what served before when asked.
+        let rolled = self.after_cutover(sh, &pre, &new.id, verdict, &masker, say, started)?;
+
+        // 7. Report.
+        let total_ms = started.elapsed().as_millis() as u64;
+        let mut summary = Summary {
+            task: "deploy",
+            ok: verdict == Verdict::Deployed,
+            verdict,
+            message,
+            deployment_id: Some(new.id.clone()),
+            status: waited.outcome.deployment().map(|d| d.status.clone()),
+            commit,
+            probe,
+            rollback: None,
+            durations_ms: [
+                ("trigger", trigger_ms),
+                ("wait", wait_ms),
+                ("health", health_ms),
+                ("total", total_ms),
+            ]
+            .into(),
+        };
+        if let Some(rolled) = rolled {
+            rolled.apply(&mut summary, &new.id);
+        }
+        summary.finish(railway, self.json, say)
+    }
+
+    /// Probes an active deployment (SUCCESS, or SLEEPING: the probe wakes it).
+    fn health(
+        &self,
+        pre: &PreFlight,
+        outcome: &Outcome,
+        commit: Option<&str>,
+        started: Instant,
+        say: Say,
+    ) -> Option<Probe> {
+        match (outcome, &pre.health_url) {
+            (Outcome::Active(d), Some(url)) => Some(release::probe(
+                url, commit, &d.status, &self.wait, started, say,
+            )),
+            _ => None,
+        }
+    }
+
+    fn pre_flight(&self, sh: &Shell, say: Say) -> anyhow::Result<PreFlight> {
+        let (mut railway, ids) = remote::railway_ready(sh, &self.railway)?;
         railway.read_only = self.dry_run;
         let variables = if self.skip_verify {
             eprintln!(
-                "WARNING: --skip-verify: the platform's variables are NOT checked before deploying"
+                "WARNING: --skip-verify: the platform's variables, the service's settings and the plan of .railway/railway.ts are NOT checked before deploying"
             );
             railway.variables(sh, &self.railway.service)?
         } else {
-            let platform = remote::check(sh, &railway, None, &self.env)?;
-            if platform.report.has_failures() {
+            let platform = remote::check(sh, &railway, &ids, None, &self.env)?;
+            let report = &platform.report;
+            if report.has_failures() {
                 if self.json {
-                    eprint!("{}", checklist::human(&platform.report, false));
+                    eprint!("{}", checklist::human(report, false));
                 } else {
-                    checklist::print(&platform.report, false)?;
+                    checklist::print(report, false)?;
                 }
                 return Err(Reported(
                     "deploy: pre-flight failed (see the checklist above); nothing was deployed"
@@ -53,292 +162,229 @@ impl flags::Deploy {
                 )
                 .into());
             }
-            say(&format!(
-                "pre-flight ok: Railway CLI {}, service `{}` in `{}`, variables verified",
+            for w in report.warnings() {
+                let subject = w.variable.as_deref().unwrap_or(&w.id);
+                eprintln!("warning: {subject}: {}", w.message);
+            }
+            say.line(&format!(
+                "pre-flight ok: Railway CLI {}, service `{}` in `{}`: variables, settings and plan verified",
                 railway.version, self.railway.service, self.railway.environment
             ));
             platform.variables
         };
-        let masker = Masker::from_variables(&variables);
-        let health_url = self.health_url.clone().or_else(|| {
-            variables
-                .get("RAILWAY_PUBLIC_DOMAIN")
-                .map(|d| format!("https://{d}/health/ready"))
-        });
+        let health_url = release::health_url(self.health_url.as_deref(), &variables);
+        let history = railway.history(sh, &ids)?;
+        Ok(PreFlight {
+            railway,
+            ids,
+            variables,
+            health_url,
+            history,
+        })
+    }
 
-        // 2. Trigger.
-        let trigger = if self.up {
-            Call::Up {
-                path: config_source::project_root(),
-            }
-        } else {
-            Call::Redeploy {
-                from_source: self.from_source,
-            }
-        };
-        if self.dry_run {
-            say("dry run: would run");
-            say(&format!("  {}", railway.display(&trigger)));
-            say(&format!(
-                "  {}   (every {:?}, until a final status or {:?})",
-                railway.display(&Call::Deployments { limit: 10 }),
-                self.poll_interval,
-                self.timeout
-            ));
-            say(&format!(
-                "  {}",
-                railway.display(&Call::Logs {
-                    deployment: Some("<new id>".into()),
-                    build: false,
-                    since: Some("<last line>".into()),
-                    lines: Some(500),
-                    filter: None
-                })
-            ));
-            say(&format!(
-                "  GET {}",
-                health_url
-                    .as_deref()
-                    .unwrap_or("<no RAILWAY_PUBLIC_DOMAIN: pass --health-url>")
-            ));
-            if self.json {
-                println!(
-                    "{}",
-                    json!({ "ok": true, "dry_run": true, "trigger": railway.display(&trigger), "health_url": health_url })
-                );
-            }
-            return Ok(());
+    fn trigger_call(&self, ids: &Ids) -> Call {
+        if let Some(commit) = &self.commit {
+            return Call::Api(Op::DeployCommit {
+                environment_id: ids.environment_id.clone(),
+                service_id: ids.service_id.clone(),
+                commit: commit.clone(),
+            });
         }
-        let before: Vec<String> = railway
-            .deployments(sh, 10)?
-            .into_iter()
-            .map(|d| d.id)
-            .collect();
-        let t = Instant::now();
-        let id = match &trigger {
-            Call::Up { path } => railway.up(sh, path)?,
-            Call::Redeploy { from_source } => match railway.redeploy(sh, *from_source)? {
-                Some(id) => id,
-                // `--from-source` prints no id: the new deployment is the one that was not there before.
-                None => self.find_new(sh, &railway, &before)?,
-            },
-            _ => unreachable!("only up and redeploy trigger a deployment"),
-        };
-        let trigger_ms = t.elapsed().as_millis() as u64;
-        say(&format!(
-            "triggered deployment {id} ({})",
-            railway.display(&trigger)
-        ));
+        if self.up {
+            return Call::Up {
+                path: config_source::project_root(),
+            };
+        }
+        Call::Redeploy {
+            from_source: self.from_source,
+        }
+    }
 
-        // 3. Wait, streaming that deployment's logs.
-        let t = Instant::now();
-        let (status, tail) = self.wait(sh, &railway, &id, &masker, &say)?;
-        let wait_ms = t.elapsed().as_millis() as u64;
+    fn trigger(&self, sh: &Shell, pre: &PreFlight, call: &Call) -> anyhow::Result<Triggered> {
+        let railway = &pre.railway;
+        match call {
+            Call::Api(Op::DeployCommit { commit, .. }) => Ok(Triggered {
+                id: railway.deploy_commit(sh, &pre.ids, commit)?,
+                commit: Some(commit.clone()),
+            }),
+            Call::Up { path } => {
+                let commit = working_tree_commit(sh)?;
+                let _stamp = BuildStamp::write(path, &commit)?;
+                Ok(Triggered {
+                    id: railway.up(sh, path)?,
+                    commit: Some(commit),
+                })
+            }
+            Call::Redeploy { from_source: true } => {
+                let before: Vec<String> = railway
+                    .deployments(sh, 10)?
+                    .into_iter()
+                    .map(|d| d.id)
+                    .collect();
+                railway.redeploy(sh, true)?;
+                // `--from-source` prints no id: the new deployment is the one not there before.
+                let id = railway.find_new(sh, &before, release::cadence(&self.wait))?;
+                Ok(Triggered { id, commit: None })
+            }
+            _ => {
+                // The image of the newest deployment is redeployed: so is its commit.
+                let commit = pre.history.first().and_then(Deployment::commit);
+                let id = railway.redeploy(sh, false)?.ok_or_else(|| {
+                    Reported("deploy: `railway redeploy --json` printed no deployment id".into())
+                })?;
+                Ok(Triggered { id, commit })
+            }
+        }
+    }
 
-        // 4. Health.
-        let t = Instant::now();
-        let probe = match (status.as_str(), &health_url) {
-            ("SUCCESS", Some(url)) => {
-                say(&format!("probing {url}"));
-                // What is left of --timeout, but never less than a fair chance: 30 s, or
-                // all of a shorter --timeout.
-                let budget = self
-                    .timeout
-                    .saturating_sub(started.elapsed())
-                    .max(self.timeout.min(Duration::from_secs(30)));
-                Some(health::probe(url, budget, self.poll_interval))
+    fn dry_run(&self, sh: &Shell, pre: &PreFlight, trigger: &Call, say: Say) -> anyhow::Result<()> {
+        let railway = &pre.railway;
+        let commit = match trigger {
+            Call::Up { .. } => Some(working_tree_commit(sh)?),
+            Call::Api(Op::DeployCommit { commit, .. }) => Some(commit.clone()),
+            Call::Redeploy { from_source: false } => {
+                pre.history.first().and_then(Deployment::commit)
             }
             _ => None,
         };
-        let health_ms = t.elapsed().as_millis() as u64;
-
-        // 5. Result.
-        let ok = status == "SUCCESS" && probe.as_ref().is_some_and(|p| p.ok);
-        let verdict = self.verdict(&status, probe.as_ref(), health_url.is_some());
-        if !ok {
-            let relevant: Vec<&LogLine> = tail
-                .iter()
-                .filter(|l| l.diagnosis.is_some() || l.level == "error")
-                .collect();
-            if !tail.is_empty() {
-                eprintln!("last log lines of {id}:");
-                for line in if relevant.is_empty() {
-                    tail.iter().collect()
-                } else {
-                    relevant
-                } {
-                    eprintln!("  {}", line.human(false).replace('\n', "\n  "));
-                }
-            }
-        }
-        let summary = json!({
-            "ok": ok,
-            "deployment_id": id,
-            "service": self.railway.service,
-            "environment": self.railway.environment,
-            "status": status,
-            "verdict": verdict,
-            "durations_ms": { "trigger": trigger_ms, "wait": wait_ms, "health": health_ms, "total": started.elapsed().as_millis() as u64 },
-            "health": probe.as_ref().map(|p| json!({ "url": p.url, "ok": p.ok, "status": p.status, "attempts": p.attempts })),
-        });
+        say.line("dry run: would run");
+        say.line(&format!("  {}", railway.display(trigger)));
+        say.line(&format!(
+            "  {}   (every {:?}, until an outcome or {:?})",
+            railway.display(&Call::Deployments { limit: 20 }),
+            self.wait.poll_interval,
+            self.wait.timeout
+        ));
+        let url = pre.health_url.as_deref();
+        say.line(&format!(
+            "  GET {}, then {} (expecting commit {})",
+            url.unwrap_or("<no RAILWAY_PUBLIC_DOMAIN: pass --health-url>"),
+            url.map(crate::health::build_url).unwrap_or_default(),
+            commit
+                .as_deref()
+                .unwrap_or("unknown until the platform says")
+        ));
         if self.json {
-            println!("{summary}");
-        } else {
-            say(&format!(
-                "{} deployment {id}: {verdict} ({:.1}s)",
-                if ok { "✔" } else { "✘" },
-                started.elapsed().as_secs_f32()
-            ));
+            let doc = json!({ "ok": true, "dry_run": true, "trigger": railway.display(trigger), "health_url": url, "commit": commit });
+            println!("{doc}");
         }
-        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-            append_step_summary(
-                &path,
-                &self.railway,
-                &id,
-                &status,
-                &verdict,
-                probe.as_ref(),
-                started.elapsed(),
-            )?;
-        }
-        if ok {
-            Ok(())
-        } else {
-            Err(Reported(format!("deploy: {verdict}")).into())
-        }
+        Ok(())
     }
 
-    fn find_new(&self, sh: &Shell, railway: &Railway, before: &[String]) -> anyhow::Result<String> {
-        let deadline = Instant::now() + Duration::from_secs(60).min(self.timeout);
-        loop {
-            if let Some(d) = railway
-                .deployments(sh, 10)?
-                .into_iter()
-                .find(|d| !before.contains(&d.id))
-            {
-                return Ok(d.id);
-            }
-            if Instant::now() >= deadline {
-                return Err(Reported("deploy: Railway accepted the redeploy but no new deployment appeared within 60 s".into()).into());
-            }
-            std::thread::sleep(self.poll_interval);
-        }
-    }
-
-    /// Polls until a final status or the timeout; returns the status (`TIMEOUT` on timeout)
-    /// and the last lines seen.
-    fn wait(
+    /// With --rollback-on-failure: an unhealthy or stale new deployment, or one that stops
+    /// being active within --watch, is rolled back to the deployment that served before.
+    #[allow(clippy::too_many_arguments)]
+    fn after_cutover(
         &self,
         sh: &Shell,
-        railway: &Railway,
+        pre: &PreFlight,
         id: &str,
+        verdict: Verdict,
         masker: &Masker,
-        say: &dyn Fn(&str),
-    ) -> anyhow::Result<(String, Vec<LogLine>)> {
-        let start = Instant::now();
-        let since = Utc::now() - chrono::Duration::minutes(5);
-        let mut build = Follower::new(id, true, None, since);
-        let mut runtime_logs = Follower::new(id, false, None, since);
-        let mut tail: Vec<LogLine> = Vec::new();
-        let mut last = String::new();
-        let colour = !self.json && checklist::use_colour();
-        runtime::block_on(async {
-            loop {
-                let status =
-                    crate::logs::status_of(sh, railway, id)?.unwrap_or_else(|| "UNKNOWN".into());
-                if status != last {
-                    say(&format!(
-                        "[{:>6.1}s] {status}",
-                        start.elapsed().as_secs_f32()
-                    ));
-                    last = status.clone();
-                }
-                let follower = if matches!(
-                    status.as_str(),
-                    "QUEUED" | "WAITING" | "INITIALIZING" | "BUILDING"
-                ) {
-                    &mut build
-                } else {
-                    &mut runtime_logs
-                };
-                for line in follower.poll(sh, railway, masker)? {
-                    say(&format!("  {}", line.human(colour)));
-                    tail.push(line);
-                }
-                if tail.len() > TAIL {
-                    tail.drain(..tail.len() - TAIL);
-                }
-                if is_terminal(&status) {
-                    return Ok((status, tail));
-                }
-                if start.elapsed() >= self.timeout {
-                    say(&format!(
-                        "[{:>6.1}s] gave up waiting after {:?} (the deployment goes on on Railway)",
-                        start.elapsed().as_secs_f32(),
-                        self.timeout
-                    ));
-                    return Ok(("TIMEOUT".to_owned(), tail));
-                }
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {
-                        return Err(Reported(format!("deploy: interrupted; deployment {id} goes on on Railway (`cargo xtask logs --deployment {id} --follow`)")).into());
-                    }
-                    () = tokio::time::sleep(self.poll_interval) => {}
+        say: Say,
+        started: Instant,
+    ) -> anyhow::Result<Option<rollback::OnFailure>> {
+        if !self.rollback_on_failure {
+            return Ok(None);
+        }
+        let reason = match verdict {
+            Verdict::Unhealthy => "was unhealthy".to_owned(),
+            Verdict::StaleBuild => "did not serve its commit".to_owned(),
+            Verdict::Deployed => {
+                say.line(&format!(
+                    "watching {id} for {:?} (--rollback-on-failure)",
+                    self.watch
+                ));
+                match pre.railway.watch_active(
+                    sh,
+                    id,
+                    self.wait.poll_interval,
+                    self.watch,
+                    &mut |_| Ok(()),
+                )? {
+                    None => return Ok(None),
+                    Some(d) => format!("became {} within {:?} of cutover", d.status, self.watch),
                 }
             }
-        })?
-    }
-
-    fn verdict(&self, status: &str, probe: Option<&Probe>, has_url: bool) -> String {
-        match (status, probe) {
-            ("SUCCESS", Some(p)) if p.ok => format!("deployed and healthy ({} answered 200)", p.url),
-            ("SUCCESS", Some(p)) => format!(
-                "deployed, but {} never answered 200 (last: {}); the service is not ready: check `cargo xtask logs --latest`",
-                p.url,
-                p.status.map(|s| s.to_string()).unwrap_or_else(|| p.detail.clone())
-            ),
-            ("SUCCESS", None) if !has_url => "deployed, but there is no health URL to probe: generate a public domain or pass --health-url".to_owned(),
-            ("TIMEOUT", _) => format!("no final status within {:?}", self.timeout),
-            ("FAILED", _) => "the deployment FAILED (build or pre-deploy command): see the log lines above".to_owned(),
-            ("CRASHED", _) => "the deployment CRASHED after starting: see the log lines above".to_owned(),
-            ("REMOVED", _) => "the deployment was REMOVED before it finished (a newer deploy replaced it?)".to_owned(),
-            ("SKIPPED", _) => "Railway SKIPPED the deployment (no changes for the watch patterns?)".to_owned(),
-            (other, _) => format!("ended as {other}"),
+            // It never took traffic: what served before still does.
+            _ => return Ok(None),
+        };
+        let Some(previous) = pre.serving() else {
+            return Ok(Some(rollback::OnFailure::impossible(
+                reason,
+                "no deployment was serving before this one",
+            )));
+        };
+        let target = pre
+            .railway
+            .history(sh, &pre.ids)?
+            .into_iter()
+            .find(|d| d.id == previous.id)
+            .unwrap_or_else(|| previous.clone());
+        say.line(&format!(
+            "deployment {id} {reason}: rolling back to {} (--rollback-on-failure)",
+            target.id
+        ));
+        say.line(&format!("note: {MIGRATION_NOTE}"));
+        if target.can_rollback != Some(true) {
+            return Ok(Some(rollback::OnFailure::impossible(
+                reason,
+                &format!(
+                    "Railway says {} cannot be rolled back to (canRollback: false)",
+                    target.id
+                ),
+            )));
         }
+        let url = pre.health_url.as_deref();
+        let run = rollback::execute(
+            sh,
+            &pre.railway,
+            &target,
+            &self.wait,
+            masker,
+            url,
+            say,
+            started,
+        )?;
+        Ok(Some(rollback::OnFailure::ran(
+            reason, target, run, &self.wait,
+        )))
     }
 }
 
-fn append_step_summary(
-    path: &std::ffi::OsStr,
-    target: &flags::RailwayArgs,
-    id: &str,
-    status: &str,
-    verdict: &str,
-    probe: Option<&Probe>,
-    took: Duration,
-) -> anyhow::Result<()> {
-    use std::io::Write;
-    let health = probe
-        .map(|p| {
-            format!(
-                "{} → {}",
-                p.url,
-                p.status
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "no answer".into())
-            )
-        })
-        .unwrap_or_else(|| "not probed".into());
-    let text = format!(
-        "### Railway deploy: `{}` ({})\n\n| | |\n|---|---|\n| deployment | `{id}` |\n| status | **{status}** |\n| health | {health} |\n| took | {:.1} s |\n\n{verdict}\n",
-        target.service,
-        target.environment,
-        took.as_secs_f32()
-    );
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
-    Ok(())
+/// `git rev-parse HEAD`, with `-dirty` when the working tree has uncommitted changes: what
+/// `railway up` uploads.
+fn working_tree_commit(sh: &Shell) -> anyhow::Result<String> {
+    let head = cmd!(sh, "git rev-parse HEAD")
+        .quiet()
+        .read()
+        .context("`deploy --up` names the commit it uploads: `git rev-parse HEAD` failed")?;
+    let dirty = !cmd!(sh, "git status --porcelain --untracked-files=no")
+        .quiet()
+        .read()
+        .context("`git status` failed")?
+        .trim()
+        .is_empty();
+    Ok(if dirty { format!("{head}-dirty") } else { head })
+}
+
+/// `.build-commit` at the root of the uploaded tree, for the duration of `railway up`: the
+/// upload has no `.git`, and the backend's build script reads the commit from it. Git
+/// ignores it; `.railwayignore` lets `railway up` upload it.
+struct BuildStamp(PathBuf);
+
+impl BuildStamp {
+    fn write(root: &std::path::Path, commit: &str) -> anyhow::Result<BuildStamp> {
+        let path = root.join(".build-commit");
+        std::fs::write(&path, format!("{commit}\n"))
+            .with_context(|| format!("failed to write `{}`", path.display()))?;
+        Ok(BuildStamp(path))
+    }
+}
+
+impl Drop for BuildStamp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }

@@ -22,11 +22,19 @@ pub(crate) enum Task {
     /// Exit codes: 0 ok, 1 failure (with the diagnosis; `status --check`: something pending
     /// or drifted), 2 usage error.
     Migrate(Migrate),
-    /// Deploy to Railway and wait for the truth: the deployment's final status, then the health probe.
+    /// Deploy to Railway and wait for the truth: the deployment's final status, then the health
+    /// probe and the build it serves.
     ///
-    /// Exit codes: 0 deployed and healthy, 1 anything else (pre-flight, FAILED, CRASHED,
-    /// REMOVED, SKIPPED, timeout, health), 2 usage error.
+    /// Exit codes: 0 deployed, healthy and serving the deployed commit; 1 anything else
+    /// (pre-flight, a deploy already running, NEEDS_APPROVAL, FAILED, CRASHED, REMOVED,
+    /// SKIPPED, timeout, health, stale build, rolled back); 2 usage error.
     Deploy(Deploy),
+    /// Roll the service back to an earlier deployment and wait until it serves, healthy.
+    ///
+    /// A migration already applied is not reverted: rollbacks are safe when every migration is
+    /// expand/contract (see README). Exit codes: 0 rolled back and healthy, 1 anything else,
+    /// 2 usage error.
+    Rollback(Rollback),
     /// Show or follow a Railway deployment's logs (through pipes and in CI), with diagnoses.
     ///
     /// Exit codes: 0 ok, 1 failure, 2 usage error.
@@ -110,18 +118,31 @@ pub(crate) struct Deploy {
     #[command(flatten)]
     pub(crate) railway: RailwayArgs,
     /// Deploy the latest commit of the connected repository (default: redeploy the current image).
-    #[arg(long, conflicts_with = "up")]
+    #[arg(long, conflicts_with_all = ["up", "commit"])]
     pub(crate) from_source: bool,
     /// Upload and build this working tree (`railway up --detach`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "commit")]
     pub(crate) up: bool,
-    /// Give up waiting after this long (e.g. `10m`, `90s`).
-    #[arg(long, value_name = "DUR", default_value = "10m", value_parser = humantime::parse_duration)]
-    pub(crate) timeout: std::time::Duration,
-    /// Probe this URL instead of https://$RAILWAY_PUBLIC_DOMAIN/health/ready.
+    /// Deploy this commit of the connected repository (7 to 40 hex digits).
+    #[arg(long, value_name = "SHA", value_parser = parse_commit)]
+    pub(crate) commit: Option<String>,
+    /// Approve the new deployment when it stops at NEEDS_APPROVAL (default: stop, exit 1).
+    #[arg(long)]
+    pub(crate) approve: bool,
+    /// When the new deployment is unhealthy, or crashes within --watch, roll back to the one
+    /// that served before (exit 1, verdict `rolled_back`).
+    #[arg(long)]
+    pub(crate) rollback_on_failure: bool,
+    /// With --rollback-on-failure: how long to watch the new deployment after cutover.
+    #[arg(long, value_name = "DUR", default_value = "2m", value_parser = humantime::parse_duration, requires = "rollback_on_failure")]
+    pub(crate) watch: std::time::Duration,
+    #[command(flatten)]
+    pub(crate) wait: WaitArgs,
+    /// Probe this URL instead of https://$RAILWAY_PUBLIC_DOMAIN/health/ready (the build is read
+    /// from /health on the same origin).
     #[arg(long, value_name = "URL")]
     pub(crate) health_url: Option<String>,
-    /// Deploy without checking the platform's variables first (printed loudly).
+    /// Deploy without the pre-flight checks (variables, settings, plan), printed loudly.
     #[arg(long)]
     pub(crate) skip_verify: bool,
     /// Run the read-only pre-flight, print the commands a deploy would run, change nothing.
@@ -130,12 +151,59 @@ pub(crate) struct Deploy {
     /// End with one JSON summary document on stdout.
     #[arg(long)]
     pub(crate) json: bool,
-    /// How often to poll the deployment's status and logs.
-    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = humantime::parse_duration)]
-    pub(crate) poll_interval: std::time::Duration,
     /// Local env file whose variable names are compared with the platform's.
     #[command(flatten)]
     pub(crate) env: EnvFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Rollback {
+    #[command(flatten)]
+    pub(crate) railway: RailwayArgs,
+    /// Roll back to this deployment (default: the newest older one that can be rolled back to,
+    /// i.e. the one that served before the active deployment).
+    #[arg(long, value_name = "DEPLOYMENT_ID")]
+    pub(crate) to: Option<String>,
+    #[command(flatten)]
+    pub(crate) wait: WaitArgs,
+    /// Probe this URL instead of https://$RAILWAY_PUBLIC_DOMAIN/health/ready.
+    #[arg(long, value_name = "URL")]
+    pub(crate) health_url: Option<String>,
+    /// Print the target and the commands, change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// End with one JSON summary document on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// How deploy and rollback wait, and what they do when a deployment is already running.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WaitArgs {
+    /// Give up waiting after this long (e.g. `10m`, `90s`).
+    #[arg(long, value_name = "DUR", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub(crate) timeout: std::time::Duration,
+    /// How often to poll the deployment's status and logs.
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub(crate) poll_interval: std::time::Duration,
+    /// When another deployment is in progress, wait for it to finish, then go.
+    #[arg(long, conflicts_with = "force")]
+    pub(crate) wait_for_running: bool,
+    /// Go even though another deployment is in progress (it may be cancelled or replaced).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// A commit SHA as the CLI takes it: 7 to 40 hex digits, lowercased.
+fn parse_commit(text: &str) -> Result<String, String> {
+    let sha = text.trim().to_ascii_lowercase();
+    if (7..=40).contains(&sha.len()) && sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(sha)
+    } else {
+        Err(format!(
+            "`{text}` is not a commit SHA (7 to 40 hexadecimal digits)"
+        ))
+    }
 }
 
 #[derive(Debug, Args)]

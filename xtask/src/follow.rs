@@ -9,7 +9,7 @@ use xshell::Shell;
 
 use crate::log_line::LogLine;
 use crate::mask::Masker;
-use crate::railway::{Call, Railway, RailwayError};
+use crate::railway::{Call, DeploymentStatus, Railway, RailwayError};
 
 /// A poll fetches at most this many lines (the CLI's own cap is 500).
 const PAGE: u32 = 500;
@@ -70,5 +70,66 @@ impl Follower {
         }
         fresh.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
         Ok(fresh)
+    }
+}
+
+/// A deployment's logs streamed while waiting on it: build logs until the image runs, then
+/// runtime logs; the last lines are kept for the failure report.
+#[derive(Debug)]
+pub(crate) struct LogStream {
+    build: Follower,
+    runtime: Follower,
+    pub(crate) tail: Vec<LogLine>,
+}
+
+/// Lines kept for the failure report.
+const TAIL: usize = 15;
+
+impl LogStream {
+    pub(crate) fn new(deployment: &str) -> LogStream {
+        let since = Utc::now() - ChronoDuration::minutes(5);
+        LogStream {
+            build: Follower::new(deployment, true, None, since),
+            runtime: Follower::new(deployment, false, None, since),
+            tail: Vec::new(),
+        }
+    }
+
+    /// New lines of the logs `status` makes interesting, each handed to `show`.
+    pub(crate) fn poll(
+        &mut self,
+        sh: &Shell,
+        railway: &Railway,
+        masker: &Masker,
+        status: Option<&DeploymentStatus>,
+        show: &mut dyn FnMut(&LogLine),
+    ) -> Result<(), RailwayError> {
+        let follower = if status.is_none_or(DeploymentStatus::shows_build_logs) {
+            &mut self.build
+        } else {
+            &mut self.runtime
+        };
+        for line in follower.poll(sh, railway, masker)? {
+            show(&line);
+            self.tail.push(line);
+        }
+        if self.tail.len() > TAIL {
+            self.tail.drain(..self.tail.len() - TAIL);
+        }
+        Ok(())
+    }
+
+    /// The lines worth showing after a failure: the diagnosed and error lines, else all kept.
+    pub(crate) fn relevant(&self) -> Vec<&LogLine> {
+        let relevant: Vec<&LogLine> = self
+            .tail
+            .iter()
+            .filter(|l| l.diagnosis.is_some() || l.level == "error")
+            .collect();
+        if relevant.is_empty() {
+            self.tail.iter().collect()
+        } else {
+            relevant
+        }
     }
 }

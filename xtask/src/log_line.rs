@@ -17,7 +17,9 @@ pub(crate) struct LogLine {
 }
 
 impl LogLine {
-    pub(crate) fn from_json(mut map: Map<String, Value>, masker: &Masker) -> LogLine {
+    pub(crate) fn from_json(map: Map<String, Value>, masker: &Masker) -> LogLine {
+        // Every position first (keys, numbers, `timestamp`, …), before any field is read.
+        let mut map = masker.mask_object(map);
         let mut take = |k: &str| match map.remove(k) {
             Some(Value::String(s)) => s,
             Some(other) => other.to_string(),

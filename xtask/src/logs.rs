@@ -10,12 +10,12 @@ use crate::flags;
 use crate::follow::Follower;
 use crate::log_line::LogLine;
 use crate::mask::Masker;
-use crate::railway::{Call, Railway};
+use crate::railway::{Call, DeploymentStatus, Phase, Railway};
 use crate::{checklist, remote, runtime};
 
 impl flags::Logs {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let railway = remote::railway_ready(sh, &self.railway)?;
+        let (railway, _) = remote::railway_ready(sh, &self.railway)?;
         // Values of the service's secrets are hidden in everything printed.
         let masker = Masker::from_variables(&railway.variables(sh, &self.railway.service)?);
         let deployment = self.pick_deployment(sh, &railway)?;
@@ -57,16 +57,14 @@ impl flags::Logs {
                 for line in follower.poll(sh, &railway, &masker)? {
                     print(&line);
                 }
-                let status = status_of(sh, &railway, &deployment)?;
-                if self.finished(status.as_deref()) {
+                let status = railway.deployment(sh, &deployment)?.map(|d| d.status);
+                if self.finished(status.as_ref()) {
                     // One last look for lines written just before the end.
                     for line in follower.poll(sh, &railway, &masker)? {
                         print(&line);
                     }
-                    eprintln!(
-                        "deployment {deployment} is {}: stopped following",
-                        status.as_deref().unwrap_or("gone")
-                    );
+                    let status = status.as_ref().map_or("gone", DeploymentStatus::as_str);
+                    eprintln!("deployment {deployment} is {status}: stopped following");
                     return Ok(());
                 }
                 tokio::select! {
@@ -87,7 +85,7 @@ impl flags::Logs {
         let found = if self.latest {
             all.first()
         } else {
-            all.iter().find(|d| d.status == "SUCCESS")
+            all.iter().find(|d| d.status.phase() == Phase::Active)
         };
         match found {
             Some(d) => Ok(d.id.clone()),
@@ -101,24 +99,13 @@ impl flags::Logs {
         }
     }
 
-    /// Build logs end when the build does; runtime logs when the deployment stops running.
-    fn finished(&self, status: Option<&str>) -> bool {
+    /// Build logs end when the build does; runtime logs when the deployment stops running
+    /// (an unknown status is followed on: it is not known to have ended).
+    fn finished(&self, status: Option<&DeploymentStatus>) -> bool {
         match status {
             None => true,
-            Some(s) if self.build => !matches!(
-                s,
-                "QUEUED" | "WAITING" | "INITIALIZING" | "BUILDING" | "NEEDS_APPROVAL"
-            ),
-            Some(s) => matches!(s, "FAILED" | "CRASHED" | "REMOVED" | "SKIPPED"),
+            Some(s) if self.build => !s.shows_build_logs() && s.phase() != Phase::NeedsApproval,
+            Some(s) => s.phase() == Phase::Failed,
         }
     }
-}
-
-/// The deployment's current status (`None` when it no longer appears).
-pub(crate) fn status_of(sh: &Shell, railway: &Railway, id: &str) -> anyhow::Result<Option<String>> {
-    Ok(railway
-        .deployments(sh, 20)?
-        .into_iter()
-        .find(|d| d.id == id)
-        .map(|d| d.status))
 }

@@ -19,7 +19,9 @@ mod mask;
 mod migrate;
 mod migrate_output;
 mod railway;
+mod release;
 mod remote;
+mod rollback;
 mod runtime;
 mod verify;
 mod which;
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
                 flags::Task::Verify(task) => task.run(&sh),
                 flags::Task::Migrate(task) => task.run(&sh),
                 flags::Task::Deploy(task) => task.run(&sh),
+                flags::Task::Rollback(task) => task.run(&sh),
                 flags::Task::Logs(task) => task.run(&sh),
                 flags::Task::Dev(task) => task.run(&sh),
                 flags::Task::Bench(task) => task.run(&sh),

@@ -9,9 +9,9 @@ use crate::{checklist, config_source, flags, remote, runtime};
 impl flags::Verify {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         if self.remote {
-            let railway = remote::railway_ready(sh, &self.railway)?;
-            let platform =
-                remote::check(sh, &railway, self.frontend_service.as_deref(), &self.env)?;
+            let (railway, ids) = remote::railway_ready(sh, &self.railway)?;
+            let frontend = self.frontend_service.as_deref();
+            let platform = remote::check(sh, &railway, &ids, frontend, &self.env)?;
             return finish(&platform.report, self.json);
         }
         let (env_file, source) = config_source::load(&self.env)?;
@@ -33,11 +33,17 @@ impl flags::Verify {
         );
 
         match (settings, self.offline) {
-            (_, true) => report.push(Check::new(
-                "database.online",
-                Status::Skip,
-                "--offline: the database is not contacted",
-            )),
+            (settings, true) => {
+                // Offline nothing is resolved: a name that only looks local stays unproven.
+                if let Some(warning) = settings.and_then(|s| s.database().unproven_locality()) {
+                    report.push(warning);
+                }
+                report.push(Check::new(
+                    "database.online",
+                    Status::Skip,
+                    "--offline: the database is not contacted",
+                ));
+            }
             (None, false) => report.push(Check::new(
                 "database.online",
                 Status::Skip,

@@ -14,8 +14,11 @@ use crate::state::AppState;
 /// balancers give up, they do not wait).
 pub const READY_BUDGET: Duration = Duration::from_millis(1500);
 
+/// Liveness, and which build answers: `cargo xtask deploy` compares `commit` with the commit
+/// it deployed, so a stale build is never taken for the new one.
 pub async fn live() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+    let build = crate::build_info::BuildInfo::current();
+    Json(json!({ "status": "ok", "version": build.version, "commit": build.commit }))
 }
 
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {

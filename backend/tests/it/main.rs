@@ -3,5 +3,6 @@
 //! and shared, and the harness's servers are started once for all of them.
 
 mod common;
+mod leaks;
 mod process;
 mod serve;

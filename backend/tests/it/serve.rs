@@ -43,9 +43,13 @@ async fn health_ready_and_jobs_pages_on_port_0() {
     let (port, stop, handle) = start(&settings(&db, &[])).await;
 
     let live = fetch(port, "/health").await;
+    let build = intowork_backend::build_info::BuildInfo::current();
     assert_eq!(
         (live.status, live.json()),
-        (200, serde_json::json!({"status": "ok"}))
+        (
+            200,
+            serde_json::json!({"status": "ok", "version": build.version, "commit": build.commit})
+        )
     );
     assert!(
         live.header("x-request-id").is_some_and(|id| !id.is_empty()),

@@ -26,29 +26,56 @@ const PLACEHOLDER_MARKS: &[&str] = &[
     "placeholder",
 ];
 
-pub fn parse_nextauth_secret(text: &str) -> Result<SecretString, Problem> {
-    let chars = text.chars().count();
+/// NextAuth uses the variable byte for byte: `getToken` takes `process.env.NEXTAUTH_SECRET`
+/// and hands it to HKDF unchanged (nextauthjs/next-auth, `packages/next-auth/src/jwt/index.ts`:
+/// `secret = process.env.NEXTAUTH_SECRET` → `getDerivedEncryptionKey(secret)` → `hkdf(…)`), with
+/// no trimming. Surrounding whitespace is therefore part of the key the frontend derives: a
+/// platform or env loader that trims on one service and not on the other (dotenv trims
+/// unquoted values) silently breaks every session, and padding adds no strength. It is
+/// refused with its own message, and only the characters that carry entropy (not whitespace)
+/// count towards the length.
+pub fn parse_nextauth_secret(text: &str) -> Result<SecretString, Vec<Problem>> {
+    let mut problems = Vec::new();
+    if text.trim() != text {
+        problems.push(
+            Problem::error(
+                "whitespace",
+                "starts or ends with whitespace: NextAuth uses the value as is, untrimmed, so the frontend and this service disagree as soon as one of them trims it",
+            )
+            .hint("remove the surrounding whitespace, on both services"),
+        );
+    }
+    let content: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
     let lower = text.to_lowercase();
-    let one_char_repeated = text.chars().all(|c| text.starts_with(c));
+    let one_char_repeated = content.iter().all(|c| *c == content[0]);
     let only_the_word_secret = lower
         .replace("secret", "")
         .chars()
         .all(|c| !c.is_alphanumeric());
-    if text == EXAMPLE_NEXTAUTH_SECRET
+    if text.trim() == EXAMPLE_NEXTAUTH_SECRET
         || one_char_repeated
         || only_the_word_secret
         || PLACEHOLDER_MARKS.iter().any(|m| lower.contains(m))
     {
-        return Err(Problem::error("placeholder", "is a placeholder, not a secret").hint(GENERATE));
+        problems
+            .push(Problem::error("placeholder", "is a placeholder, not a secret").hint(GENERATE));
+    } else if content.len() < MIN_SECRET_CHARS {
+        problems.push(
+            Problem::error(
+                "length",
+                format!(
+                    "has {} characters besides whitespace; at least {MIN_SECRET_CHARS} are required",
+                    content.len()
+                ),
+            )
+            .hint(GENERATE),
+        );
     }
-    if chars < MIN_SECRET_CHARS {
-        return Err(Problem::error(
-            "length",
-            format!("is {chars} characters long; at least {MIN_SECRET_CHARS} are required"),
-        )
-        .hint(GENERATE));
+    if problems.is_empty() {
+        Ok(SecretString::from(text.to_owned()))
+    } else {
+        Err(problems)
     }
-    Ok(SecretString::from(text.to_owned()))
 }
 
 #[cfg(test)]
@@ -83,7 +110,7 @@ mod tests {
             ),
         ];
         for (s, check) in bad {
-            assert_eq!(parse_nextauth_secret(s).unwrap_err().check, check, "{s}");
+            assert_eq!(parse_nextauth_secret(s).unwrap_err()[0].check, check, "{s}");
         }
     }
 }

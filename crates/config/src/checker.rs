@@ -1,5 +1,6 @@
 //! Turns per-value problems into checklist lines named after their variable and origin.
 
+use crate::http::parse_bounded;
 use crate::problem::{Problem, Severity};
 use crate::report::{Check, Report, Status};
 use crate::source::{Lookup, Origin, Source};
@@ -101,6 +102,35 @@ impl<'s> Checker<'s> {
                 .variable(var)
                 .source(origin),
         );
+    }
+}
+
+impl Checker<'_> {
+    /// A whole number from `min` to `max` (`what` says what it counts), or `default` when unset.
+    pub(crate) fn number(
+        &mut self,
+        var: &'static str,
+        default: u64,
+        (min, max): (u64, u64),
+        what: &str,
+    ) -> Option<u64> {
+        let Some(text) = self.text(var) else {
+            if self.failed(var) {
+                return None;
+            }
+            self.pass(var, format!("not set: {default}"));
+            return Some(default);
+        };
+        match parse_bounded(text, min, max, what) {
+            Ok(n) => {
+                self.pass(var, n.to_string());
+                Some(n)
+            }
+            Err(p) => {
+                self.record_all(var, vec![p]);
+                None
+            }
+        }
     }
 }
 

@@ -4,13 +4,15 @@
 //! env file) and either returns valid settings with the checklist that proved them, or every
 //! problem at once. Secrets (the database password, `NEXTAUTH_SECRET`, `RESEND_API_KEY`) are
 //! wrapped in [`secrecy::SecretString`] from the moment they are read; URLs are only shown
-//! with the password as `****`.
+//! with every secret as `****` (see [`DatabaseUrl::masked`] and [`SECRET_PARAMS`]), and text
+//! from input is escaped before it reaches a terminal ([`escape_control`]).
 
 mod auth;
 mod checker;
 mod database;
 mod email;
 mod environment;
+mod escape;
 mod http;
 mod problem;
 mod report;
@@ -21,11 +23,12 @@ mod variables;
 
 pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS};
 pub use database::{
-    DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, TargetChoice, TlsMode,
-    TlsSource, UrlContext,
+    DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, SECRET_PARAMS, TargetChoice,
+    TlsMode, TlsSource, UrlContext, authority_ends, url_secrets, userinfo_password,
 };
 pub use email::{EmailSettings, Mailbox};
 pub use environment::Environment;
+pub use escape::{Escaped, escape_control};
 pub use http::{AllowedOrigins, Origin};
 pub use problem::{Problem, Severity};
 pub use report::{Check, Report, Status, Summary};
@@ -36,7 +39,7 @@ pub use settings::{
     Loaded, MigrationSettings, Settings,
 };
 pub use source::{Lookup, Origin as ValueOrigin, Source, SourceError, Sourced};
-pub use variables::{Need, VARIABLES, Variable, is_secret_name};
+pub use variables::{Need, VARIABLES, Variable, is_secret_name, markdown_table};
 
 /// Re-exported so callers name the same secret type.
 pub use secrecy;

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::escape::Escaped;
+
 /// How a check ended. Ordered from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -141,14 +143,15 @@ impl Report {
 }
 
 impl fmt::Display for Check {
-    /// `VARIABLE: message (fix: hint)` — the one-line form used in errors and logs.
+    /// `VARIABLE: message (fix: hint)` — the one-line form used in errors and logs, with
+    /// control characters from input escaped (it ends up on terminals).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(var) = &self.variable {
-            write!(f, "{var}: ")?;
+            write!(f, "{}: ", Escaped(var))?;
         }
-        f.write_str(&self.message)?;
+        write!(f, "{}", Escaped(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, " (fix: {hint})")?;
+            write!(f, " (fix: {})", Escaped(hint))?;
         }
         Ok(())
     }

@@ -1,7 +1,6 @@
 //! `Settings`: built from a [`Source`] in one pass that reports every problem at once.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -9,17 +8,12 @@ use url::Url;
 
 use crate::auth::parse_nextauth_secret;
 use crate::checker::Checker;
-use crate::database::{
-    DatabaseSettings, DatabaseUrl, Fingerprint, HostClass, TargetChoice, TlsMode, TlsSource,
-    UrlContext,
-};
+use crate::database::{DatabaseSettings, check_database};
 use crate::email::{EmailSettings, Mailbox, parse_resend_key};
 use crate::environment::Environment;
 use crate::http::{
-    AllowedOrigins, DEV_ORIGIN, frontend_origin_problem, parse_allowed_origins, parse_bounded,
-    parse_frontend_url,
+    AllowedOrigins, DEV_ORIGIN, frontend_origin_problem, parse_allowed_origins, parse_frontend_url,
 };
-use crate::problem::Problem;
 use crate::report::Report;
 use crate::service::{LogFormat, ServiceSettings, parse_bool};
 use crate::source::Source;
@@ -49,13 +43,23 @@ pub struct Settings {
     service: ServiceSettings,
 }
 
-/// Session limits for schema migrations.
+/// Session limits for schema migrations. `Default` holds the defaults of the two variables;
+/// the migration code takes them from here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MigrationSettings {
     /// `MIGRATION_LOCK_TIMEOUT_SECS`: how long a DDL statement may wait for a table lock.
     pub lock_timeout: Duration,
     /// `MIGRATION_STATEMENT_TIMEOUT_SECS`: how long one statement may run.
     pub statement_timeout: Duration,
+}
+
+impl Default for MigrationSettings {
+    fn default() -> MigrationSettings {
+        MigrationSettings {
+            lock_timeout: Duration::from_secs(DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS),
+            statement_timeout: Duration::from_secs(DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS),
+        }
+    }
 }
 
 /// Valid settings, with the checklist that proved them (warnings included).
@@ -97,7 +101,8 @@ impl Settings {
         let nextauth_secret = check_nextauth(&mut ck);
         let (allowed_origins, frontend_url) = check_http(&mut ck, environment);
         let email = check_email(&mut ck);
-        let port = check_number(&mut ck, "PORT", DEFAULT_PORT.into(), 1, 65535, "a port")
+        let port = ck
+            .number("PORT", DEFAULT_PORT.into(), (1, 65535), "a port")
             .map(|p| p as u16);
 
         let migrations = check_migrations(&mut ck);
@@ -210,194 +215,6 @@ fn check_railway(ck: &mut Checker<'_>) -> Option<String> {
     name.map(str::to_owned)
 }
 
-const DATABASE_URL_HINT: &str = "set it in the service's variables (Railway: reference `${{Postgres.DATABASE_URL}}`); locally, run `cargo xtask dev` or put it in .env";
-
-fn check_database(ck: &mut Checker<'_>, inside_railway: bool) -> Option<DatabaseSettings> {
-    let ctx = UrlContext {
-        pgsslrootcert: ck.text("PGSSLROOTCERT").map(PathBuf::from),
-        pgsslmode: ck
-            .source()
-            .lookup("PGSSLMODE")
-            .text()
-            .and_then(TlsMode::parse_sslmode),
-    };
-    let url = ck
-        .required("DATABASE_URL", DATABASE_URL_HINT)
-        .and_then(|t| parse_url(ck, "DATABASE_URL", t, &ctx));
-    let public_url = ck
-        .text("DATABASE_PUBLIC_URL")
-        .map(|t| parse_url(ck, "DATABASE_PUBLIC_URL", t, &ctx));
-
-    let max_connections = check_number(
-        ck,
-        "DATABASE_MAX_CONNECTIONS",
-        DEFAULT_MAX_CONNECTIONS.into(),
-        1,
-        1000,
-        "a pool size",
-    );
-    let connect_timeout = check_number(
-        ck,
-        "DATABASE_CONNECT_TIMEOUT_SECS",
-        DEFAULT_CONNECT_TIMEOUT_SECS,
-        1,
-        600,
-        "a number of seconds",
-    );
-
-    let url = url?;
-    let public_url = match public_url {
-        Some(None) => return None,
-        Some(Some(u)) => Some(u),
-        None => None,
-    };
-    let target = choose_target(ck, &url, public_url.as_ref(), inside_railway);
-    let target_url = if target == TargetChoice::PublicUrl {
-        public_url.as_ref()?
-    } else {
-        &url
-    };
-    let pgsslmode_ok = check_pgsslmode(ck, target_url);
-    let fingerprint = check_fingerprint(ck, target_url.tls_mode());
-    if target_url.is_pooler() {
-        let problem = Problem::warning("pooler", format!("`{}` looks like a transaction pooler (PgBouncer): prepared statements break behind it, so the statement cache is turned off", target_url.endpoint()))
-            .hint("connect to the database directly when you can; keep the pool small otherwise");
-        let var = if target == TargetChoice::PublicUrl {
-            "DATABASE_PUBLIC_URL"
-        } else {
-            "DATABASE_URL"
-        };
-        ck.record_all(var, vec![problem]);
-    }
-    if !pgsslmode_ok {
-        return None;
-    }
-    Some(DatabaseSettings {
-        url,
-        public_url,
-        target,
-        max_connections: max_connections? as u32,
-        connect_timeout: Duration::from_secs(connect_timeout?),
-        tls_fingerprint: fingerprint?,
-    })
-}
-
-fn parse_url(
-    ck: &mut Checker<'_>,
-    var: &'static str,
-    text: &str,
-    ctx: &UrlContext,
-) -> Option<DatabaseUrl> {
-    let mut problems = Vec::new();
-    let url = DatabaseUrl::parse(text, ctx, &mut problems);
-    ck.record_all(var, problems);
-    let url = url?;
-    ck.pass(
-        var,
-        format!(
-            "{} ({}, TLS `{}` from {})",
-            url.masked(),
-            url.class(),
-            url.tls_mode(),
-            url.tls_source()
-        ),
-    );
-    Some(url)
-}
-
-fn choose_target(
-    ck: &mut Checker<'_>,
-    url: &DatabaseUrl,
-    public: Option<&DatabaseUrl>,
-    inside_railway: bool,
-) -> TargetChoice {
-    if url.class() != HostClass::RailwayPrivate || inside_railway {
-        return TargetChoice::DatabaseUrl;
-    }
-    let host = url.host();
-    match public {
-        Some(public) => {
-            ck.record_all(
-                "DATABASE_URL",
-                vec![Problem::warning("private_host", format!("`{host}` resolves only inside Railway; checks from here connect through DATABASE_PUBLIC_URL (`{}`)", public.endpoint()))],
-            );
-            TargetChoice::PublicUrl
-        }
-        None => {
-            ck.record_all(
-                "DATABASE_URL",
-                vec![Problem::warning("private_host", format!("`{host}` resolves only inside Railway: it cannot be reached from here"))
-                    .hint("set DATABASE_PUBLIC_URL (the database's TCP proxy URL) for local and CI checks, or open a tunnel with `railway connect --tunnel-only`")],
-            );
-            TargetChoice::DatabaseUrl
-        }
-    }
-}
-
-/// sqlx reads `PGSSLMODE` and silently turns an unparsable one into `prefer`; we set the mode
-/// in code, but a weaker `PGSSLMODE` still says someone meant to turn TLS down.
-fn check_pgsslmode(ck: &mut Checker<'_>, url: &DatabaseUrl) -> bool {
-    let Some(text) = ck.text("PGSSLMODE") else {
-        return !ck.failed("PGSSLMODE");
-    };
-    // Remote hosts: TLS is the policy. Local hosts: whatever the URL itself asks for.
-    let policy = if url.class().is_remote() {
-        TlsMode::Require
-    } else if matches!(url.tls_source(), TlsSource::SslMode(_) | TlsSource::Ssl(_)) {
-        url.tls_mode()
-    } else {
-        TlsMode::Disable
-    };
-    let problem = match TlsMode::parse_sslmode(text) {
-        None => Problem::error(
-            "invalid",
-            format!("`{text}` is not a TLS mode (the driver would silently use `prefer`)"),
-        )
-        .hint(format!("unset PGSSLMODE, or set it to `{policy}`")),
-        Some(mode) if mode < policy => Problem::error(
-            "weaker",
-            format!("`{mode}` is weaker than the `{policy}` the database URL requires"),
-        )
-        .hint(format!("unset PGSSLMODE, or set it to `{policy}`")),
-        Some(mode) => {
-            ck.pass(
-                "PGSSLMODE",
-                format!(
-                    "`{mode}` agrees with the database URL, which uses `{}`",
-                    url.tls_mode()
-                ),
-            );
-            return true;
-        }
-    };
-    ck.record_all("PGSSLMODE", vec![problem])
-}
-
-/// `Some(None)`: no pin. `None`: a problem was recorded.
-fn check_fingerprint(ck: &mut Checker<'_>, mode: TlsMode) -> Option<Option<Fingerprint>> {
-    const VAR: &str = "DATABASE_TLS_FINGERPRINT";
-    let Some(text) = ck.text(VAR) else {
-        return (!ck.failed(VAR)).then_some(None);
-    };
-    let problem = match text.parse::<Fingerprint>() {
-        Ok(_) if mode < TlsMode::Require => Problem::error(
-            "needs_tls",
-            format!("a certificate pin needs TLS, but the database URL uses `{mode}`"),
-        )
-        .hint("add `sslmode=require` to the database URL"),
-        Ok(fp) => {
-            ck.pass(
-                VAR,
-                format!("pinning the server certificate to SHA-256 {fp}"),
-            );
-            return Some(Some(fp));
-        }
-        Err(p) => p,
-    };
-    ck.record_all(VAR, vec![problem]);
-    None
-}
-
 fn check_nextauth(ck: &mut Checker<'_>) -> Option<SecretString> {
     let text = ck.required("NEXTAUTH_SECRET", "generate one with `openssl rand -base64 32` and set the same value in the frontend's service")?;
     match parse_nextauth_secret(text) {
@@ -408,8 +225,8 @@ fn check_nextauth(ck: &mut Checker<'_>) -> Option<SecretString> {
             );
             Some(secret)
         }
-        Err(p) => {
-            ck.record_all("NEXTAUTH_SECRET", vec![p]);
+        Err(problems) => {
+            ck.record_all("NEXTAUTH_SECRET", problems);
             None
         }
     }
@@ -518,20 +335,16 @@ fn check_email(ck: &mut Checker<'_>) -> Option<Option<EmailSettings>> {
 }
 
 fn check_migrations(ck: &mut Checker<'_>) -> Option<MigrationSettings> {
-    let lock = check_number(
-        ck,
+    let lock = ck.number(
         "MIGRATION_LOCK_TIMEOUT_SECS",
         DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS,
-        1,
-        600,
+        (1, 600),
         "a number of seconds",
     );
-    let statement = check_number(
-        ck,
+    let statement = ck.number(
         "MIGRATION_STATEMENT_TIMEOUT_SECS",
         DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS,
-        1,
-        86_400,
+        (1, 86_400),
         "a number of seconds",
     );
     Some(MigrationSettings {
@@ -561,12 +374,10 @@ fn check_service(ck: &mut Checker<'_>) -> Option<ServiceSettings> {
             None
         }
     };
-    let grace = check_number(
-        ck,
+    let grace = ck.number(
         "SHUTDOWN_GRACE_SECS",
         DEFAULT_SHUTDOWN_GRACE_SECS,
-        0,
-        3600,
+        (0, 3600),
         "a number of seconds",
     );
     let log_format = match ck.text("LOG_FORMAT").map(str::parse::<LogFormat>) {
@@ -586,31 +397,4 @@ fn check_service(ck: &mut Checker<'_>) -> Option<ServiceSettings> {
         shutdown_grace: Duration::from_secs(grace?),
         log_format: log_format?,
     })
-}
-
-fn check_number(
-    ck: &mut Checker<'_>,
-    var: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-    what: &str,
-) -> Option<u64> {
-    let Some(text) = ck.text(var) else {
-        if ck.failed(var) {
-            return None;
-        }
-        ck.pass(var, format!("not set: {default}"));
-        return Some(default);
-    };
-    match parse_bounded(text, min, max, what) {
-        Ok(n) => {
-            ck.pass(var, n.to_string());
-            Some(n)
-        }
-        Err(p) => {
-            ck.record_all(var, vec![p]);
-            None
-        }
-    }
 }

@@ -66,7 +66,11 @@ impl<'a> Lookup<'a> {
 pub enum SourceError {
     #[error("env file `{}` does not exist", path.display())]
     FileMissing { path: PathBuf },
-    #[error("failed to read env file `{}`: {source}", path.display())]
+    /// A FIFO, socket or device would block or never end: only regular files are read.
+    #[error("env file `{}` is {kind}, not a regular file: name a regular file with --env-file, or --no-env-file", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    /// The cause is the error's `source`, printed once by whoever prints the chain.
+    #[error("failed to read env file `{}`", path.display())]
     FileRead {
         path: PathBuf,
         source: std::io::Error,
@@ -121,20 +125,7 @@ impl Source {
 
     /// Reads an env file (`KEY=value`, `export KEY=value`, `#` comments, single or double quotes).
     pub fn from_env_file(path: &Path) -> Result<Source, SourceError> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(SourceError::FileMissing {
-                    path: path.to_path_buf(),
-                });
-            }
-            Err(source) => {
-                return Err(SourceError::FileRead {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-        };
+        let bytes = read_regular_file(path)?;
         let pairs = parse_env_file(&bytes).map_err(|(line, reason)| SourceError::FileSyntax {
             path: path.to_path_buf(),
             line,
@@ -169,13 +160,45 @@ impl Source {
         }
     }
 
-    pub fn is_set(&self, name: &str) -> bool {
-        !matches!(self.lookup(name), Lookup::Missing | Lookup::Empty(_))
-    }
-
     /// Names of all variables, for names-only comparisons.
     pub fn names(&self) -> impl Iterator<Item = &OsStr> {
         self.values.keys().map(OsString::as_os_str)
+    }
+}
+
+/// The file's bytes, if it is a regular file: opening a FIFO with no writer would block forever.
+fn read_regular_file(path: &Path) -> Result<Vec<u8>, SourceError> {
+    let io_error = |source: std::io::Error| match source.kind() {
+        std::io::ErrorKind::NotFound => SourceError::FileMissing {
+            path: path.to_path_buf(),
+        },
+        _ => SourceError::FileRead {
+            path: path.to_path_buf(),
+            source,
+        },
+    };
+    let kind = std::fs::metadata(path).map_err(io_error)?.file_type();
+    if !kind.is_file() {
+        return Err(SourceError::NotAFile {
+            path: path.to_path_buf(),
+            kind: file_kind(kind),
+        });
+    }
+    std::fs::read(path).map_err(io_error)
+}
+
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
     }
 }
 
@@ -362,6 +385,6 @@ mod tests {
         );
         assert_eq!(src.lookup("BIN"), Lookup::NotUtf8(&Origin::Environment));
         assert_eq!(src.lookup("EMPTY"), Lookup::Empty(&Origin::Environment));
-        assert!(!src.is_set("EMPTY"));
+        assert_eq!(src.lookup("EMPTY").text(), None);
     }
 }

@@ -1,5 +1,7 @@
-//! The catalogue of variables this configuration reads: for documentation, `.env.example`
-//! tidiness and names-only comparisons with a platform's variables.
+//! The catalogue of variables this configuration reads, the one place a variable is declared:
+//! the README's variable table is generated from it ([`markdown_table`], checked by a tidy
+//! test), `.env.example` is checked against it, secrets are masked by it, and platform
+//! variables are compared with it by name.
 
 /// When a variable must be set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,12 +15,26 @@ pub enum Need {
     Platform,
 }
 
+impl Need {
+    /// The README's "needed" column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Always => "always",
+            Need::InProduction => "production",
+            Need::WithEmail => "with email",
+            Need::Optional => "optional",
+            Need::Platform => "set by Railway",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Variable {
     pub name: &'static str,
     pub need: Need,
     /// Its value must never be printed.
     pub secret: bool,
+    /// The rule, in Markdown: the README's "rule" column.
     pub doc: &'static str,
 }
 
@@ -27,129 +43,186 @@ pub const VARIABLES: &[Variable] = &[
         name: "DATABASE_URL",
         need: Need::Always,
         secret: true,
-        doc: "PostgreSQL URL; TLS (`sslmode=require`) is enforced for every non-local host",
+        doc: "`postgres://` or `postgresql://` with host, user and database; no unresolved `${{…}}` reference; no control character in host, user, database or parameters; a repeated parameter is a warning naming the value that wins (the last). TLS: `sslmode=` (libpq/sqlx) and `ssl=` (asyncpg) are both understood. **For any host that is not local, a mode weaker than `require` is an error** (Railway's proxy resets plaintext connections: the incident); no parameter means `require`. Local means a loopback address, a unix socket, or `localhost`/`*.localhost` *resolving only to loopback addresses* (see above). `verify-ca`/`verify-full` use `sslrootcert` or `PGSSLROOTCERT` (they cannot pass against Railway's self-signed certificate: a warning says so). Port 6543 or a pgbouncer/pooler host: warning, statement cache off.",
     },
     Variable {
         name: "DATABASE_PUBLIC_URL",
         need: Need::Optional,
         secret: true,
-        doc: "Railway's TCP-proxy URL, used from outside Railway when DATABASE_URL is `*.railway.internal`",
+        doc: "Railway's TCP-proxy URL, same rules. When `DATABASE_URL` is `*.railway.internal` and this process runs outside Railway (`RAILWAY_ENVIRONMENT_NAME` unset), it is the connection target (the private host cannot resolve here).",
     },
     Variable {
         name: "NEXTAUTH_SECRET",
         need: Need::Always,
         secret: true,
-        doc: "at least 32 characters, identical to the frontend's",
+        doc: "≥ 32 characters besides whitespace, not a placeholder, no leading or trailing whitespace (NextAuth uses the value untrimmed); identical to the frontend's",
     },
     Variable {
         name: "ENVIRONMENT",
         need: Need::Optional,
         secret: false,
-        doc: "`development` (default), `staging` or `production`",
+        doc: "`development` (default), `staging`, `production`",
     },
     Variable {
         name: "ALLOWED_ORIGINS",
         need: Need::InProduction,
         secret: false,
-        doc: "comma-separated CORS origins, `scheme://host[:port]`",
+        doc: "comma-separated `scheme://host[:port]` (no path, no trailing slash); in production no `*`, no `http://`, no localhost. Default outside production: `http://localhost:3000`",
     },
     Variable {
         name: "FRONTEND_URL",
         need: Need::InProduction,
         secret: false,
-        doc: "the frontend's URL (https in production); its origin must be allowed",
+        doc: "absolute URL, `https` in production; its origin must be in `ALLOWED_ORIGINS` (error in production, warning otherwise)",
     },
     Variable {
         name: "RESEND_API_KEY",
         need: Need::Optional,
         secret: true,
-        doc: "Resend API key (`re_…`); turns email on",
+        doc: "starts with `re_`; turns email on",
     },
     Variable {
         name: "FROM_EMAIL",
         need: Need::WithEmail,
         secret: false,
-        doc: "sender, `Name <local@domain>` or `local@domain`",
+        doc: "`Name <local@domain>` or `local@domain`",
     },
     Variable {
         name: "PORT",
         need: Need::Platform,
         secret: false,
-        doc: "HTTP port, 1–65535 (default 8000; Railway injects it)",
+        doc: "1–65535; Railway injects it; elsewhere optional, default 8000",
     },
     Variable {
         name: "DATABASE_MAX_CONNECTIONS",
         need: Need::Optional,
         secret: false,
-        doc: "pool size per replica, 1–1000 (default 10)",
+        doc: "pool size per replica, 1–1000, default 10",
     },
     Variable {
         name: "DATABASE_CONNECT_TIMEOUT_SECS",
         need: Need::Optional,
         secret: false,
-        doc: "total time budget to connect, retries included, 1–600 (default 30)",
+        doc: "total connect budget, retries included, 1–600, default 30",
     },
     Variable {
         name: "DATABASE_TLS_FINGERPRINT",
         need: Need::Optional,
         secret: false,
-        doc: "SHA-256 of the server certificate to pin (hex, colons allowed)",
+        doc: "SHA-256 of the server certificate to pin (64 hex digits, colons allowed); needs TLS. Its format is checked even when `DATABASE_URL` is invalid",
     },
     Variable {
         name: "MIGRATION_LOCK_TIMEOUT_SECS",
         need: Need::Optional,
         secret: false,
-        doc: "how long a migration statement may wait for a table lock, 1–600 (default 5)",
+        doc: "how long a migration statement may wait for a table lock, 1–600, default 5 (a migration queued behind a long transaction fails instead of freezing the table)",
     },
     Variable {
         name: "MIGRATION_STATEMENT_TIMEOUT_SECS",
         need: Need::Optional,
         secret: false,
-        doc: "how long one migration statement may run, 1–86400 (default 300)",
+        doc: "how long one migration statement may run, 1–86400, default 300",
     },
     Variable {
         name: "MIGRATE_ON_START",
         need: Need::Optional,
         secret: false,
-        doc: "run pending migrations before serving (default true); false when `backend migrate` is the pre-deploy command",
+        doc: "`true` (default): the backend migrates before serving; `false` when `backend migrate` runs as Railway's pre-deploy command",
     },
     Variable {
         name: "SHUTDOWN_GRACE_SECS",
         need: Need::Optional,
         secret: false,
-        doc: "time in-flight requests get after SIGTERM, 0–3600 (default 25)",
+        doc: "time in-flight requests get after SIGTERM, 0–3600, default 25",
     },
     Variable {
         name: "LOG_FORMAT",
         need: Need::Optional,
         secret: false,
-        doc: "`json`, `pretty` or `auto` (default: human on a terminal in development, JSON otherwise)",
+        doc: "`json`, `pretty` or `auto` (default: human on a terminal in development, one JSON object per line otherwise)",
     },
     Variable {
         name: "PGSSLMODE",
         need: Need::Optional,
         secret: false,
-        doc: "libpq's TLS mode; may never be weaker than the policy",
+        doc: "read as libpq does when the URL names no mode; unparsable (checked even when `DATABASE_URL` is invalid), or weaker than the policy: error",
     },
     Variable {
         name: "PGSSLROOTCERT",
         need: Need::Optional,
         secret: false,
-        doc: "root certificate for `verify-ca`/`verify-full` when the URL has no `sslrootcert`",
+        doc: "root certificate for `verify-ca`/`verify-full`; must be a readable file (an error when a verifying mode uses it, a warning otherwise, even when `DATABASE_URL` is invalid)",
     },
     Variable {
         name: "RAILWAY_ENVIRONMENT_NAME",
         need: Need::Platform,
         secret: false,
-        doc: "injected by Railway; its presence means “running inside Railway”",
+        doc: "means \"running inside Railway\" (`RAILWAY_ENVIRONMENT` on older projects)",
     },
 ];
 
-/// Names whose values are secret even when they are not in the catalogue.
+/// The README's variable table, one row per variable of [`VARIABLES`], in order.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| variable | needed | rule |\n|---|---|---|\n");
+    for v in VARIABLES {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            v.name,
+            v.need.as_str(),
+            v.doc
+        ));
+    }
+    out
+}
+
+/// Parts of a name that mark a value secret, in any case and anywhere in the name
+/// (`api_token`, `Stripe_Secret_Key`, `PGPASSWORD`).
+const SECRET_NAME_PARTS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "CREDENTIAL",
+    "PRIVATE",
+];
+
+/// Whole words of a name (between `_`, `-` and `.`) that do (`RESEND_API_KEY`, `db.pass`).
+const SECRET_NAME_WORDS: &[&str] = &["KEY", "APIKEY", "PASS", "PW"];
+
+/// Whether a variable's value is secret: a catalogued secret, or a name matching the secret
+/// patterns in any case.
 pub fn is_secret_name(name: &str) -> bool {
-    VARIABLES.iter().any(|v| v.name == name && v.secret)
-        || ["_TOKEN", "_KEY", "_SECRET", "_PASSWORD"]
-            .iter()
-            .any(|s| name.ends_with(s))
-        || name == "PGPASSWORD"
+    let upper = name.to_ascii_uppercase();
+    VARIABLES.iter().any(|v| v.secret && v.name == upper)
+        || SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
+        || upper
+            .split(['_', '-', '.'])
+            .any(|word| SECRET_NAME_WORDS.contains(&word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names_in_any_case() {
+        for name in [
+            "NEXTAUTH_SECRET",
+            "nextauth_secret",
+            "api_token",
+            "GITHUB_TOKEN",
+            "Stripe_Secret_Key",
+            "RESEND_API_KEY",
+            "resend_api_key",
+            "PGPASSWORD",
+            "db.pass",
+            "DATABASE_URL",
+            "database_public_url",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["PORT", "FRONTEND_URL", "KEYBOARD_LAYOUT", "PATH", "PASSAGE"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! Establishing a connection: certificate pin, bounded classified retries, TLS proof.
+//! Establishing a connection: locality, certificate pin, bounded classified retries, TLS proof.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use intowork_config::{DatabaseSettings, DbHost};
@@ -7,7 +8,8 @@ use rand::Rng;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use crate::error::{Attempt, ConnectError, classify};
-use crate::options::connect_options;
+use crate::locality::{Resolver, Route, SystemResolver, route};
+use crate::options::{connect_options, connect_options_via};
 use crate::probe::{TlsFacts, probe};
 use crate::proof::{SessionTls, session_tls};
 
@@ -48,17 +50,27 @@ fn attempt_timeout(budget: Duration, remaining: Duration) -> Duration {
     (budget / 3).max(Duration::from_secs(2)).min(remaining)
 }
 
-/// A connection whose TLS has been proven, after the pin (if any) was checked.
+/// A connection whose TLS has been proven, after the locality rule and the pin (if any).
 #[derive(Debug)]
 pub struct Connected {
     pub conn: PgConnection,
     pub session: SessionTls,
     pub attempts: u32,
     pub elapsed: Duration,
+    /// The route it took: a pool opened on it reaches the same, proven, address.
+    pub route: Route,
 }
 
 /// Connects within `DATABASE_CONNECT_TIMEOUT_SECS`, retrying only transient failures.
 pub async fn connect(db: &DatabaseSettings) -> Result<Connected, ConnectError> {
+    connect_with(db, &SystemResolver).await
+}
+
+/// [`connect`], with the names resolved by `resolver`.
+pub async fn connect_with(
+    db: &DatabaseSettings,
+    resolver: &impl Resolver,
+) -> Result<Connected, ConnectError> {
     let start = Instant::now();
     let budget = db.connect_timeout();
     let (endpoint, host) = describe(db);
@@ -69,43 +81,54 @@ pub async fn connect(db: &DatabaseSettings) -> Result<Connected, ConnectError> {
         user: url.user(),
         mode: url.tls_mode(),
     };
-    let opts = connect_options(db);
     let mut backoff = Backoff::default();
     let mut attempts = 0;
+    // The newest failure the server itself answered with (53300, 57P03, …): when the budget
+    // runs out during a later attempt, that answer is the diagnosis, not the cut-short wait.
+    let mut last_answer: Option<ConnectError> = None;
     loop {
         attempts += 1;
         let remaining = budget.saturating_sub(start.elapsed());
         let per_attempt = attempt_timeout(budget, remaining);
-        let result =
-            match tokio::time::timeout(per_attempt, attempt(db, &opts, &at, per_attempt)).await {
-                Ok(result) => result,
-                Err(_) => Err(ConnectError::Timeout {
-                    endpoint: endpoint.clone(),
-                    after: per_attempt,
-                }),
-            };
+        let result = match tokio::time::timeout(
+            per_attempt,
+            attempt(db, resolver, &at, per_attempt),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(ConnectError::Timeout {
+                endpoint: endpoint.clone(),
+                after: per_attempt,
+            }),
+        };
         match result {
-            Ok((conn, session)) => {
+            Ok((conn, session, route)) => {
                 return Ok(Connected {
                     conn,
                     session,
                     attempts,
                     elapsed: start.elapsed(),
+                    route,
                 });
             }
             Err(e) if e.is_transient() => {
                 let pause = backoff.next_delay();
                 if start.elapsed() + pause >= budget {
                     tracing::warn!(endpoint = %endpoint, attempts, error = %e, "giving up: connect budget spent");
-                    return Err(match e {
-                        ConnectError::Timeout { endpoint, .. } => ConnectError::Timeout {
+                    return Err(match (e, last_answer) {
+                        (ConnectError::Timeout { .. }, Some(answer)) => answer,
+                        (ConnectError::Timeout { endpoint, .. }, None) => ConnectError::Timeout {
                             endpoint,
                             after: start.elapsed(),
                         },
-                        other => other,
+                        (other, _) => other,
                     });
                 }
                 tracing::info!(endpoint = %endpoint, attempt = attempts, error = %e, retry_in_ms = pause.as_millis() as u64, "database not reachable yet");
+                if !matches!(e, ConnectError::Timeout { .. }) {
+                    last_answer = Some(e);
+                }
                 tokio::time::sleep(pause).await;
             }
             Err(e) => return Err(e),
@@ -113,31 +136,71 @@ pub async fn connect(db: &DatabaseSettings) -> Result<Connected, ConnectError> {
     }
 }
 
+/// One attempt: the locality rule first (nothing is sent to a name that fails it), then the
+/// pin, then the driver's connection and the server's word on TLS.
 async fn attempt(
     db: &DatabaseSettings,
-    opts: &sqlx::postgres::PgConnectOptions,
+    resolver: &impl Resolver,
     at: &Attempt<'_>,
     timeout: Duration,
-) -> Result<(PgConnection, SessionTls), ConnectError> {
+) -> Result<(PgConnection, SessionTls, Route), ConnectError> {
+    let route = route(db, resolver).await?;
     if let Some(expected) = db.tls_fingerprint() {
-        let facts = probe_target(db, at, timeout).await?;
+        let facts = probe_target(db, &route, at, timeout).await?;
         check_pin(at, expected, &facts)?;
     }
-    let mut conn = opts.connect().await.map_err(|e| classify(e, at))?;
+    let (mut conn, route) = match route.loopback() {
+        None => (open(db, None, at).await?, route),
+        Some(addrs) => first_answering(db, addrs, at)
+            .await
+            .map(|(c, a)| (c, route.only(a)))?,
+    };
     let session = prove(&mut conn, at).await?;
-    Ok((conn, session))
+    Ok((conn, session, route))
 }
 
-/// The TLS probe against the connection target (TCP hosts only).
+/// The first proven loopback address that does not refuse (a name may resolve to `::1` and
+/// `127.0.0.1` while the server listens on one of them only).
+async fn first_answering(
+    db: &DatabaseSettings,
+    addrs: &[IpAddr],
+    at: &Attempt<'_>,
+) -> Result<(PgConnection, IpAddr), ConnectError> {
+    let (last, others) = addrs.split_last().expect("a proven route has an address");
+    for addr in others {
+        match open(db, Some(*addr), at).await {
+            Err(ConnectError::Refused { .. }) => continue,
+            other => return other.map(|c| (c, *addr)),
+        }
+    }
+    open(db, Some(*last), at).await.map(|c| (c, *last))
+}
+
+async fn open(
+    db: &DatabaseSettings,
+    addr: Option<IpAddr>,
+    at: &Attempt<'_>,
+) -> Result<PgConnection, ConnectError> {
+    let opts = match addr {
+        Some(addr) => connect_options_via(db, addr),
+        None => connect_options(db),
+    };
+    opts.connect().await.map_err(|e| classify(e, at))
+}
+
+/// The TLS probe against the connection target (TCP hosts only), through the route's first
+/// address when the name had to be proven local.
 pub async fn probe_target(
     db: &DatabaseSettings,
+    route: &Route,
     at: &Attempt<'_>,
     timeout: Duration,
 ) -> Result<TlsFacts, ConnectError> {
     let url = db.target();
-    match url.host() {
-        DbHost::Tcp(host) => probe(host, url.port(), at, timeout).await,
-        DbHost::Socket(_) => Err(ConnectError::Other {
+    match (url.host(), route.loopback().and_then(|a| a.first())) {
+        (DbHost::Tcp(_), Some(addr)) => probe(&addr.to_string(), url.port(), at, timeout).await,
+        (DbHost::Tcp(host), None) => probe(host, url.port(), at, timeout).await,
+        (DbHost::Socket(_), _) => Err(ConnectError::Other {
             endpoint: at.endpoint.to_owned(),
             source: sqlx::Error::Configuration(
                 "a certificate pin needs a TCP connection, not a unix socket".into(),

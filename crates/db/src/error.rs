@@ -42,6 +42,17 @@ pub enum ConnectError {
     },
 
     #[error(
+        "{endpoint}: `{host}` looks local but resolves to {addresses}, not only to loopback: the remote rules apply, and `{mode}` would send the password unencrypted to another machine. Nothing was sent. Fix: use `sslmode=require`, or point the URL at 127.0.0.1 or ::1 (or correct what the resolver answers for `{host}`)"
+    )]
+    NotLoopback {
+        endpoint: String,
+        host: String,
+        /// What the name resolved to, comma-separated (or "no address").
+        addresses: String,
+        mode: TlsMode,
+    },
+
+    #[error(
         "{endpoint}: connection refused ({source}). Fix: check the port, and that the server is running and listening on that address"
     )]
     Refused {
@@ -132,6 +143,7 @@ impl ConnectError {
             ConnectError::ResetDuringStartup { .. } => "reset_during_startup",
             ConnectError::PrivateHostUnresolvable { .. } => "private_host_unresolvable",
             ConnectError::Dns { .. } => "dns",
+            ConnectError::NotLoopback { .. } => "not_loopback",
             ConnectError::Refused { .. } => "refused",
             ConnectError::Timeout { .. } => "timeout",
             ConnectError::BadCredentials { .. } => "bad_credentials",

@@ -1,5 +1,6 @@
 //! PostgreSQL for IntoWork: every connection goes through [`connect_options`], which sets the
-//! TLS mode from the validated policy; failures come back diagnosed ([`ConnectError`]).
+//! TLS mode from the validated policy, after [`locality::route`] has proven that a name
+//! allowed plaintext really is local; failures come back diagnosed ([`ConnectError`]).
 //!
 //! sqlx 0.8.6, not 0.9.0, on measured facts: 0.9.0 dropped `TCP_NODELAY` from its sockets
 //! (launchbadge/sqlx#4022, reported as #4335), and Nagle's algorithm against PostgreSQL's
@@ -12,6 +13,7 @@
 pub mod certificate;
 pub mod connect;
 pub mod error;
+pub mod locality;
 pub mod migrate;
 pub mod online;
 pub mod options;
@@ -20,8 +22,9 @@ pub mod probe;
 pub mod proof;
 
 pub use certificate::CertificateFacts;
-pub use connect::{Connected, connect};
+pub use connect::{Connected, connect, connect_with};
 pub use error::ConnectError;
+pub use locality::{Resolver, Route, SystemResolver};
 pub use options::{DEFAULT_APPLICATION_NAME, connect_options};
 pub use pool::{connect_pool, pool};
 pub use probe::TlsFacts;

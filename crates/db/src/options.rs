@@ -1,8 +1,12 @@
 //! The one place that turns validated settings into driver options, and decides TLS.
 
+use std::net::IpAddr;
+
 use intowork_config::secrecy::ExposeSecret;
 use intowork_config::{DatabaseSettings, DatabaseUrl, DbHost, TlsMode};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+use crate::locality::Route;
 
 /// The name PostgreSQL shows for our sessions (`pg_stat_activity.application_name`).
 pub const DEFAULT_APPLICATION_NAME: &str = "intowork-backend";
@@ -37,6 +41,22 @@ pub fn connect_options(db: &DatabaseSettings) -> PgConnectOptions {
         opts = opts.statement_cache_capacity(0);
     }
     opts.ssl_mode(ssl_mode(url))
+}
+
+/// [`connect_options`] to one address of the route: a local-looking name proven to resolve
+/// only to loopback is reached through the addresses that were checked, never through a
+/// second lookup.
+pub fn connect_options_via(db: &DatabaseSettings, addr: IpAddr) -> PgConnectOptions {
+    connect_options(db).host(&addr.to_string())
+}
+
+/// The options for a route's first address (the pool's, once `connect` found the one that
+/// answers).
+pub fn route_options(db: &DatabaseSettings, route: &Route) -> PgConnectOptions {
+    match route.loopback().and_then(|addrs| addrs.first()) {
+        Some(addr) => connect_options_via(db, *addr),
+        None => connect_options(db),
+    }
 }
 
 /// The policy's mode for this URL, in sqlx's terms.

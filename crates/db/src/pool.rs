@@ -8,22 +8,25 @@ use sqlx::postgres::PgPoolOptions;
 
 use crate::connect::{close, connect};
 use crate::error::ConnectError;
-use crate::options::connect_options;
+use crate::locality::Route;
+use crate::options::route_options;
 use crate::proof::{SessionTls, session_tls};
 
 /// How long a request may wait for a pooled connection before the caller answers 503.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Connects once with the full diagnosis (pin, retries, TLS proof), then builds the pool.
+/// Connects once with the full diagnosis (locality, pin, retries, TLS proof), then builds the
+/// pool on the route that connection took.
 pub async fn connect_pool(db: &DatabaseSettings) -> Result<(PgPool, SessionTls), ConnectError> {
     let first = connect(db).await?;
     let session = first.session.clone();
     close(first.conn).await;
-    Ok((pool(db), session))
+    Ok((pool(db, &first.route), session))
 }
 
-/// A lazy pool whose `after_connect` refuses any unencrypted session under a TLS policy.
-pub fn pool(db: &DatabaseSettings) -> PgPool {
+/// A lazy pool on `route` (from [`crate::locality::route`]) whose `after_connect` refuses any
+/// unencrypted session under a TLS policy.
+pub fn pool(db: &DatabaseSettings, route: &Route) -> PgPool {
     let require_tls = db.target().tls_mode().guarantees_encryption();
     PgPoolOptions::new()
         .max_connections(db.max_connections())
@@ -38,5 +41,5 @@ pub fn pool(db: &DatabaseSettings) -> PgPool {
                 Ok(())
             })
         })
-        .connect_lazy_with(connect_options(db))
+        .connect_lazy_with(route_options(db, route))
 }

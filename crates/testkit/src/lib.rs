@@ -9,6 +9,8 @@
 //! - [`TestDb`] is a fresh database and login role with a random SCRAM password.
 //! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures;
 //!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
+//! - [`npm::install`] installs a committed `package-lock.json` once (`npm ci` into `target/npm/`)
+//!   for tests that use a tool from the npm registry as itself.
 //!
 //! ```no_run
 //! use intowork_testkit::{Flavor, PgServer};
@@ -37,6 +39,8 @@ mod cluster;
 mod harness;
 mod peers;
 mod sql;
+
+pub mod npm;
 
 pub use cluster::{Flavor, PgServer};
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};

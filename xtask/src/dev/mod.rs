@@ -181,10 +181,8 @@ fn verify(settings: &Settings, steps: &mut Steps) -> anyhow::Result<()> {
         steps.fail("verify", &why);
         return Err(Reported("dev: the database checks failed (see above)".into()).into());
     }
-    let tls = report
-        .checks
-        .iter()
-        .find(|c| c.id == "database.tls_proof")
+    let tls = intowork_db::online::Stage::TlsProof
+        .find(&report)
         .map(|c| c.message.clone())
         .unwrap_or_default();
     steps.pass("verify", &tls, t.elapsed());

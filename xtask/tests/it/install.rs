@@ -460,13 +460,13 @@ fn which(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("`{name}` on PATH"))
 }
 
-/// CI installs through the same code path: `.ci/run` has no package list of its own.
+/// CI installs PostgreSQL through the same code path: `.ci/run` has no copy of the list.
 #[test]
 fn ci_installs_through_dev_setup_with_no_package_list_of_its_own() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
     assert!(ci.contains("cargo xtask dev setup --yes"), "{ci}");
-    for copy in ["apt-get", "postgresql-client", "useradd", "brew"] {
+    for copy in ["postgresql", "util-linux", "useradd", "setpriv"] {
         assert!(
             !ci.lines()
                 .any(|l| !l.trim_start().starts_with('#') && l.contains(copy)),

@@ -2,11 +2,14 @@
 //! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
 //! and shared, and the harness's servers are started once for all of them.
 
+mod build_proof;
 mod common;
 mod dev;
 mod install;
+mod local_by_resolution;
 mod migrate_cli;
 mod railway;
+mod release;
 mod tidy;
 mod verify_cli;
 mod verify_online;

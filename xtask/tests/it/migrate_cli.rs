@@ -13,17 +13,7 @@ fn xtask(db: &TestDb, args: &[&str]) -> Run {
 }
 
 fn xtask_with(db: &TestDb, url: &str, args: &[&str]) -> Run {
-    let sh = Shell::new().unwrap();
-    let bin = env!("CARGO_BIN_EXE_xtask");
-    let out = cmd!(sh, "{bin} migrate {args...}")
-        .env_clear()
-        .env("DATABASE_URL", url)
-        .env("NEXTAUTH_SECRET", SECRET)
-        .ignore_status()
-        .quiet()
-        .output()
-        .unwrap();
-    let run = Run::from(out);
+    let run = migrate_env(args, &[("DATABASE_URL", url)]);
     assert!(
         !run.stdout.contains(&db.password) && !run.stderr.contains(&db.password),
         "password leaked"
@@ -221,4 +211,100 @@ fn add_writes_a_reversible_pair_named_like_sqlx_cli() {
             "20991231235961_add_job_tags.up.sql",
         ]
     );
+}
+
+/// `migrate` with exactly `env` (plus the test secret), no database needed.
+fn migrate_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let sh = Shell::new().unwrap();
+    let bin = env!("CARGO_BIN_EXE_xtask");
+    let out = cmd!(sh, "{bin} migrate {args...}")
+        .env_clear()
+        .env("NEXTAUTH_SECRET", SECRET)
+        .envs(env.iter().copied())
+        .ignore_status()
+        .quiet()
+        .output()
+        .unwrap();
+    Run::from(out)
+}
+
+/// #12.1: the corrected URL in `migrate --json`'s "fix: use …" keeps every secret masked.
+#[test]
+fn the_json_fix_hint_masks_secret_parameters() {
+    let secret = "sslpw-Fake9Example";
+    for param in intowork_config::SECRET_PARAMS {
+        let url =
+            format!("postgresql://u:pw-Fake3@db.example.com/app?{param}={secret}&sslmode=disable");
+        for action in [
+            &["run", "--json"][..],
+            &["status", "--json"],
+            &["revert", "--json"],
+        ] {
+            let run = migrate_env(action, &[("DATABASE_URL", &url)]);
+            assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+            let doc = json(&run);
+            let message = doc["error"]["message"].as_str().unwrap();
+            assert_eq!(doc["error"]["kind"], "configuration");
+            assert!(
+                message.contains(&format!(
+                    "fix: use postgresql://u:****@db.example.com/app?{param}=****&sslmode=require"
+                )),
+                "{message}"
+            );
+            for shown in [secret, "pw-Fake3"] {
+                assert!(
+                    !run.stdout.contains(shown) && !run.stderr.contains(shown),
+                    "{shown} leaked:\n{}{}",
+                    run.stdout,
+                    run.stderr
+                );
+            }
+        }
+    }
+}
+
+/// #12.4: with DATABASE_URL missing, migrate still names every other database problem.
+#[test]
+fn migrate_lists_every_problem_even_without_a_url() {
+    let run = migrate_env(
+        &["status"],
+        &[
+            ("PGSSLMODE", "requir"),
+            ("DATABASE_TLS_FINGERPRINT", "zz"),
+            (
+                "DATABASE_PUBLIC_URL",
+                "postgresql://u:pw-Fake4@x.proxy.rlwy.net:1/railway?ssl=disable",
+            ),
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("invalid configuration (4 problems)"),
+        "{}",
+        run.stderr
+    );
+    for var in [
+        "DATABASE_URL: is not set",
+        "PGSSLMODE: `requir`",
+        "DATABASE_TLS_FINGERPRINT:",
+        "DATABASE_PUBLIC_URL:",
+    ] {
+        assert!(run.stderr.contains(var), "{var}: {}", run.stderr);
+    }
+    assert!(!run.stderr.contains("pw-Fake4"));
+}
+
+/// A secret parameter in a working URL: migrations run, and nothing shows it.
+#[test]
+fn a_secret_parameter_in_a_working_url_never_shows() {
+    let db = PgServer::shared(Flavor::TlsOnly).create_database();
+    let secret = "oauth-Fake-Secret-71";
+    let url = db.url(&format!(
+        "sslmode=require&oauth_client_secret={secret}&sslpassword={secret}"
+    ));
+    for args in [&["run", "--json"][..], &["status"], &["status", "--json"]] {
+        let run = xtask_with(&db, &url, args);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
 }

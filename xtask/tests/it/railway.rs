@@ -11,24 +11,24 @@ use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
 /// Obviously fake secrets; none may appear in any output.
-const DB_PASSWORD: &str = "pgpw-FakeRailway-7781";
-const SECRET: &str = "railway-test-nextauth-secret-0f1e2d3c4b5a6978";
+pub(crate) const DB_PASSWORD: &str = "pgpw-FakeRailway-7781";
+pub(crate) const SECRET: &str = "railway-test-nextauth-secret-0f1e2d3c4b5a6978";
 const FRONT_SECRET: &str = "railway-test-frontend-secret-99887766554433";
 const RESEND: &str = "re_fakeRailwayKey42";
 const BEARER: &str = "eyFakeBearerToken.abc.def";
 
-struct Fake {
+pub(crate) struct Fake {
     _dir: tempfile::TempDir,
-    scenario: PathBuf,
-    calls: PathBuf,
+    pub(crate) scenario: PathBuf,
+    pub(crate) calls: PathBuf,
 }
 
-fn now_plus(secs: i64) -> String {
+pub(crate) fn now_plus(secs: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(secs))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn good_variables() -> Value {
+pub(crate) fn good_variables() -> Value {
     json!({
         "DATABASE_URL": format!("postgresql://postgres:{DB_PASSWORD}@postgres.railway.internal:5432/railway"),
         "NEXTAUTH_SECRET": SECRET,
@@ -41,7 +41,7 @@ fn good_variables() -> Value {
     })
 }
 
-fn scenario(extra: Value) -> Fake {
+pub(crate) fn scenario(extra: Value) -> Fake {
     let dir = tempfile::tempdir().unwrap();
     let mut base = json!({
         "project": {"id": "prj-1", "name": "intowork", "environments": ["production"], "services": ["backend", "frontend"], "workspace": "IntoWork"},
@@ -64,7 +64,7 @@ fn scenario(extra: Value) -> Fake {
 }
 
 impl Fake {
-    fn xtask(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+    pub(crate) fn xtask(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
         let sh = Shell::new().unwrap();
         let bin = env!("CARGO_BIN_EXE_xtask");
         let out = cmd!(sh, "{bin} {args...}")
@@ -90,7 +90,7 @@ impl Fake {
     }
 
     /// Runs the fake directly (test set-up, e.g. to create a deployment).
-    fn railway(&self, args: &[&str]) {
+    pub(crate) fn railway(&self, args: &[&str]) {
         let sh = Shell::new().unwrap();
         let bin = env!("CARGO_BIN_EXE_fake-railway");
         cmd!(sh, "{bin} {args...}")
@@ -101,7 +101,7 @@ impl Fake {
             .unwrap();
     }
 
-    fn calls(&self) -> Vec<Value> {
+    pub(crate) fn calls(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.calls)
             .unwrap_or_default()
             .lines()
@@ -109,7 +109,7 @@ impl Fake {
             .collect()
     }
 
-    fn commands(&self) -> Vec<String> {
+    pub(crate) fn commands(&self) -> Vec<String> {
         self.calls()
             .iter()
             .map(|c| {
@@ -124,10 +124,12 @@ impl Fake {
             .collect()
     }
 
-    fn mutating_calls(&self) -> Vec<String> {
+    pub(crate) fn mutating_calls(&self) -> Vec<String> {
         self.commands()
             .into_iter()
-            .filter(|c| c.starts_with("redeploy") || c.starts_with("up"))
+            .filter(|c| {
+                c.starts_with("redeploy") || c.starts_with("up") || c.starts_with("api mutation")
+            })
             .collect()
     }
 }
@@ -234,10 +236,13 @@ fn happy_path_waits_for_success_then_probes_health() {
         commands.iter().any(|c| c.starts_with("logs dep-new ")),
         "logs of the NEW deployment: {commands:?}"
     );
-    for c in commands
-        .iter()
-        .filter(|c| !c.starts_with("--version") && !c.starts_with("status"))
-    {
+    // `api` names ids in its document's variables; `status` and `config plan` take no service.
+    for c in commands.iter().filter(|c| {
+        !c.starts_with("--version")
+            && !c.starts_with("status")
+            && !c.starts_with("api ")
+            && !c.starts_with("config plan")
+    }) {
         assert!(
             c.contains("--service backend") && c.contains("--environment production"),
             "{c}"
@@ -389,7 +394,7 @@ fn pre_flight_failures_deploy_nothing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("Railway CLI 5.20.0 is older than 5.43.1"),
+            .contains("Railway CLI 5.20.0 is older than 5.71.0"),
         "{}",
         run.stderr
     );

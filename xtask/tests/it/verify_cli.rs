@@ -347,3 +347,304 @@ fn colour_on_a_terminal_unless_no_color() {
     );
     assert!(!coloured.contains(PASSWORD) && !coloured.contains(SECRET));
 }
+
+/// #12.1: the issue's `sslpassword=` example and generated secrets in every parameter that
+/// carries one, with configurations that pass, warn and fail: no output shows them.
+#[test]
+fn secret_url_parameters_never_reach_text_or_json() {
+    let sh = Shell::new().unwrap();
+    let mut rng_state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        rng_state
+    };
+    let mut cases = vec![(
+        "sslpassword".to_owned(),
+        "sslpw-Fake9Example".to_owned(),
+        "sslmode=disable",
+    )];
+    for param in intowork_config::SECRET_PARAMS {
+        for tls in ["", "sslmode=disable", "sslmode=bogus"] {
+            let secret = format!("zQ{:016x}-{}", next(), "p@ss w%rd");
+            cases.push((param.to_string(), secret, tls));
+        }
+    }
+    for (param, secret, tls) in cases {
+        let encoded: String = secret
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let url = format!("postgresql://u:{PASSWORD}@db.example.com/app?{param}={encoded}&{tls}");
+        let mut env = valid();
+        env[0].1 = url.clone().into();
+        for json in [false, true] {
+            let mut args = vec!["verify", "--offline", "--no-env-file"];
+            if json {
+                args.push("--json");
+            }
+            let run = xtask(&sh, &args, &env);
+            assert!(run.code <= 1, "{}{}", run.stdout, run.stderr);
+            for shown in [secret.as_str(), encoded.as_str(), PASSWORD] {
+                assert!(
+                    !run.stdout.contains(shown) && !run.stderr.contains(shown),
+                    "`{shown}` from {url} leaked:\n{}{}",
+                    run.stdout,
+                    run.stderr
+                );
+            }
+            // Whenever the URL is shown (a pass line, a corrected URL), the value is `****`.
+            if tls != "sslmode=bogus" {
+                assert!(
+                    run.stdout.contains(&format!("{param}=****")),
+                    "{}",
+                    run.stdout
+                );
+            }
+            assert_no_secret(&run);
+        }
+    }
+}
+
+/// #12.4: with DATABASE_URL missing or unparsable, every other database variable is still
+/// checked, in one run.
+#[test]
+fn every_database_problem_at_once_even_without_a_url() {
+    let sh = Shell::new().unwrap();
+    for url in [
+        None,
+        Some("not a url"),
+        Some("postgres://u:p@db.example.com/app?sslmode=nope"),
+    ] {
+        let mut env = vars(&[
+            ("NEXTAUTH_SECRET", SECRET),
+            ("PGSSLMODE", "requir"),
+            ("PGSSLROOTCERT", "/nonexistent/root.crt"),
+            ("DATABASE_TLS_FINGERPRINT", "not-a-pin"),
+            (
+                "DATABASE_PUBLIC_URL",
+                "postgresql://u:p@x.proxy.rlwy.net:1/railway?ssl=disable",
+            ),
+        ]);
+        if let Some(url) = url {
+            env.extend(vars(&[("DATABASE_URL", url)]));
+        }
+        let run = xtask(
+            &sh,
+            &["verify", "--offline", "--no-env-file", "--json"],
+            &env,
+        );
+        assert_eq!(run.code, 1);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let status_of = |var: &str| -> Vec<String> {
+            doc["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["variable"] == var)
+                .map(|c| c["status"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        for var in [
+            "DATABASE_URL",
+            "PGSSLMODE",
+            "DATABASE_TLS_FINGERPRINT",
+            "DATABASE_PUBLIC_URL",
+        ] {
+            assert_eq!(status_of(var), ["fail"], "{var} in {url:?}: {}", run.stdout);
+        }
+        assert_eq!(status_of("PGSSLROOTCERT"), ["warn"], "{}", run.stdout);
+        assert_eq!(doc["summary"]["fail"], 4);
+    }
+}
+
+/// #12.6: control characters from an env file or the environment are shown as escapes in
+/// the checklist: nothing clears the screen or forges a line. JSON stays valid.
+#[test]
+fn control_characters_from_input_are_escaped_in_the_checklist() {
+    let sh = Shell::new().unwrap();
+    let forged = "\x1b[2J\x1b[Hpass  DATABASE_URL  ok\r\n";
+    let url = format!(
+        "postgresql://postgres:{PASSWORD}@interchange.proxy.rlwy.net:41234/railway?sslmode={}",
+        forged
+            .replace('\x1b', "%1b")
+            .replace('\r', "%0d")
+            .replace('\n', "%0a")
+    );
+    let dir = sh.create_temp_dir().unwrap();
+    let file = dir.path().join("crafted.env");
+    std::fs::write(
+        &file,
+        format!("ENVIRONMENT=\"stag\\u{{1b}}ing\x1b[31m\"\nPORT='80\r80'\nLOG_FORMAT=\"\x07json\x00\"\nNEXTAUTH_SECRET={SECRET}\n"),
+    )
+    .unwrap();
+    let env = vars(&[
+        ("DATABASE_URL", &url),
+        ("FROM_EMAIL", "a\u{202e}b@example.com"),
+    ]);
+    let file = file.to_str().unwrap();
+    let text = xtask(&sh, &["verify", "--offline", "--env-file", file], &env);
+    assert_eq!(text.code, 1);
+    for raw in ['\x1b', '\r', '\x07', '\0', '\u{202e}'] {
+        assert!(
+            !text.stdout.contains(raw),
+            "{raw:?} raw in:\n{:?}",
+            text.stdout
+        );
+    }
+    assert!(
+        text.stdout
+            .contains("\\x1b[2J\\x1b[Hpass  DATABASE_URL  ok\\r\\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("pass  DATABASE_URL"))
+    );
+    let json = xtask(
+        &sh,
+        &["verify", "--offline", "--env-file", file, "--json"],
+        &env,
+    );
+    let doc: Value = serde_json::from_str(&json.stdout).expect("still one JSON document");
+    assert!(
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["message"].as_str().unwrap().contains(forged))
+    );
+}
+
+/// #12.7: an env file that is not a regular file is refused at once (a FIFO with no writer
+/// would block forever), and an OS error is printed once.
+#[test]
+fn env_files_that_are_not_regular_files_are_refused_at_once() {
+    let sh = Shell::new().unwrap();
+    let dir = sh.create_temp_dir().unwrap();
+    let fifo = dir.path().join("fifo.env");
+    cmd!(sh, "mkfifo {fifo}").quiet().run().unwrap();
+    let started = std::time::Instant::now();
+    let run = xtask(
+        &sh,
+        &["verify", "--offline", "--env-file", fifo.to_str().unwrap()],
+        &valid(),
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is a FIFO (named pipe), not a regular file"),
+        "{}",
+        run.stderr
+    );
+
+    let run = xtask(
+        &sh,
+        &[
+            "verify",
+            "--offline",
+            "--env-file",
+            dir.path().to_str().unwrap(),
+        ],
+        &valid(),
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("is a directory, not a regular file"),
+        "{}",
+        run.stderr
+    );
+
+    // A symlink loop: the OS error, once.
+    let a = dir.path().join("a.env");
+    let b = dir.path().join("b.env");
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    let run = xtask(
+        &sh,
+        &["verify", "--offline", "--env-file", a.to_str().unwrap()],
+        &valid(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr
+            .matches("Too many levels of symbolic links")
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
+/// #12.3 offline: a name that only looks local cannot be proven local without resolving it.
+#[test]
+fn offline_a_local_looking_name_under_plaintext_gets_a_warning() {
+    let sh = Shell::new().unwrap();
+    for (url, warned) in [
+        ("postgres://u:p@pg.localhost/db?sslmode=disable", true),
+        ("postgres://u:p@LOCALHOST./db", true),
+        ("postgres://u:p@localhost/db?sslmode=require", false),
+        ("postgres://u:p@127.0.0.1/db?sslmode=disable", false),
+    ] {
+        let mut env = valid();
+        env[0].1 = url.into();
+        let run = xtask(
+            &sh,
+            &["verify", "--offline", "--no-env-file", "--json"],
+            &env,
+        );
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let warning = doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "database_url.locality");
+        assert_eq!(warning.is_some(), warned, "{url}: {}", run.stdout);
+        if let Some(w) = warning {
+            assert_eq!(w["status"], "warn");
+            assert!(
+                w["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not checked offline")
+            );
+        }
+    }
+}
+
+/// #12.5 and #12.7 through the binary: a padded secret and a repeated parameter.
+#[test]
+fn a_padded_secret_fails_and_a_repeated_parameter_warns() {
+    let sh = Shell::new().unwrap();
+    let mut env = valid();
+    env[1].1 = format!("Zx{}", " ".repeat(34)).into();
+    env[0].1 = format!(
+        "postgresql://postgres:{PASSWORD}@interchange.proxy.rlwy.net:41234/railway?sslmode=disable&sslmode=require"
+    )
+    .into();
+    let run = xtask(&sh, &["verify", "--offline", "--no-env-file"], &env);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("fail  NEXTAUTH_SECRET") && run.stdout.contains("untrimmed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("parameter `sslmode` is given 2 times; the last one, `require`, is used"),
+        "{}",
+        run.stdout
+    );
+}

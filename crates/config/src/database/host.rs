@@ -1,5 +1,9 @@
 //! Which kind of host a database URL points at: it decides the TLS policy and what can be
 //! reached from where.
+//!
+//! A name is never local by its spelling alone: `localhost` and `*.localhost` are
+//! [`HostClass::LocalName`], which the connection path accepts as local only after resolving
+//! it and finding nothing but loopback addresses (see `intowork_db::locality`).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -7,8 +11,11 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostClass {
-    /// `localhost`, 127.0.0.0/8, `::1`.
+    /// A loopback address: 127.0.0.0/8, `::1`.
     Loopback,
+    /// `localhost` or `*.localhost`: local only if every address it resolves to is loopback,
+    /// which the connection path checks before sending anything in plaintext.
+    LocalName,
     /// A unix socket directory (`host=/var/run/postgresql`).
     UnixSocket,
     /// `*.railway.internal`: Railway's private network, resolvable only inside Railway.
@@ -28,7 +35,7 @@ impl HostClass {
         if host.starts_with('/') {
             HostClass::UnixSocket
         } else if host == "localhost" || host.ends_with(".localhost") {
-            HostClass::Loopback
+            HostClass::LocalName
         } else if let Ok(ip) = unbracketed.parse::<IpAddr>() {
             if ip.is_loopback() {
                 HostClass::Loopback
@@ -46,9 +53,13 @@ impl HostClass {
         }
     }
 
-    /// Traffic leaves the machine: TLS is mandatory.
+    /// Traffic leaves the machine: TLS is mandatory. A [`HostClass::LocalName`] is not
+    /// remote here; whether it really is local is settled by resolving it.
     pub fn is_remote(self) -> bool {
-        !matches!(self, HostClass::Loopback | HostClass::UnixSocket)
+        !matches!(
+            self,
+            HostClass::Loopback | HostClass::LocalName | HostClass::UnixSocket
+        )
     }
 
     pub fn is_railway(self) -> bool {
@@ -63,6 +74,7 @@ impl fmt::Display for HostClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             HostClass::Loopback => "loopback",
+            HostClass::LocalName => "local name",
             HostClass::UnixSocket => "unix socket",
             HostClass::RailwayPrivate => "Railway private network",
             HostClass::RailwayProxy => "Railway TCP proxy",
@@ -79,8 +91,10 @@ mod tests {
     #[test]
     fn classification_table() {
         let table = [
-            ("localhost", HostClass::Loopback),
-            ("LOCALHOST", HostClass::Loopback),
+            ("localhost", HostClass::LocalName),
+            ("LOCALHOST", HostClass::LocalName),
+            ("pg.localhost", HostClass::LocalName),
+            ("Pg.LocalHost.", HostClass::LocalName),
             ("127.0.0.1", HostClass::Loopback),
             ("127.3.2.1", HostClass::Loopback),
             ("::1", HostClass::Loopback),
@@ -100,6 +114,7 @@ mod tests {
             assert_eq!(HostClass::classify(host), class, "{host}");
         }
         assert!(!HostClass::Loopback.is_remote());
+        assert!(!HostClass::LocalName.is_remote());
         assert!(!HostClass::UnixSocket.is_remote());
         assert!(HostClass::RailwayPrivate.is_remote() && HostClass::RailwayPrivate.is_railway());
         assert!(HostClass::Remote.is_remote() && !HostClass::Remote.is_railway());

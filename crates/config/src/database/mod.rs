@@ -1,6 +1,7 @@
 //! The database part of the settings: which URL to connect to, with which TLS mode, pool
 //! size and time budget.
 
+mod checks;
 mod fingerprint;
 mod host;
 mod tls;
@@ -11,7 +12,13 @@ use std::time::Duration;
 pub use fingerprint::Fingerprint;
 pub use host::HostClass;
 pub use tls::{TlsMode, TlsSource};
-pub use url::{DatabaseUrl, DbHost, UrlContext};
+pub use url::{
+    DatabaseUrl, DbHost, SECRET_PARAMS, UrlContext, authority_ends, url_secrets, userinfo_password,
+};
+
+pub(crate) use checks::check_database;
+
+use crate::report::{Check, Status};
 
 /// Which URL the connection goes to, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -73,5 +80,33 @@ impl DatabaseSettings {
     /// Statement cache must be off behind a transaction pooler.
     pub fn statement_cache_disabled(&self) -> bool {
         self.target().is_pooler()
+    }
+
+    /// The variable that holds the connection target.
+    pub fn target_variable(&self) -> &'static str {
+        match self.target_choice() {
+            TargetChoice::PublicUrl if self.public_url.is_some() => "DATABASE_PUBLIC_URL",
+            _ => "DATABASE_URL",
+        }
+    }
+
+    /// For checks that do not resolve names (`verify --offline`): a warning when the target
+    /// only *looks* local, so its plaintext permission could not be proven.
+    pub fn unproven_locality(&self) -> Option<Check> {
+        let url = self.target();
+        if !url.needs_local_proof() {
+            return None;
+        }
+        let var = self.target_variable();
+        let message = format!(
+            "`{}` looks local, but only resolving it can prove that every address it names is loopback; not checked offline, so `{}` is not yet known to be safe",
+            url.host(),
+            url.tls_mode()
+        );
+        Some(
+            Check::new(format!("{}.locality", var.to_ascii_lowercase()), Status::Warn, message)
+                .variable(var)
+                .hint("run `cargo xtask verify` without --offline (a name that resolves to anything but loopback is refused), or use `sslmode=require`"),
+        )
     }
 }

@@ -4,5 +4,9 @@
 
 mod common;
 mod database_url;
+mod every_problem;
+mod input_hygiene;
+mod readme;
 mod rules;
 mod secrets;
+mod url_secrets;

@@ -8,28 +8,6 @@ use crate::common::*;
 use intowork_config::{Settings, Source, ValueOrigin};
 use proptest::prelude::*;
 
-fn everything_printable(src: &Source) -> String {
-    match Settings::load(src) {
-        Ok(l) => format!(
-            "{:?}\n{:?}\n{}",
-            l.settings,
-            l.report,
-            serde_json_like(&l.report)
-        ),
-        Err(e) => format!("{e}\n{e:?}\n{}", serde_json_like(&e.report)),
-    }
-}
-
-/// Every check's fields, as a JSON renderer would see them.
-fn serde_json_like(report: &intowork_config::Report) -> String {
-    report
-        .checks
-        .iter()
-        .map(|c| format!("{c} {c:?}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn secrets_never_show_in_settings_reports_or_errors() {
     let valid = source(&[

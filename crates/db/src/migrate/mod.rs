@@ -38,13 +38,15 @@ pub struct Limits {
     pub lock_wait: Duration,
 }
 
+/// How long to wait for another migrator: long enough for a real migration run to finish.
+/// Not configurable; the two timeouts are (their defaults are the configuration's).
+pub const LOCK_WAIT: Duration = Duration::from_secs(300);
+
 impl Default for Limits {
+    /// The configuration's defaults (`MIGRATION_LOCK_TIMEOUT_SECS`,
+    /// `MIGRATION_STATEMENT_TIMEOUT_SECS` unset): one owner for those numbers.
     fn default() -> Limits {
-        Limits {
-            lock_timeout: Duration::from_secs(5),
-            statement_timeout: Duration::from_secs(300),
-            lock_wait: Duration::from_secs(300),
-        }
+        Limits::from_settings(intowork_config::MigrationSettings::default())
     }
 }
 
@@ -54,7 +56,7 @@ impl Limits {
         Limits {
             lock_timeout: m.lock_timeout,
             statement_timeout: m.statement_timeout,
-            ..Limits::default()
+            lock_wait: LOCK_WAIT,
         }
     }
 }

@@ -4,4 +4,5 @@
 
 mod common;
 mod connect;
+mod locality;
 mod migrate;

@@ -58,3 +58,15 @@ pub fn warnings(src: &Source) -> Vec<String> {
     };
     report.warnings().map(|c| c.id.clone()).collect()
 }
+
+/// Every way a load's outcome can be printed: settings and report `Debug`, each check's
+/// `Display` and `Debug`, the error's `Display`, and the JSON a renderer would write.
+pub fn everything_printable(src: &Source) -> String {
+    let (head, report) = match Settings::load(src) {
+        Ok(l) => (format!("{:?}\n{:?}", l.settings, l.report), l.report),
+        Err(e) => (format!("{e}\n{e:?}"), e.report),
+    };
+    let checks: Vec<String> = report.checks.iter().map(|c| format!("{c} {c:?}")).collect();
+    let json = serde_json::to_string(&report).expect("a report serialises");
+    format!("{head}\n{}\n{json}", checks.join("\n"))
+}

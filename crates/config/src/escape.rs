@@ -1,0 +1,73 @@
+//! Text that came from input (env files, the environment, URLs) reaches a terminal only
+//! escaped: a value carrying `ESC [2J` or `\r` could clear the screen or forge a checklist line.
+//! JSON output needs none of this (serde escapes control characters as `\u001b`).
+
+use std::borrow::Cow;
+use std::fmt::{self, Write};
+
+/// `\x1b`, `\r`, `\n`, `\0`, `\t` and every other control character (C0, DEL, C1), plus the
+/// Unicode direction overrides that reorder what a terminal shows ("Trojan Source"), written
+/// as escapes; everything else as is.
+pub fn escape_control(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+/// `Display` through [`escape_control`].
+#[derive(Debug)]
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape_control(self.0))
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_direction_control(c)
+}
+
+/// U+200E/F marks, U+202A–U+202E embeddings and overrides, U+2066–U+2069 isolates.
+fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\x1b' => out.push_str("\\x1b"),
+        '\r' => out.push_str("\\r"),
+        '\n' => out.push_str("\\n"),
+        '\0' => out.push_str("\\0"),
+        '\t' => out.push_str("\\t"),
+        c if needs_escape(c) && (c as u32) < 0x100 => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c if needs_escape(c) => {
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_named_escapes_and_the_rest() {
+        assert_eq!(
+            escape_control("a\x1b[2Jb\r\nc\0d\te\x7f\u{85}\u{202e}f"),
+            "a\\x1b[2Jb\\r\\nc\\0d\\te\\x7f\\x85\\u{202e}f"
+        );
+        assert!(matches!(
+            escape_control("plain `text` é ✓"),
+            Cow::Borrowed(_)
+        ));
+    }
+}

@@ -1,0 +1,280 @@
+//! `api` (the documents the wrapper sends, recognised by operation name, with state: a
+//! rollback creates a deployment, an approval moves NEEDS_APPROVAL on) and `config plan`
+//! (a scripted change set).
+//!
+//! The real `api` posts the document and prints the response body; with GraphQL errors it
+//! exits 1 unless `--allow-errors`. Ids arrive as `--raw-var`, numbers as `--var`.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use serde_json::{Map, Value, json};
+
+use crate::context::{self, created_status};
+use crate::errors::unsupported;
+use crate::flags::{ApiArgs, ConfigArgs, ConfigCommand};
+use crate::scenario::Scenario;
+use crate::state::{Origin, State};
+
+/// A GraphQL error the fake answers with, as Railway words its refusals.
+struct Refused(String);
+
+pub(crate) fn api(scenario: &Scenario, state: &mut State, args: ApiArgs) -> Result<()> {
+    if args.command.is_some() {
+        return Err(unsupported("`api schema|search|describe`"));
+    }
+    if args.file.is_some() || args.variables.is_some() || args.operation_name.is_some() {
+        return Err(unsupported("`api --file/--variables/--operation-name`"));
+    }
+    let Some(document) = args.query.as_deref() else {
+        return Err(unsupported("`api` with the document on stdin"));
+    };
+    let vars = variables(&args.vars, &args.raw_vars)?;
+    let operation = operation_name(document);
+    let (field, answer) = match operation {
+        "XtaskServiceInstance" => ("serviceInstance", service_instance(scenario, &vars)?),
+        "XtaskDeployments" => ("deployments", deployments(scenario, state, &vars)?),
+        "XtaskVariables" => ("variables", unrendered(scenario, &vars)?),
+        "XtaskRollback" => ("deploymentRollback", rollback(scenario, state, &vars)?),
+        "XtaskApprove" => ("deploymentApprove", approve(scenario, state, &vars)?),
+        "XtaskDeployCommit" => (
+            "serviceInstanceDeployV2",
+            deploy_commit(scenario, state, &vars)?,
+        ),
+        other => return Err(unsupported(format!("the GraphQL operation `{other}`"))),
+    };
+    let (body, errors) = match answer {
+        Ok(value) => (json!({ "data": { field: value } }), 0),
+        Err(Refused(message)) => (
+            json!({ "data": null, "errors": [{ "message": message }] }),
+            1,
+        ),
+    };
+    if args.compact {
+        println!("{body}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    }
+    if errors > 0 && !args.allow_errors {
+        bail!("Railway API returned {errors} GraphQL error(s)");
+    }
+    Ok(())
+}
+
+fn operation_name(document: &str) -> &str {
+    document
+        .trim_start()
+        .trim_start_matches("query")
+        .trim_start_matches("mutation")
+        .trim_start()
+        .split(['(', '{', ' '])
+        .next()
+        .unwrap_or("")
+}
+
+/// `--var` values are JSON when they parse, `--raw-var` values always strings.
+fn variables(vars: &[String], raw: &[String]) -> Result<BTreeMap<String, Value>> {
+    let mut out = BTreeMap::new();
+    for (item, typed) in vars
+        .iter()
+        .map(|v| (v, true))
+        .chain(raw.iter().map(|v| (v, false)))
+    {
+        let Some((key, value)) = item.split_once('=') else {
+            bail!("Invalid variable `{item}`: expected KEY=VALUE");
+        };
+        let value = if typed {
+            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()))
+        } else {
+            Value::String(value.to_owned())
+        };
+        out.insert(key.to_owned(), value);
+    }
+    Ok(out)
+}
+
+fn text<'a>(vars: &'a BTreeMap<String, Value>, key: &str) -> Result<&'a str> {
+    match vars.get(key) {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => bail!(
+            "Variable \"${key}\" got invalid value {other}; String cannot represent a non string value"
+        ),
+        None => bail!("Variable \"${key}\" of required type \"String!\" was not provided."),
+    }
+}
+
+type Answer = Result<std::result::Result<Value, Refused>>;
+
+fn service_name<'a>(scenario: &'a Scenario, id: &str) -> std::result::Result<&'a str, Refused> {
+    scenario
+        .project
+        .services
+        .iter()
+        .find(|name| context::service_id(name) == id)
+        .map(String::as_str)
+        .ok_or_else(|| Refused("Service not found".into()))
+}
+
+fn service_instance(scenario: &Scenario, vars: &BTreeMap<String, Value>) -> Answer {
+    text(vars, "environmentId")?;
+    let service = match service_name(scenario, text(vars, "serviceId")?) {
+        Ok(s) => s,
+        Err(r) => return Ok(Err(r)),
+    };
+    let mut instance = json!({
+        "healthcheckPath": "/health/ready", "healthcheckTimeout": 120, "drainingSeconds": 30,
+        "overlapSeconds": null, "numReplicas": 1, "preDeployCommand": null,
+        "restartPolicyType": "ON_FAILURE", "sleepApplication": false,
+        "source": {"repo": "intowork/intowork-backend", "image": null},
+    });
+    if let Some(Value::Object(fields)) = scenario.service_instances.get(service) {
+        for (k, v) in fields {
+            instance[k] = v.clone();
+        }
+    }
+    Ok(Ok(instance))
+}
+
+fn deployments(scenario: &Scenario, state: &mut State, vars: &BTreeMap<String, Value>) -> Answer {
+    let first = vars.get("first").and_then(Value::as_u64).unwrap_or(20) as usize;
+    let service = match service_name(scenario, text(vars, "serviceId")?) {
+        Ok(s) => s,
+        Err(r) => return Ok(Err(r)),
+    };
+    // A status read, like `deployment list`.
+    state.poll();
+    let edges: Vec<Value> = context::deployments(scenario, state, service)
+        .into_iter()
+        .take(first)
+        .map(|d| json!({"node": {"id": d.id, "status": d.status, "createdAt": d.created_at, "canRollback": d.can_rollback, "meta": d.meta}}))
+        .collect();
+    Ok(Ok(json!({ "edges": edges })))
+}
+
+fn unrendered(scenario: &Scenario, vars: &BTreeMap<String, Value>) -> Answer {
+    text(vars, "projectId")?;
+    text(vars, "environmentId")?;
+    let values: Map<String, Value> = match vars.get("serviceId") {
+        None => to_map(&scenario.shared_variables),
+        Some(_) => {
+            let service = match service_name(scenario, text(vars, "serviceId")?) {
+                Ok(s) => s,
+                Err(r) => return Ok(Err(r)),
+            };
+            let empty = BTreeMap::new();
+            let written = scenario.unrendered_variables.get(service);
+            to_map(
+                written
+                    .or(scenario.variables.get(service))
+                    .unwrap_or(&empty),
+            )
+        }
+    };
+    Ok(Ok(Value::Object(values)))
+}
+
+fn to_map(vars: &BTreeMap<String, String>) -> Map<String, Value> {
+    vars.iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
+/// The service a deployment id belongs to, with its current view.
+fn find(scenario: &Scenario, state: &State, id: &str) -> Option<(String, context::DeploymentView)> {
+    scenario.project.services.iter().find_map(|service| {
+        context::deployments(scenario, state, service)
+            .into_iter()
+            .find(|d| d.id == id)
+            .map(|d| (service.clone(), d))
+    })
+}
+
+fn rollback(scenario: &Scenario, state: &mut State, vars: &BTreeMap<String, Value>) -> Answer {
+    let id = text(vars, "id")?;
+    let Some((service, target)) = find(scenario, state, id) else {
+        return Ok(Err(Refused("Deployment not found".into())));
+    };
+    if !target.can_rollback {
+        return Ok(Err(Refused(
+            "This deployment cannot be rolled back to".into(),
+        )));
+    }
+    state.create(
+        &service,
+        &scenario.rollback_deployment_id,
+        Origin::Rollback,
+        target.meta,
+    );
+    Ok(Ok(Value::Bool(true)))
+}
+
+fn approve(scenario: &Scenario, state: &mut State, vars: &BTreeMap<String, Value>) -> Answer {
+    let id = text(vars, "id")?;
+    let Some(created) = state.created.iter_mut().find(|c| c.id == id) else {
+        return Ok(Err(Refused("Deployment not found".into())));
+    };
+    if created_status(scenario, created) != "NEEDS_APPROVAL" {
+        return Ok(Err(Refused("Deployment is not awaiting approval".into())));
+    }
+    let gate = scenario
+        .progression
+        .iter()
+        .position(|s| s == "NEEDS_APPROVAL")
+        .unwrap_or_default();
+    created.approved = true;
+    // The next status read shows the step after the gate.
+    created.status_polls = gate + 1;
+    Ok(Ok(Value::Bool(true)))
+}
+
+fn deploy_commit(scenario: &Scenario, state: &mut State, vars: &BTreeMap<String, Value>) -> Answer {
+    text(vars, "environmentId")?;
+    let commit = text(vars, "commitSha")?.to_owned();
+    let service = match service_name(scenario, text(vars, "serviceId")?) {
+        Ok(s) => s.to_owned(),
+        Err(r) => return Ok(Err(r)),
+    };
+    let id = scenario.new_deployment_id.clone();
+    state.create(
+        &service,
+        &id,
+        Origin::Deploy,
+        Some(json!({ "commitHash": commit })),
+    );
+    Ok(Ok(Value::String(id)))
+}
+
+/// `config plan --json [--detailed-exit-code]`: the scripted change set; exit 2 when changes
+/// are pending (the real CLI's `std::process::exit(2)`), 1 after printing `ok: false`.
+pub(crate) fn config(scenario: &Scenario, args: ConfigArgs) -> Result<()> {
+    let plan = match args.command {
+        ConfigCommand::Plan(plan) => plan,
+        ConfigCommand::Apply(_) => return Err(unsupported("`config apply`")),
+    };
+    if !plan.json {
+        return Err(unsupported("`config plan` without --json"));
+    }
+    let scripted = scenario.config_plan.clone();
+    let (ok, changes, diagnostics) = scripted
+        .map(|p| (p.ok, p.changes, p.diagnostics))
+        .unwrap_or((true, Vec::new(), Vec::new()));
+    let file = plan
+        .file
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| ".railway/railway.ts".into());
+    let doc = json!({
+        "ok": ok, "command": "plan", "file": file,
+        "changeSet": if ok { json!({ "changes": changes }) } else { Value::Null },
+        "diagnostics": diagnostics,
+    });
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    if !ok {
+        bail!(
+            "Railway configuration has errors. Fix the diagnostics above and run the command again."
+        );
+    }
+    if plan.detailed_exit_code && !changes.is_empty() {
+        std::process::exit(2);
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! What `deploy` and `rollback` share: one deploy at a time, waiting on a deployment with
+//! its logs streamed, the health probe, and ([`summary`]) the verdict and how it is reported.
+
+mod summary;
+
+pub(crate) use summary::{Summary, Verdict, judge};
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use xshell::Shell;
+
+use crate::exit::Reported;
+use crate::flags::WaitArgs;
+use crate::follow::LogStream;
+use crate::health::{self, Probe};
+use crate::log_line::LogLine;
+use crate::mask::Masker;
+use crate::railway::poll::{Cadence, Outcome, Tick};
+use crate::railway::{DeploymentStatus, Ids, Railway};
+use crate::remote::settings::READINESS_PATH;
+
+/// Said wherever a rollback happens, and in the README.
+pub(crate) const MIGRATION_NOTE: &str = "a rollback does not revert migrations already applied: the previous build runs against today's schema. That is safe when every migration is expand/contract — a release only adds what its code needs (tables, nullable or defaulted columns) and keeps what the previous release reads; renames and drops wait for a later release";
+
+/// Progress for people: on stdout, or on stderr when stdout carries the JSON summary.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Say {
+    pub(crate) json: bool,
+}
+
+impl Say {
+    pub(crate) fn line(&self, text: &str) {
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+}
+
+pub(crate) fn cadence(wait: &WaitArgs) -> Cadence {
+    Cadence {
+        every: wait.poll_interval,
+        timeout: wait.timeout,
+    }
+}
+
+/// Step "one deploy at a time": a deployment of the service still on its way means someone
+/// else is deploying. Refuse (exit 1, naming it), wait for it, or go anyway.
+pub(crate) fn one_at_a_time(
+    sh: &Shell,
+    railway: &Railway,
+    ids: &Ids,
+    wait: &WaitArgs,
+    say: Say,
+) -> anyhow::Result<()> {
+    let Some(running) = railway.running_deployment(sh, ids)? else {
+        return Ok(());
+    };
+    let what = format!(
+        "deployment {} of `{}` is {} ({})",
+        running.id,
+        railway.target.service,
+        running.status,
+        running.status.meaning()
+    );
+    if wait.force {
+        eprintln!("WARNING: --force: {what}; going ahead anyway (it may be replaced)");
+        return Ok(());
+    }
+    if wait.wait_for_running {
+        say.line(&format!(
+            "{what}: waiting for it to finish (--wait-for-running)"
+        ));
+        let mut last = running.status.clone();
+        railway.wait_until_idle(sh, ids, cadence(wait), &mut |d| {
+            if d.status != last {
+                say.line(&format!("  {} is {}", d.id, d.status));
+                last = d.status.clone();
+            }
+        })?;
+        return Ok(());
+    }
+    Err(Reported(format!(
+        "{what}: someone else is deploying; nothing was triggered. Wait for it with --wait-for-running, follow it with `cargo xtask logs --deployment {} --follow`, or override with --force",
+        running.id
+    ))
+    .into())
+}
+
+/// A wait that ended, with the logs seen on the way.
+pub(crate) struct Waited {
+    pub(crate) outcome: Outcome,
+    pub(crate) logs: LogStream,
+}
+
+/// Waits for the deployment's outcome, printing each status with what it means and
+/// streaming that deployment's logs (masked, diagnosed).
+pub(crate) fn wait_streaming(
+    sh: &Shell,
+    railway: &Railway,
+    id: &str,
+    cadence: Cadence,
+    approve: bool,
+    masker: &Masker,
+    say: Say,
+) -> anyhow::Result<Waited> {
+    let colour = !say.json && crate::checklist::use_colour();
+    let mut logs = LogStream::new(id);
+    let outcome = railway.wait_for_outcome(sh, id, cadence, approve, &mut |tick: Tick<'_>| {
+        let status = tick.deployment.map(|d| &d.status);
+        if tick.changed
+            && let Some(status) = status
+        {
+            say.line(&format!(
+                "[{:>6.1}s] {status} — {}",
+                tick.elapsed.as_secs_f32(),
+                status.meaning()
+            ));
+        }
+        if tick.approved {
+            say.line(&format!(
+                "          approved {id} (--approve, `deploymentApprove`)"
+            ));
+        }
+        logs.poll(sh, railway, masker, status, &mut |line: &LogLine| {
+            say.line(&format!("  {}", line.human(colour)));
+        })?;
+        Ok(())
+    })?;
+    Ok(Waited { outcome, logs })
+}
+
+/// `https://$RAILWAY_PUBLIC_DOMAIN/health/ready`, unless a URL was given.
+pub(crate) fn health_url(
+    given: Option<&str>,
+    variables: &BTreeMap<String, String>,
+) -> Option<String> {
+    given.map(str::to_owned).or_else(|| {
+        variables
+            .get("RAILWAY_PUBLIC_DOMAIN")
+            .map(|d| format!("https://{d}{READINESS_PATH}"))
+    })
+}
+
+/// Probes the service with what is left of the timeout (never less than a fair chance:
+/// 30 s, or all of a shorter timeout).
+pub(crate) fn probe(
+    url: &str,
+    expected_commit: Option<&str>,
+    status: &DeploymentStatus,
+    wait: &WaitArgs,
+    started: Instant,
+    say: Say,
+) -> Probe {
+    if *status == DeploymentStatus::Sleeping {
+        say.line("the deployment is SLEEPING (app sleeping is on): healthy but asleep; the probe's request wakes it");
+    }
+    match expected_commit {
+        Some(commit) => say.line(&format!("probing {url} (expecting commit {commit})")),
+        None => say.line(&format!(
+            "probing {url} (the deployed commit is unknown: the build is not compared)"
+        )),
+    }
+    let budget = wait
+        .timeout
+        .saturating_sub(started.elapsed())
+        .max(wait.timeout.min(Duration::from_secs(30)));
+    health::probe_build(url, expected_commit, budget, wait.poll_interval)
+}
+
+/// The last log lines worth reading after a failure, on stderr.
+pub(crate) fn print_tail(id: &str, logs: &LogStream) {
+    let lines = logs.relevant();
+    if lines.is_empty() {
+        return;
+    }
+    eprintln!("last log lines of {id}:");
+    for line in lines {
+        eprintln!("  {}", line.human(false).replace('\n', "\n  "));
+    }
+}

@@ -1,0 +1,296 @@
+//! `cargo xtask rollback`: back to the deployment that served before, and proof that it
+//! serves again. Railway's `deploymentRollback` redeploys an earlier deployment's image as a
+//! new deployment; a replaced deployment shows as REMOVED, which is the usual target.
+
+use std::time::Instant;
+
+use serde_json::json;
+use xshell::Shell;
+
+use crate::exit::Reported;
+use crate::flags::{self, WaitArgs};
+use crate::health::Probe;
+use crate::mask::Masker;
+use crate::railway::poll::Outcome;
+use crate::railway::{Call, Deployment, Op, Phase, Railway};
+use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::remote;
+
+impl flags::Rollback {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let say = Say { json: self.json };
+
+        // 1. Pre-flight: CLI, credentials, ids.
+        let (mut railway, ids) = remote::railway_ready(sh, &self.railway)?;
+        railway.read_only = self.dry_run;
+
+        // 2. One deploy at a time: a rollback races a running deploy like any deploy.
+        release::one_at_a_time(sh, &railway, &ids, &self.wait, say)?;
+
+        // 3. The target: --to, or the deployment that served before the active one.
+        let target = pick_target(&railway.history(sh, &ids)?, self.to.as_deref())?;
+        say.line(&format!(
+            "rolling `{}` ({}) back to {} ({}, commit {})",
+            railway.target.service,
+            railway.target.environment,
+            target.id,
+            target.status,
+            target.commit().as_deref().unwrap_or("unknown")
+        ));
+        say.line(&format!("note: {MIGRATION_NOTE}"));
+        let variables = railway.variables(sh, &railway.target.service)?;
+        let url = release::health_url(self.health_url.as_deref(), &variables);
+        if self.dry_run {
+            let trigger = Call::Api(Op::Rollback {
+                id: target.id.clone(),
+            });
+            say.line(&format!(
+                "dry run: would run\n  {}",
+                railway.display(&trigger)
+            ));
+            return Ok(());
+        }
+
+        // 4. Trigger, wait for the new deployment's outcome, probe.
+        let masker = Masker::from_variables(&variables);
+        let run = execute(
+            sh,
+            &railway,
+            &target,
+            &self.wait,
+            &masker,
+            url.as_deref(),
+            say,
+            started,
+        )?;
+
+        // 5. Report: exit 0 only when the earlier build serves again, healthy.
+        let (verdict, message) = run.verdict(&self.wait);
+        let ok = verdict == Verdict::Deployed;
+        Summary {
+            task: "rollback",
+            ok,
+            verdict: if ok { Verdict::RolledBack } else { verdict },
+            message: if ok {
+                format!("rolled back to {}: {message}; {MIGRATION_NOTE}", target.id)
+            } else {
+                format!("rollback to {} did not end healthy: {message}", target.id)
+            },
+            deployment_id: Some(run.deployment_id.clone()),
+            status: run.status(),
+            commit: target.commit(),
+            probe: run.probe,
+            rollback: Some(json!({"to": target.id, "deployment_id": run.deployment_id})),
+            durations_ms: [("total", started.elapsed().as_millis() as u64)].into(),
+        }
+        .finish(&railway, self.json, say)
+    }
+}
+
+/// `--to ID` (refused when Railway says it cannot be rolled back to), else the newest
+/// deployment older than the active one that can be.
+pub(crate) fn pick_target(history: &[Deployment], to: Option<&str>) -> anyhow::Result<Deployment> {
+    if let Some(id) = to {
+        let found = history.iter().find(|d| d.id == id).ok_or_else(|| {
+            Reported(format!(
+                "deployment {id} is not among the service's last {} deployments: check the id (`railway deployment list`)",
+                history.len()
+            ))
+        })?;
+        if found.can_rollback != Some(true) {
+            return Err(Reported(format!(
+                "Railway says deployment {id} ({}) cannot be rolled back to (canRollback: false): its image may be gone; pick another with --to, or deploy its commit with `cargo xtask deploy --commit SHA`",
+                found.status
+            ))
+            .into());
+        }
+        return Ok(found.clone());
+    }
+    let active = history
+        .iter()
+        .position(|d| d.status.phase() == Phase::Active)
+        .ok_or_else(|| {
+            Reported("no deployment of the service is active (SUCCESS or SLEEPING): there is nothing to roll back from; pick a target with --to".into())
+        })?;
+    history[active + 1..]
+        .iter()
+        .find(|d| d.can_rollback == Some(true))
+        .cloned()
+        .ok_or_else(|| {
+            Reported(format!(
+                "no deployment older than the active {} can be rolled back to (canRollback: false for all): pick one with --to",
+                history[active].id
+            ))
+            .into()
+        })
+}
+
+/// A rollback that ran: the deployment it created, how it ended, and its probe.
+pub(crate) struct Run {
+    pub(crate) deployment_id: String,
+    pub(crate) outcome: Outcome,
+    pub(crate) probe: Option<Probe>,
+}
+
+impl Run {
+    pub(crate) fn verdict(&self, wait: &WaitArgs) -> (Verdict, String) {
+        release::judge(&self.outcome, self.probe.as_ref(), wait.timeout)
+    }
+
+    pub(crate) fn status(&self) -> Option<crate::railway::DeploymentStatus> {
+        self.outcome.deployment().map(|d| d.status.clone())
+    }
+}
+
+/// `deploymentRollback(target)`, the new deployment found, waited on and probed for the
+/// target's commit.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn execute(
+    sh: &Shell,
+    railway: &Railway,
+    target: &Deployment,
+    wait: &WaitArgs,
+    masker: &Masker,
+    url: Option<&str>,
+    say: Say,
+    started: Instant,
+) -> anyhow::Result<Run> {
+    let cadence = release::cadence(wait);
+    let before: Vec<String> = railway
+        .deployments(sh, 10)?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    railway.rollback(sh, &target.id)?;
+    let deployment_id = railway.find_new(sh, &before, cadence)?;
+    say.line(&format!(
+        "rollback triggered: deployment {deployment_id} redeploys {}",
+        target.id
+    ));
+    let waited = release::wait_streaming(sh, railway, &deployment_id, cadence, false, masker, say)?;
+    let probe = match (&waited.outcome, url) {
+        (Outcome::Active(d), Some(url)) => {
+            let expected = target.commit();
+            Some(release::probe(
+                url,
+                expected.as_deref(),
+                &d.status,
+                wait,
+                started,
+                say,
+            ))
+        }
+        _ => None,
+    };
+    if !matches!(waited.outcome, Outcome::Active(_)) {
+        release::print_tail(&deployment_id, &waited.logs);
+    }
+    Ok(Run {
+        deployment_id,
+        outcome: waited.outcome,
+        probe,
+    })
+}
+
+/// What --rollback-on-failure did.
+pub(crate) struct OnFailure {
+    reason: String,
+    to: Option<String>,
+    deployment_id: Option<String>,
+    healthy: bool,
+    detail: String,
+    probe: Option<Probe>,
+}
+
+impl OnFailure {
+    pub(crate) fn impossible(reason: String, why: &str) -> OnFailure {
+        OnFailure {
+            reason,
+            to: None,
+            deployment_id: None,
+            healthy: false,
+            detail: format!("no rollback: {why}"),
+            probe: None,
+        }
+    }
+
+    pub(crate) fn ran(reason: String, target: Deployment, run: Run, wait: &WaitArgs) -> OnFailure {
+        let (verdict, message) = run.verdict(wait);
+        OnFailure {
+            reason,
+            to: Some(target.id),
+            deployment_id: Some(run.deployment_id),
+            healthy: verdict == Verdict::Deployed,
+            detail: message,
+            probe: run.probe,
+        }
+    }
+
+    /// The deploy failed either way (exit 1): `rolled_back` when the earlier build serves
+    /// again, healthy; `rollback_failed` otherwise.
+    pub(crate) fn apply(self, summary: &mut Summary, id: &str) {
+        summary.ok = false;
+        summary.verdict = if self.healthy {
+            Verdict::RolledBack
+        } else {
+            Verdict::RollbackFailed
+        };
+        let to = self.to.as_deref().unwrap_or("nothing");
+        summary.message = if self.healthy {
+            format!(
+                "deployment {id} {}; rolled back to {to} (deployment {}), which serves again: {}; {MIGRATION_NOTE}",
+                self.reason,
+                self.deployment_id.as_deref().unwrap_or("?"),
+                self.detail
+            )
+        } else {
+            format!(
+                "deployment {id} {}; rolling back to {to} failed: {}",
+                self.reason, self.detail
+            )
+        };
+        summary.rollback = Some(
+            json!({"from": id, "to": self.to, "deployment_id": self.deployment_id, "healthy": self.healthy}),
+        );
+        if self.probe.is_some() {
+            summary.probe = self.probe;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::railway::DeploymentStatus;
+
+    fn d(id: &str, status: &str, can: bool) -> Deployment {
+        Deployment {
+            id: id.into(),
+            status: DeploymentStatus::parse(status),
+            created_at: None,
+            can_rollback: Some(can),
+            meta: None,
+        }
+    }
+
+    #[test]
+    fn the_default_target_is_the_newest_older_one_that_can_be_rolled_back_to() {
+        let history = [
+            d("new-failed", "FAILED", false),
+            d("active", "SUCCESS", true),
+            d("gone", "REMOVED", false),
+            d("previous", "REMOVED", true),
+            d("older", "REMOVED", true),
+        ];
+        assert_eq!(pick_target(&history, None).unwrap().id, "previous");
+        assert_eq!(pick_target(&history, Some("older")).unwrap().id, "older");
+        let refused = pick_target(&history, Some("gone")).unwrap_err().to_string();
+        assert!(
+            refused.contains("cannot be rolled back to (canRollback: false)"),
+            "{refused}"
+        );
+        assert!(pick_target(&history, Some("nope")).is_err());
+        assert!(pick_target(&history[..3], None).is_err());
+    }
+}
