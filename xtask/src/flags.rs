@@ -41,6 +41,10 @@ pub(crate) enum Task {
     Logs(Logs),
     /// A local Railway-like stack: TLS-only PostgreSQL, verify, migrate, then the backend.
     ///
+    /// Missing prerequisites (PostgreSQL server and client; as root, the `postgres` user) are
+    /// installed first: the commands are printed, asked for on a terminal, run with --yes or
+    /// CI set, only reported with --no-install.
+    ///
     /// Exit codes: 0 ok, 1 failure (missing prerequisites, a failed step), 2 usage error.
     Dev(Dev),
     /// Measure speed and cost against the tools users would pick instead; writes target/bench/report.{json,md}.
