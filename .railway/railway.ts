@@ -87,6 +87,7 @@ export default defineRailway((ctx) => {
       ALLOWED_ORIGINS: preserve(),
       FRONTEND_URL: preserve(),
       FROM_EMAIL: preserve(),
+      RESEND_API_URL: preserve(),
       DATABASE_TLS_FINGERPRINT: preserve(),
       DATABASE_CONNECT_TIMEOUT_SECS: preserve(),
       MIGRATION_LOCK_TIMEOUT_SECS: preserve(),

@@ -60,6 +60,9 @@ pub fn run() -> ExitCode {
             Command::Migrate => startup::migrate_only(settings).await,
         }
     });
+    // An email send stuck in its blocking HTTP call must not keep the process up after the
+    // grace period: the row it was sending stays pending and is re-sent with the same key.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

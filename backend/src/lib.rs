@@ -3,14 +3,19 @@
 //! [`startup::Application`] is what `main` runs and what the tests build in-process.
 
 pub mod api_error;
+pub mod applications;
+pub mod auth;
 pub mod build_info;
 pub mod cli;
+pub mod email;
 pub mod http;
+pub mod pagination;
 pub mod routes;
 pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod users;
 
 pub use startup::Application;
 

@@ -2,6 +2,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -10,7 +11,13 @@ use intowork_config::Settings;
 use intowork_db::migrate::{self, Limits, MIGRATOR};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
 
+use crate::auth::Authenticator;
+use crate::email::compose::Links;
+use crate::email::resend::Resend;
+use crate::email::worker::{self, Sender};
 use crate::routes;
 use crate::state::AppState;
 
@@ -24,6 +31,16 @@ pub struct Application {
     router: Router,
     pool: PgPool,
     grace: Duration,
+    outbox: Outbox,
+}
+
+/// The email worker's parts, started by [`Application::run_until`].
+#[derive(Debug)]
+struct Outbox {
+    /// Its own small pool: sends hold a connection for their duration, requests keep theirs.
+    pool: PgPool,
+    sender: Sender,
+    wake: Arc<Notify>,
 }
 
 impl Application {
@@ -62,15 +79,32 @@ impl Application {
         }
 
         let listener = bind(port.unwrap_or(settings.port())).await?;
+        let outbox = Outbox {
+            pool: intowork_db::sibling(&pool, db, worker::SLOTS),
+            sender: match settings.email() {
+                Some(email) => Sender::Resend(Resend::new(email)),
+                None => {
+                    tracing::info!(
+                        "RESEND_API_KEY is not set: emails are logged and marked skipped, not sent"
+                    );
+                    Sender::Off
+                }
+            },
+            wake: Arc::new(Notify::new()),
+        };
         let state = AppState {
             pool: pool.clone(),
             tls_required: db.target().tls_mode().guarantees_encryption(),
+            auth: Arc::new(Authenticator::new(settings.nextauth_secret())),
+            links: Links::new(settings.frontend_url()),
+            outbox_wake: outbox.wake.clone(),
         };
         Ok(Application {
             listener,
             router: routes::router(state, settings),
             pool,
             grace: settings.service().shutdown_grace,
+            outbox,
         })
     }
 
@@ -93,47 +127,82 @@ impl Application {
         &self.pool
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests
-    /// finish within the grace period, and closes the pool.
+    /// Serves (and sends queued email) until `shutdown` resolves, then stops accepting and
+    /// claiming, lets in-flight requests and sends finish within the grace period, and closes
+    /// the pools.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening on {}", self.local_addr());
+        let (stop_worker, stop_rx) = watch::channel(false);
+        let outbox = self.outbox;
+        let mut sends = worker::spawn(outbox.pool.clone(), outbox.sender, outbox.wake, stop_rx);
         tracing::info!("application startup complete");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async {
             let _ = stop_rx.await;
         });
         let mut server = tokio::spawn(serve.into_future());
-        tokio::select! {
+        let result = tokio::select! {
             result = &mut server => {
-                result.context("the server task failed")?.context("the server stopped")?;
+                let _ = stop_worker.send(true);
+                result.context("the server task failed").and_then(|r| r.context("the server stopped"))
             }
             () = shutdown => {
                 let _ = stop_tx.send(());
-                let t = Instant::now();
-                match tokio::time::timeout(self.grace, &mut server).await {
-                    Ok(result) => {
-                        result.context("the server task failed")?.context("the server stopped")?;
-                        tracing::info!(took_ms = ms(t), "in-flight requests drained");
-                    }
-                    Err(_) => {
-                        server.abort();
-                        tracing::warn!(grace_secs = self.grace.as_secs(), "drain deadline passed: remaining requests were cut");
-                    }
-                }
+                let _ = stop_worker.send(true);
+                drain(server, &mut sends, self.grace).await
+            }
+        };
+        sends.abort_all();
+        for pool in [&self.pool, &outbox.pool] {
+            if tokio::time::timeout(POOL_CLOSE_BUDGET, pool.close())
+                .await
+                .is_err()
+            {
+                tracing::warn!("database pool did not close in time");
             }
         }
-        if tokio::time::timeout(POOL_CLOSE_BUDGET, self.pool.close())
-            .await
-            .is_err()
-        {
-            tracing::warn!("database pool did not close in time");
-        }
         tracing::info!("shutdown complete");
-        Ok(())
+        result
     }
+}
+
+/// Waits for in-flight requests, then in-flight sends, all within `grace`; what is still
+/// running after it is cut (an unfinished send's row stays pending, with the same id).
+async fn drain(
+    mut server: tokio::task::JoinHandle<std::io::Result<()>>,
+    sends: &mut JoinSet<()>,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let deadline = tokio::time::Instant::now() + grace;
+    match tokio::time::timeout_at(deadline, &mut server).await {
+        Ok(result) => {
+            result
+                .context("the server task failed")?
+                .context("the server stopped")?;
+            tracing::info!(took_ms = ms(t), "in-flight requests drained");
+        }
+        Err(_) => {
+            server.abort();
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "drain deadline passed: remaining requests were cut"
+            );
+        }
+    }
+    let in_flight = async { while sends.join_next().await.is_some() {} };
+    if tokio::time::timeout_at(deadline, in_flight).await.is_ok() {
+        tracing::info!(took_ms = ms(t), "email worker stopped");
+    } else {
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "drain deadline passed: unfinished email sends stay pending and are re-sent with the same idempotency key"
+        );
+    }
+    Ok(())
 }
 
 /// `backend` / `backend serve`.

@@ -109,6 +109,13 @@ pub(crate) const SIGNATURES: &[Signature] = &[
         hint: "the port is taken: the backend must listen on $PORT (Railway injects it) and only one process may bind it",
     },
     Signature {
+        id: "nextauth_secret_mismatch",
+        // The backend's line (backend/src/auth/mismatch.rs), at most once a minute.
+        any: &["does not decrypt with this service's nextauth_secret"],
+        all: &[],
+        hint: "the frontend encrypts sessions with a different NEXTAUTH_SECRET than the backend, so every signed-in request gets 401: set the same value on both services (a shared variable referenced by both keeps them in step) and check with `cargo xtask verify --remote --frontend-service <frontend>`, whose sha256 prefixes must match the one in this line",
+    },
+    Signature {
         id: "rust_panic",
         any: &["panicked at"],
         all: &[],
@@ -188,6 +195,10 @@ mod tests {
             (
                 "thread 'main' panicked at backend/src/main.rs:3:5:",
                 "rust_panic",
+            ),
+            (
+                "session token does not decrypt with this service's NEXTAUTH_SECRET (sha256 0a1b2c3d4e5f…): the frontend encrypts sessions with a different secret",
+                "nextauth_secret_mismatch",
             ),
         ];
         for (line, id) in table {

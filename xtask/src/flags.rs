@@ -51,6 +51,24 @@ pub(crate) enum Task {
     ///
     /// Never fails on a missed target (exit 0); 1 only when a measurement could not run.
     Bench(Bench),
+    /// Regenerate `.sqlx/`, the offline query data every build checks its SQL against, from a
+    /// throwaway TLS-only database with the migrations applied (`--check`: compare instead).
+    ///
+    /// Exit codes: 0 ok (`--check`: up to date), 1 failure (`--check`: a query no longer
+    /// compiles against the migrations, or `.sqlx/` is out of date; the query's place is
+    /// named), 2 usage error.
+    Prepare(Prepare),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Prepare {
+    /// Compare with the committed `.sqlx/` instead of writing it (CI runs this).
+    #[arg(long)]
+    pub(crate) check: bool,
+    /// Apply the migrations in this directory instead of `migrations/` (to try a new
+    /// migration against every query before adding it).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) source: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

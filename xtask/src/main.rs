@@ -18,6 +18,7 @@ mod logs;
 mod mask;
 mod migrate;
 mod migrate_output;
+mod prepare;
 mod railway;
 mod release;
 mod remote;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
                 flags::Task::Logs(task) => task.run(&sh),
                 flags::Task::Dev(task) => task.run(&sh),
                 flags::Task::Bench(task) => task.run(&sh),
+                flags::Task::Prepare(task) => task.run(&sh),
             }
         });
     exit::code(result)

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use intowork_db::migrate::{self, MIGRATOR, State as MigrationState, Status};
 use serde_json::{Value, json};
 
+use crate::email::outbox::{self, Backlog};
 use crate::state::AppState;
 
 /// Readiness answers within this, even when the database hangs (Railway's probe and load
@@ -39,6 +40,11 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "tls": checks.tls.as_ref().map(Tls::word),
             "migrations": checks.migrations.map(Migrations::word),
         },
+        // Information only: email never decides readiness.
+        "outbox": checks.outbox.map(|b| json!({
+            "pending": b.pending,
+            "oldest_pending_secs": b.oldest_pending_secs,
+        })),
     });
     (status, Json(body))
 }
@@ -69,11 +75,13 @@ enum Migrations {
 
 /// What the probe found; the body shows it in short, fixed words only (the body is public,
 /// error detail goes to the log).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 struct Checks {
     database: Database,
     tls: Option<Tls>,
     migrations: Option<Migrations>,
+    /// Information only: email never decides readiness.
+    outbox: Option<Backlog>,
 }
 
 impl Checks {
@@ -82,6 +90,7 @@ impl Checks {
             database,
             tls: None,
             migrations: None,
+            outbox: None,
         }
     }
 
@@ -153,10 +162,19 @@ async fn probe(state: &AppState) -> Checks {
             Migrations::Unknown
         }
     };
+    let outbox = match outbox::backlog(&mut conn).await {
+        Ok(b) => Some(b),
+        // Before the outbox migration, or a slow moment: reported as unknown (null).
+        Err(e) => {
+            tracing::debug!(error = %e, "readiness: cannot read the email outbox");
+            None
+        }
+    };
     Checks {
         database: Database::Ok,
         tls: Some(tls),
         migrations: Some(migrations),
+        outbox,
     }
 }
 
@@ -181,6 +199,7 @@ mod tests {
             database: Database::Ok,
             tls: Some(tls),
             migrations: Some(migrations),
+            outbox: None,
         }
     }
 

@@ -1,10 +1,12 @@
-//! The routes: health for the platform, the job-offer API for the frontend.
+//! The routes: health for the platform, the job-offer and applications API for the frontend.
 
+mod applications;
 mod health;
-pub mod jobs;
+pub(crate) mod jobs;
+mod me;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, patch};
 use intowork_config::Settings;
 
 use crate::state::AppState;
@@ -13,8 +15,15 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let routes = Router::new()
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/api/me", get(me::me))
         .route("/api/jobs", get(jobs::list))
         .route("/api/jobs/{id}", get(jobs::show))
+        .route(
+            "/api/jobs/{id}/applications",
+            get(applications::received).post(applications::submit),
+        )
+        .route("/api/applications", get(applications::mine))
+        .route("/api/applications/{id}", patch(applications::change))
         .with_state(state);
     crate::http::layers(routes, settings)
 }

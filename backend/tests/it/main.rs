@@ -2,7 +2,11 @@
 //! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
 //! and shared, and the harness's servers are started once for all of them.
 
+mod api;
 mod common;
+mod email;
+mod email_replicas;
 mod leaks;
 mod process;
 mod serve;
+mod sessions;

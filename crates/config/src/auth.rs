@@ -1,6 +1,7 @@
 //! `NEXTAUTH_SECRET`: shared with the Next.js frontend, which signs sessions with it.
 
 use secrecy::SecretString;
+use sha2::{Digest, Sha256};
 
 use crate::problem::Problem;
 
@@ -25,6 +26,18 @@ const PLACEHOLDER_MARKS: &[&str] = &[
     "your_secret",
     "placeholder",
 ];
+
+/// How a secret is told apart without being shown: the first 6 bytes of its SHA-256, in hex
+/// (12 characters). `verify --remote` compares the frontend's and the backend's
+/// `NEXTAUTH_SECRET` by it, and the backend's secret-mismatch log line prints it, so the two
+/// can be matched by eye. 48 bits say nothing usable about a 32-character secret.
+pub fn secret_fingerprint(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// NextAuth uses the variable byte for byte: `getToken` takes `process.env.NEXTAUTH_SECRET`
 /// and hands it to HKDF unchanged (nextauthjs/next-auth, `packages/next-auth/src/jwt/index.ts`:
@@ -81,6 +94,12 @@ pub fn parse_nextauth_secret(text: &str) -> Result<SecretString, Vec<Problem>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprint_is_the_sha256_prefix() {
+        // sha256("abc") = ba7816bf8f01cfea…
+        assert_eq!(secret_fingerprint("abc"), "ba7816bf8f01");
+    }
 
     #[test]
     fn secret_table() {

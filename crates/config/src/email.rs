@@ -3,8 +3,14 @@
 use std::fmt;
 
 use secrecy::SecretString;
+use url::Url;
 
+use crate::checker::Checker;
+use crate::environment::Environment;
 use crate::problem::Problem;
+
+/// Resend's API, when `RESEND_API_URL` is not set.
+pub const DEFAULT_RESEND_API_URL: &str = "https://api.resend.com";
 
 /// `FROM_EMAIL`: `Name <local@domain>` or `local@domain`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,16 +104,82 @@ pub fn parse_resend_key(text: &str) -> Result<SecretString, Problem> {
     }
 }
 
+/// `RESEND_API_URL`: the base URL `POST /emails` is sent to. The API key travels in a header,
+/// so production requires https; plain http is for a local stand-in (tests, development).
+/// Returned without a trailing slash, so `{url}/emails` is the endpoint.
+pub fn parse_resend_api_url(text: &str, env: Environment) -> Result<Url, Problem> {
+    let text = text.trim();
+    let hint = format!("leave it unset for Resend's API ({DEFAULT_RESEND_API_URL})");
+    let mut url = match Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => url,
+        _ => {
+            return Err(
+                Problem::error("url", format!("`{text}` is not an absolute http(s) URL"))
+                    .hint(hint),
+            );
+        }
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo it: the userinfo is a credential.
+        return Err(
+            Problem::error("credentials", "carries credentials in the URL")
+                .hint("remove them: the API key goes in RESEND_API_KEY"),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Problem::error(
+            "url",
+            format!("`{url}` has a query or fragment; only a base URL is expected"),
+        )
+        .hint(hint));
+    }
+    if env.is_production() && url.scheme() != "https" {
+        return Err(
+            Problem::error("insecure", format!("`{url}` is not https in production")).hint(
+                format!("use `{}`", url.as_str().replacen("http://", "https://", 1)),
+            ),
+        );
+    }
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// `Some(url)` (the default when unset), `None` when a problem was recorded.
+pub(crate) fn check_resend_api_url(ck: &mut Checker<'_>, env: Environment) -> Option<Url> {
+    const VAR: &str = "RESEND_API_URL";
+    let Some(text) = ck.text(VAR) else {
+        return (!ck.failed(VAR))
+            .then(|| Url::parse(DEFAULT_RESEND_API_URL).expect("the default Resend URL parses"));
+    };
+    match parse_resend_api_url(text, env) {
+        Ok(url) => {
+            ck.pass(VAR, format!("email is sent to `{url}/emails`"));
+            Some(url)
+        }
+        Err(p) => {
+            ck.record_all(VAR, vec![p]);
+            None
+        }
+    }
+}
+
 /// Email is on when `RESEND_API_KEY` is set.
 #[derive(Clone)]
 pub struct EmailSettings {
     pub(crate) resend_api_key: SecretString,
     pub(crate) from: Mailbox,
+    pub(crate) api_url: Url,
 }
 
 impl EmailSettings {
     pub fn resend_api_key(&self) -> &SecretString {
         &self.resend_api_key
+    }
+
+    /// `RESEND_API_URL` without a trailing slash (Resend's API by default).
+    pub fn api_url(&self) -> &Url {
+        &self.api_url
     }
 
     pub fn from(&self) -> &Mailbox {
@@ -120,6 +192,7 @@ impl fmt::Debug for EmailSettings {
         f.debug_struct("EmailSettings")
             .field("resend_api_key", &"re_****")
             .field("from", &self.from)
+            .field("api_url", &self.api_url.as_str())
             .finish()
     }
 }
@@ -163,6 +236,29 @@ mod tests {
         ] {
             assert!(bad.parse::<Mailbox>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn resend_api_url_rules() {
+        let dev = Environment::Development;
+        let prod = Environment::Production;
+        let ok = |text, env| parse_resend_api_url(text, env).map(|u| u.to_string());
+        assert_eq!(
+            ok("https://api.resend.com", prod).unwrap(),
+            "https://api.resend.com/"
+        );
+        assert_eq!(
+            ok("http://127.0.0.1:4010/v1/", dev).unwrap(),
+            "http://127.0.0.1:4010/v1"
+        );
+        let check = |text, env| parse_resend_api_url(text, env).unwrap_err().check;
+        assert_eq!(check("http://127.0.0.1:4010", prod), "insecure");
+        assert_eq!(check("api.resend.com", dev), "url");
+        assert_eq!(check("ftp://api.resend.com", dev), "url");
+        assert_eq!(check("https://api.resend.com/?x=1", dev), "url");
+        let creds = parse_resend_api_url("https://u:re_pw@api.resend.com", dev).unwrap_err();
+        assert_eq!(creds.check, "credentials");
+        assert!(!creds.message.contains("re_pw"), "{creds:?}");
     }
 
     #[test]

@@ -21,12 +21,12 @@ mod settings;
 mod source;
 mod variables;
 
-pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS};
+pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS, secret_fingerprint};
 pub use database::{
     DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, SECRET_PARAMS, TargetChoice,
     TlsMode, TlsSource, UrlContext, authority_ends, url_secrets, userinfo_password,
 };
-pub use email::{EmailSettings, Mailbox};
+pub use email::{DEFAULT_RESEND_API_URL, EmailSettings, Mailbox};
 pub use environment::Environment;
 pub use escape::{Escaped, escape_control};
 pub use http::{AllowedOrigins, Origin};

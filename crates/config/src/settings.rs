@@ -9,7 +9,7 @@ use url::Url;
 use crate::auth::parse_nextauth_secret;
 use crate::checker::Checker;
 use crate::database::{DatabaseSettings, check_database};
-use crate::email::{EmailSettings, Mailbox, parse_resend_key};
+use crate::email::{EmailSettings, Mailbox, check_resend_api_url, parse_resend_key};
 use crate::environment::Environment;
 use crate::http::{
     AllowedOrigins, DEV_ORIGIN, frontend_origin_problem, parse_allowed_origins, parse_frontend_url,
@@ -100,7 +100,7 @@ impl Settings {
         let database = check_database(&mut ck, railway_environment.is_some());
         let nextauth_secret = check_nextauth(&mut ck);
         let (allowed_origins, frontend_url) = check_http(&mut ck, environment);
-        let email = check_email(&mut ck);
+        let email = check_email(&mut ck, environment);
         let port = ck
             .number("PORT", DEFAULT_PORT.into(), (1, 65535), "a port")
             .map(|p| p as u16);
@@ -293,7 +293,8 @@ fn check_http(
 }
 
 /// `Some(None)`: email off. `None`: a problem was recorded.
-fn check_email(ck: &mut Checker<'_>) -> Option<Option<EmailSettings>> {
+fn check_email(ck: &mut Checker<'_>, env: Environment) -> Option<Option<EmailSettings>> {
+    let api_url = check_resend_api_url(ck, env);
     let key = match ck.text("RESEND_API_KEY").map(parse_resend_key) {
         None => None,
         Some(Ok(key)) => Some(key),
@@ -328,6 +329,7 @@ fn check_email(ck: &mut Checker<'_>) -> Option<Option<EmailSettings>> {
             Some(Some(EmailSettings {
                 resend_api_key,
                 from,
+                api_url: api_url?,
             }))
         }
         (Some(_), None) => None,

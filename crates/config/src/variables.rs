@@ -82,6 +82,12 @@ pub const VARIABLES: &[Variable] = &[
         doc: "starts with `re_`; turns email on",
     },
     Variable {
+        name: "RESEND_API_URL",
+        need: Need::Optional,
+        secret: false,
+        doc: "base URL of Resend's API, default `https://api.resend.com`; `https` in production (the key travels in a header), no credentials, query or fragment; `http://` elsewhere is for a local stand-in",
+    },
+    Variable {
         name: "FROM_EMAIL",
         need: Need::WithEmail,
         secret: false,

@@ -26,6 +26,6 @@ pub use connect::{Connected, connect, connect_with};
 pub use error::ConnectError;
 pub use locality::{Resolver, Route, SystemResolver};
 pub use options::{DEFAULT_APPLICATION_NAME, connect_options};
-pub use pool::{connect_pool, pool};
+pub use pool::{connect_pool, pool, sibling};
 pub use probe::TlsFacts;
 pub use proof::SessionTls;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use intowork_config::DatabaseSettings;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::connect::{close, connect};
 use crate::error::ConnectError;
@@ -27,9 +27,19 @@ pub async fn connect_pool(db: &DatabaseSettings) -> Result<(PgPool, SessionTls),
 /// A lazy pool on `route` (from [`crate::locality::route`]) whose `after_connect` refuses any
 /// unencrypted session under a TLS policy.
 pub fn pool(db: &DatabaseSettings, route: &Route) -> PgPool {
+    build(db, route_options(db, route), db.max_connections())
+}
+
+/// A second, smaller pool to where `pool` connects (same route, same TLS proof), for a
+/// background task that must not take the requests' connections (the email outbox worker).
+pub fn sibling(pool: &PgPool, db: &DatabaseSettings, max_connections: u32) -> PgPool {
+    build(db, (*pool.connect_options()).clone(), max_connections)
+}
+
+fn build(db: &DatabaseSettings, options: PgConnectOptions, max_connections: u32) -> PgPool {
     let require_tls = db.target().tls_mode().guarantees_encryption();
     PgPoolOptions::new()
-        .max_connections(db.max_connections())
+        .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
@@ -41,5 +51,5 @@ pub fn pool(db: &DatabaseSettings, route: &Route) -> PgPool {
                 Ok(())
             })
         })
-        .connect_lazy_with(route_options(db, route))
+        .connect_lazy_with(options)
 }

@@ -3,7 +3,7 @@
 use sqlx::PgConnection;
 
 /// One row of `pg_stat_ssl` for our own backend.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionTls {
     pub ssl: bool,
     pub version: Option<String>,
@@ -12,8 +12,10 @@ pub struct SessionTls {
 }
 
 pub async fn session_tls(conn: &mut PgConnection) -> Result<SessionTls, sqlx::Error> {
-    sqlx::query_as::<_, SessionTls>(
-        "SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    // A view: sqlx cannot see that `ssl` is never null, so say it (`!`).
+    sqlx::query_as!(
+        SessionTls,
+        r#"SELECT ssl AS "ssl!", version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()"#
     )
     .fetch_one(conn)
     .await

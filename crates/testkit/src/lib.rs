@@ -11,6 +11,8 @@
 //!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
 //! - [`npm::install`] installs a committed `package-lock.json` once (`npm ci` into `target/npm/`)
 //!   for tests that use a tool from the npm registry as itself.
+//! - [`resend::ResendStandIn`] plays Resend's HTTP API (records requests, de-duplicates by
+//!   `Idempotency-Key`, can fail N times, rate-limit, hang or reject) for email tests.
 //!
 //! ```no_run
 //! use intowork_testkit::{Flavor, PgServer};
@@ -41,6 +43,7 @@ mod peers;
 mod sql;
 
 pub mod npm;
+pub mod resend;
 
 pub use cluster::{Flavor, PgServer};
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};

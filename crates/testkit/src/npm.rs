@@ -73,8 +73,10 @@ impl Installed {
 pub fn install(dir: &Path) -> Installed {
     let lock = read(&dir.join("package-lock.json"));
     let manifest = read(&dir.join("package.json"));
+    // The package's own npm settings (e.g. `legacy-peer-deps`), part of what `npm ci` does.
+    let npmrc = fs::read(dir.join(".npmrc")).unwrap_or_default();
     let hash = hex(&Sha256::digest(
-        [manifest.as_slice(), lock.as_slice()].concat(),
+        [manifest.as_slice(), lock.as_slice(), npmrc.as_slice()].concat(),
     ))[..16]
         .to_owned();
     let label = dir
@@ -100,7 +102,7 @@ pub fn install(dir: &Path) -> Installed {
         .and_then(|f| f.lock().map(|()| f))
         .unwrap_or_else(|e| panic!("intowork-testkit: cannot lock the npm install: {e}"));
     if !done.is_file() {
-        run_npm_ci(dir, &root, &manifest, &lock);
+        run_npm_ci(dir, &root, &manifest, &lock, &npmrc);
         fs::write(&done, &hash).unwrap_or_else(|e| panic!("intowork-testkit: {e}"));
     }
     drop(guard);
@@ -145,12 +147,13 @@ fn find_node() -> Result<PathBuf, String> {
     }
 }
 
-fn run_npm_ci(dir: &Path, root: &Path, manifest: &[u8], lock: &[u8]) {
+fn run_npm_ci(dir: &Path, root: &Path, manifest: &[u8], lock: &[u8], npmrc: &[u8]) {
     // A directory left by an interrupted install starts over.
     let _ = fs::remove_dir_all(root);
     fs::create_dir_all(root)
         .and_then(|()| fs::write(root.join("package.json"), manifest))
         .and_then(|()| fs::write(root.join("package-lock.json"), lock))
+        .and_then(|()| fs::write(root.join(".npmrc"), npmrc))
         .unwrap_or_else(|e| panic!("intowork-testkit: cannot prepare `{}`: {e}", root.display()));
     let sh = Shell::new().unwrap_or_else(|e| panic!("intowork-testkit: {e}"));
     sh.change_dir(root);

@@ -33,9 +33,11 @@ pub(crate) struct LoadResult {
     pub(crate) tool: LoadTool,
 }
 
+/// `header`: one extra request header line (`Name: value`), e.g. a session.
 pub(crate) fn run(
     port: u16,
     path: &str,
+    header: Option<&str>,
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<LoadResult> {
@@ -43,12 +45,13 @@ pub(crate) fn run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let path = path.to_owned();
+    let extra = header.map(|h| format!("{h}\r\n")).unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}\r\n");
     rt.block_on(async move {
         let start = Instant::now();
         let deadline = start + duration;
         let tasks: Vec<_> = (0..connections)
-            .map(|_| tokio::spawn(connection(port, path.clone(), deadline)))
+            .map(|_| tokio::spawn(connection(port, request.clone(), deadline)))
             .collect();
         let mut latencies = Vec::new();
         let mut errors = 0;
@@ -76,10 +79,9 @@ pub(crate) fn run(
 }
 
 /// One keep-alive connection: request, read the whole response, repeat until the deadline.
-async fn connection(port: u16, path: String, deadline: Instant) -> (Vec<u32>, u64) {
+async fn connection(port: u16, request: String, deadline: Instant) -> (Vec<u32>, u64) {
     let mut latencies = Vec::new();
     let mut errors = 0;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
     let mut buf = vec![0u8; 64 * 1024];
     'reconnect: while Instant::now() < deadline {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)).await else {
@@ -170,7 +172,7 @@ mod tests {
                 });
             }
         });
-        let r = super::run(port, "/", 4, std::time::Duration::from_millis(300)).unwrap();
+        let r = super::run(port, "/", None, 4, std::time::Duration::from_millis(300)).unwrap();
         assert!(r.rps > 10.0, "{r:?}");
         assert_eq!(r.errors, 0, "{r:?}");
         assert!(r.p99_ms >= r.p50_ms, "{r:?}");

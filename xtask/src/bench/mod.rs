@@ -8,6 +8,7 @@ mod migrations;
 mod report;
 mod rows;
 mod scenario;
+mod session;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -94,6 +95,8 @@ impl flags::Bench {
             self.clients, self.load_secs
         );
         rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
+        println!("bench: signed-in requests (session token check, `GET /api/me`)");
+        rows.extend(ctx.session(self.clients, Duration::from_secs(self.load_secs))?);
         Ok(rows)
     }
 

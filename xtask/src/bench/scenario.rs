@@ -18,11 +18,19 @@ use super::{Binaries, wrk};
 use crate::child::terminate;
 
 const SECRET_LEN: usize = 40;
-/// The backend's query behind `GET /api/jobs`, whose one owner is
-/// `intowork_backend::routes::jobs::LIST_SQL`: a test keeps this text equal to it. (xtask does
-/// not link the backend: its HTTP and logging dependencies would add a third to xtask's cold
-/// build, and its commit-stamping build script would rebuild xtask after every commit.)
-const LIST_JOBS_SQL: &str = "SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max, o.published_at, c.name AS company, c.slug AS company_slug FROM job_offers o JOIN companies c ON c.id = o.company_id WHERE o.status = 'published' AND ($1::timestamptz IS NULL OR (o.published_at, o.id) < ($1, $2)) ORDER BY o.published_at DESC, o.id DESC LIMIT $3";
+/// The backend's query behind `GET /api/jobs`: its one owner is the `query_as!` in
+/// `backend/src/routes/jobs.rs`, and a test finds this very text in `.sqlx/` (the query data
+/// `cargo xtask prepare` writes from the backend's macros), so a changed query fails the test
+/// until this copy follows. (xtask does not link the backend: its HTTP and logging
+/// dependencies would add a third to xtask's cold build, and its commit-stamping build
+/// script would rebuild xtask after every commit.)
+const LIST_JOBS_SQL: &str = r#"SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max,
+                  o.published_at AS "published_at!", c.name AS company, c.slug AS company_slug
+             FROM job_offers o JOIN companies c ON c.id = o.company_id
+            WHERE o.status = 'published'
+              AND ($1::timestamptz IS NULL OR (o.published_at, o.id) < ($1, $2))
+            ORDER BY o.published_at DESC, o.id DESC
+            LIMIT $3"#;
 /// Rows of `GET /api/jobs?limit=20`, first page: one more tells if there is a next.
 const FIRST_PAGE_ROWS: &str = "21";
 
@@ -46,7 +54,7 @@ pub(crate) struct Context<'a> {
     backend: &'a Path,
     pub(super) dir: &'a Path,
     /// A development NEXTAUTH_SECRET for the backend under test.
-    secret: String,
+    pub(super) secret: String,
     pgbench: Option<PathBuf>,
 }
 
@@ -118,7 +126,7 @@ impl<'a> Context<'a> {
         ))
     }
 
-    fn spawn_backend(&self, port: u16) -> anyhow::Result<std::process::Child> {
+    pub(super) fn spawn_backend(&self, port: u16) -> anyhow::Result<std::process::Child> {
         // A long-running child measured from outside: xshell runs commands to completion only.
         #[allow(clippy::disallowed_methods)]
         let child = std::process::Command::new(self.backend)
@@ -137,7 +145,7 @@ impl<'a> Context<'a> {
         Ok(child)
     }
 
-    fn stop_backend(&self, mut child: std::process::Child) -> anyhow::Result<()> {
+    pub(super) fn stop_backend(&self, mut child: std::process::Child) -> anyhow::Result<()> {
         terminate(&mut child)?;
         Ok(())
     }
@@ -224,8 +232,8 @@ impl<'a> Context<'a> {
                 }
             })
         };
-        let health = self.generate(port, "/health", clients, duration)?;
-        let jobs = self.generate(port, "/api/jobs?limit=20", clients, duration)?;
+        let health = self.generate(port, "/health", None, clients, duration)?;
+        let jobs = self.generate(port, "/api/jobs?limit=20", None, clients, duration)?;
         stop.store(true, Ordering::Relaxed);
         let _ = sampler.join();
         self.stop_backend(child)?;
@@ -269,18 +277,20 @@ impl<'a> Context<'a> {
         Ok(rows)
     }
 
-    fn generate(
+    /// `header` (`Name: value`, e.g. a session) is sent with every request.
+    pub(super) fn generate(
         &self,
         port: u16,
         path: &str,
+        header: Option<&str>,
         clients: usize,
         duration: Duration,
     ) -> anyhow::Result<LoadResult> {
         if crate::which::find("wrk").is_some() {
             let url = format!("http://127.0.0.1:{port}{path}");
-            return wrk::run(self.sh, &url, clients, duration);
+            return wrk::run(self.sh, self.dir, &url, header, clients, duration);
         }
-        load::run(port, path, clients, duration)
+        load::run(port, path, header, clients, duration)
     }
 
     /// pgbench's transactions per second, or `None` when it ran none (its clients connect
@@ -327,7 +337,7 @@ fn parse_pgbench(out: &str) -> Option<Option<f64>> {
 }
 
 /// One request with a short timeout; the status, or `None` when nothing answered.
-fn http_status(port: u16, path: &str) -> Option<u16> {
+pub(super) fn http_status(port: u16, path: &str) -> Option<u16> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
@@ -361,12 +371,24 @@ mod tests {
 
     #[test]
     fn the_pgbench_anchor_runs_the_backends_query() {
-        let words = |sql: &str| sql.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert_eq!(
-            words(LIST_JOBS_SQL),
-            words(&intowork_backend::routes::jobs::LIST_SQL),
-            "copy backend/src/routes/jobs.rs's LIST_SQL into LIST_JOBS_SQL"
-        );
+        use sha2::{Digest, Sha256};
+        // sqlx names each query's data after the SHA-256 of its text.
+        let hash: String = Sha256::digest(LIST_JOBS_SQL.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let file = crate::config_source::project_root()
+            .join(".sqlx")
+            .join(format!("query-{hash}.json"));
+        let data = std::fs::read_to_string(&file).unwrap_or_else(|_| {
+            panic!(
+                "no `{}`: the backend no longer runs LIST_JOBS_SQL; copy the query of \
+                 backend/src/routes/jobs.rs's `list` into it",
+                file.display()
+            )
+        });
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(data["query"], LIST_JOBS_SQL);
         let script = pgbench_script();
         assert!(!script.contains('$'), "{script}");
         assert!(script.trim_end().ends_with("LIMIT 21;"), "{script}");

@@ -1,5 +1,6 @@
 //! `wrk`, the HTTP load generator users would reach for: run it, read its report.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -7,19 +8,29 @@ use xshell::{Shell, cmd};
 
 use super::load::{LoadResult, LoadTool};
 
-/// `wrk -t2 -cN -dDs --latency URL`, read.
+/// `wrk -t2 -cN -dDs --latency -s SCRIPT URL`, read. `header` (`Name: value`, e.g. a session)
+/// reaches wrk through a Lua script in `dir`, never its command line.
 pub(crate) fn run(
     sh: &Shell,
+    dir: &Path,
     url: &str,
+    header: Option<&str>,
     clients: usize,
     duration: Duration,
 ) -> anyhow::Result<LoadResult> {
     let d = format!("{}s", duration.as_secs());
     let c = clients.to_string();
-    let out = cmd!(sh, "wrk -t2 -c{c} -d{d} --latency {url}")
+    let script = dir.join("headers.lua");
+    let lua = header
+        .and_then(|h| h.split_once(": "))
+        .map(|(k, v)| format!("wrk.headers[\"{k}\"] = \"{v}\"\n"))
+        .unwrap_or_default();
+    std::fs::write(&script, lua)?;
+    let out = cmd!(sh, "wrk -t2 -c{c} -d{d} --latency -s {script} {url}")
         .quiet()
-        .read()?;
-    parse(&out).context("cannot read wrk's output")
+        .read();
+    let _ = std::fs::remove_file(&script);
+    parse(&out?).context("cannot read wrk's output")
 }
 
 fn parse(out: &str) -> Option<LoadResult> {

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use intowork_config::{Check, Status};
-use sha2::{Digest, Sha256};
 
 use crate::config_source;
 use crate::flags::EnvFileArgs;
@@ -77,14 +76,7 @@ pub(crate) fn same_secret(
     service: &str,
     frontend: &str,
 ) -> Check {
-    let fp = |v: &String| {
-        let digest = Sha256::digest(v.as_bytes());
-        digest
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let fp = |v: &String| intowork_config::secret_fingerprint(v);
     let check = |status, msg: String| {
         Check::new("platform.nextauth_secret_match", status, msg).variable("NEXTAUTH_SECRET")
     };

@@ -114,7 +114,8 @@ fn dry_run_reports_changes_and_revert_walks_back() {
     let one = xtask(&db, &["revert"]);
     assert_eq!(one.code, 0, "{}{}", one.stdout, one.stderr);
     assert!(
-        one.stdout.contains("reverted 20261127000004 applications"),
+        one.stdout
+            .contains("reverted 20261201000002 applications by candidate"),
         "{}",
         one.stdout
     );
@@ -135,7 +136,7 @@ fn dry_run_reports_changes_and_revert_walks_back() {
     let all = xtask(&db, &["revert", "--target", "0"]);
     assert_eq!(all.code, 0);
     assert!(
-        all.stdout.contains("3 migrations reverted"),
+        all.stdout.contains("5 migrations reverted"),
         "{}",
         all.stdout
     );

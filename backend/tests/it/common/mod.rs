@@ -1,7 +1,10 @@
 //! Shared helpers for the backend's end-to-end tests.
 
+pub mod call;
 pub mod http;
+pub mod outbox;
 pub mod process;
+pub mod tokens;
 
 use intowork_config::{Settings, Source, ValueOrigin};
 use intowork_testkit::{PgServer, TestDb};

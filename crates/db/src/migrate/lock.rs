@@ -13,7 +13,7 @@ use super::MigrateError;
 const POLL: Duration = Duration::from_millis(100);
 
 pub(crate) async fn key(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    let name: String = sqlx::query_scalar("SELECT current_database()")
+    let name = sqlx::query_scalar!(r#"SELECT current_database()::text AS "name!""#)
         .fetch_one(conn)
         .await?;
     Ok(0x3d32_ad9e * i64::from(crc32(name.as_bytes())))
@@ -26,8 +26,7 @@ pub(crate) async fn acquire(
 ) -> Result<(), MigrateError> {
     let start = Instant::now();
     loop {
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(key)
+        let got = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "got!""#, key)
             .fetch_one(&mut *conn)
             .await?;
         if got {
@@ -43,9 +42,8 @@ pub(crate) async fn acquire(
 }
 
 pub(crate) async fn release(conn: &mut PgConnection, key: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(key)
-        .execute(conn)
+    sqlx::query_scalar!("SELECT pg_advisory_unlock($1)", key)
+        .fetch_one(conn)
         .await?;
     Ok(())
 }

@@ -69,12 +69,13 @@ async fn with_lock(
 }
 
 async fn set_limits(conn: &mut PgConnection, limits: Limits) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+    sqlx::query!(
+        r#"SELECT set_config('lock_timeout', $1, false) AS "lock_timeout",
+                  set_config('statement_timeout', $2, false) AS "statement_timeout""#,
+        format!("{}ms", limits.lock_timeout.as_millis()),
+        format!("{}ms", limits.statement_timeout.as_millis())
     )
-    .bind(format!("{}ms", limits.lock_timeout.as_millis()))
-    .bind(format!("{}ms", limits.statement_timeout.as_millis()))
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
     Ok(())
 }
@@ -199,6 +200,7 @@ async fn rehearse(
         let before = catalog::snapshot(tx.as_mut()).await?;
         let start = Instant::now();
         tx.as_mut()
+            // Dynamic by nature: the migration files' own SQL, read at build or run time.
             .execute(&*m.sql)
             .await
             .map_err(|e| from_execution(e, m.version, &m.description, &limits))?;

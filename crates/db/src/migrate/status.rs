@@ -81,7 +81,6 @@ impl Status {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     version: i64,
     description: String,
@@ -92,17 +91,23 @@ struct Row {
 }
 
 pub async fn status(conn: &mut PgConnection, migrator: &Migrator) -> Result<Status, sqlx::Error> {
-    let table = super::TABLE;
-    let table_exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-        .bind(table)
-        .fetch_one(&mut *conn)
-        .await?;
+    let table_exists = sqlx::query_scalar!(
+        r#"SELECT to_regclass($1) IS NOT NULL AS "exists!""#,
+        super::TABLE
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let rows: Vec<Row> = if table_exists {
-        // The table name is sqlx's constant, never user input.
-        let sql = format!(
-            "SELECT version, description, to_char(installed_on AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS installed_on, success, checksum, execution_time FROM {table} ORDER BY version"
-        );
-        sqlx::query_as(&sql).fetch_all(&mut *conn).await?
+        // `_sqlx_migrations` is `super::TABLE`, spelled out: the macro needs a literal.
+        sqlx::query_as!(
+            Row,
+            r#"SELECT version, description,
+                      to_char(installed_on AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "installed_on!",
+                      success, checksum, execution_time
+                 FROM _sqlx_migrations ORDER BY version"#
+        )
+        .fetch_all(&mut *conn)
+        .await?
     } else {
         Vec::new()
     };

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use intowork_config::{Check, DatabaseSettings, DbHost, Report, Status, TlsMode};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use crate::connect::{close, connect_with, describe};
 use crate::error::{Attempt, ConnectError, classify};
@@ -257,7 +257,7 @@ impl<R: Resolver> Stages<'_, R> {
         report: &mut Report,
     ) -> Result<(), Stage> {
         let t = Instant::now();
-        match sqlx::query_scalar::<_, String>("SELECT version()")
+        match sqlx::query_scalar!(r#"SELECT version() AS "version!""#)
             .fetch_one(&mut *conn)
             .await
         {
@@ -278,11 +278,11 @@ impl<R: Resolver> Stages<'_, R> {
     }
 
     async fn capacity(&self, conn: &mut PgConnection, report: &mut Report) -> Result<(), Stage> {
-        let row = sqlx::query("SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS reserved")
+        let row = sqlx::query!(r#"SELECT current_setting('max_connections')::int AS "max!", current_setting('superuser_reserved_connections')::int AS "reserved!""#)
             .fetch_one(&mut *conn)
             .await;
         let (max, reserved): (i32, i32) = match row {
-            Ok(r) => (r.get("max"), r.get("reserved")),
+            Ok(r) => (r.max, r.reserved),
             Err(e) => {
                 report.push(Check::new(
                     Stage::MaxConnections.id(),

@@ -1,0 +1,68 @@
+//! The log line that says the frontend and this service disagree on `NEXTAUTH_SECRET` — the
+//! incident's sibling: every signed-in request fails while both sides look healthy. Logged at
+//! most once a minute, with the secret's short fingerprint (the one `verify --remote` prints)
+//! and the fix; `cargo xtask logs` recognises it.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// At most one line per this many seconds.
+pub const EVERY_SECS: i64 = 60;
+
+/// The phrase `cargo xtask logs` diagnoses (xtask/src/diagnose.rs, `nextauth_secret_mismatch`).
+pub const MESSAGE: &str = "session token does not decrypt with this service's NEXTAUTH_SECRET";
+
+#[derive(Debug)]
+pub struct MismatchLog {
+    fingerprint: String,
+    last: AtomicI64,
+    suppressed: AtomicU64,
+}
+
+impl MismatchLog {
+    pub fn new(fingerprint: String) -> MismatchLog {
+        MismatchLog {
+            fingerprint,
+            last: AtomicI64::new(i64::MIN),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// Logs unless a line went out less than a minute ago; returns whether it logged.
+    pub fn record(&self, now_secs: i64) -> bool {
+        let last = self.last.load(Ordering::Relaxed);
+        let due = last == i64::MIN || now_secs - last >= EVERY_SECS;
+        // One winner among concurrent requests.
+        if !due
+            || self
+                .last
+                .compare_exchange(last, now_secs, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        let since_last = self.suppressed.swap(0, Ordering::Relaxed);
+        tracing::warn!(
+            secret_fingerprint = %self.fingerprint,
+            similar_rejections_since_last_line = since_last,
+            "{MESSAGE} (sha256 {}…): the frontend encrypts sessions with a different secret, so every signed-in request gets 401. Fix: set the same NEXTAUTH_SECRET on the frontend and the backend (a shared variable referenced by both keeps them in step) and compare them with `cargo xtask verify --remote --frontend-service <frontend>`",
+            self.fingerprint
+        );
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn once_a_minute_at_most() {
+        let log = MismatchLog::new("abc".into());
+        assert!(log.record(1000));
+        assert!(!log.record(1000));
+        assert!(!log.record(1059));
+        assert!(log.record(1060));
+        assert!(!log.record(1061));
+    }
+}
