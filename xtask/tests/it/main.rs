@@ -5,6 +5,7 @@
 mod build_proof;
 mod common;
 mod dev;
+mod install;
 mod local_by_resolution;
 mod migrate_cli;
 mod prepare;
