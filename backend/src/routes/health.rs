@@ -144,7 +144,7 @@ async fn probe(state: &AppState) -> Checks {
             return Checks::without(Database::Unreachable);
         }
     };
-    let tls = match intowork_db::proof::session_tls(&mut conn).await {
+    let tls = match intowork_db::session_tls(&mut conn).await {
         Ok(s) if s.ssl => Tls::Encrypted { version: s.version },
         Ok(_) => Tls::NotEncrypted,
         Err(e) => {
