@@ -41,6 +41,10 @@ pub(crate) enum Task {
     Logs(Logs),
     /// A local Railway-like stack: TLS-only PostgreSQL, verify, migrate, then the backend.
     ///
+    /// Missing prerequisites (PostgreSQL server and client; as root, the `postgres` user) are
+    /// installed first: the commands are printed, asked for on a terminal, run with --yes or
+    /// CI set, only reported with --no-install.
+    ///
     /// Exit codes: 0 ok, 1 failure (missing prerequisites, a failed step), 2 usage error.
     Dev(Dev),
     /// Measure speed and cost against the tools users would pick instead; writes target/bench/report.{json,md}.
@@ -96,12 +100,28 @@ pub(crate) struct Dev {
     /// Where the stack lives (default: target/dev in the repository).
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) install: InstallArgs,
+}
+
+/// What `dev` may do when PostgreSQL (server, client) or, as root, the `postgres` user is missing.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct InstallArgs {
+    /// Install missing prerequisites without asking (also when `CI` is set).
+    #[arg(long, global = true, conflicts_with = "no_install")]
+    pub(crate) yes: bool,
+    /// Never install: report what is missing and the commands that would install it.
+    #[arg(long, global = true)]
+    pub(crate) no_install: bool,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
 pub(crate) enum DevAction {
     /// Stop a stack left running (the backend and the database).
     Stop,
+    /// Only install what `dev` and the tests need (PostgreSQL server and client; as root, the
+    /// `postgres` system user), then exit: what CI runs on a fresh machine.
+    Setup,
 }
 
 /// Which Railway service and environment (always passed explicitly to the CLI).

@@ -4,6 +4,7 @@
 mod bench;
 mod cargo;
 mod checklist;
+mod child;
 mod config_source;
 mod deploy;
 mod dev;

@@ -108,7 +108,7 @@ fn status(settings: &Settings, migrator: &Migrator) -> anyhow::Result<Status> {
     runtime::block_on(async {
         let mut conn = intowork_db::connect(settings.database()).await?.conn;
         let st = migrate::status(&mut conn, migrator).await;
-        intowork_db::connect::close(conn).await;
+        intowork_db::close(conn).await;
         Ok::<_, anyhow::Error>(st?)
     })?
 }

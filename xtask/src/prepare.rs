@@ -15,13 +15,12 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::Context;
-use intowork_config::{Settings, Source};
+use intowork_config::{Settings, Source, ValueOrigin};
 use intowork_db::migrate::{self, Limits, MIGRATOR};
+use intowork_pglocal::Server;
 use sqlx::migrate::Migrator;
 use xshell::{Shell, cmd};
 
-use crate::dev::cluster::{self, Layout};
-use crate::dev::prereq::Postgres;
 use crate::exit::Reported;
 use crate::{config_source, flags, runtime};
 
@@ -36,10 +35,10 @@ impl flags::Prepare {
             .join("target")
             .join("sqlx-prepare")
             .join(std::process::id().to_string());
-        let db = Throwaway::start(sh, &root)?;
+        let db = Throwaway::start()?;
         let source = self.source.as_deref();
         apply_migrations(&db.settings()?, source)?;
-        let compiled = expand_queries(sh, &root, &db.url()?, &generated);
+        let compiled = expand_queries(sh, &root, &db.url, &generated);
         drop(db);
         let result = compiled.and_then(|()| {
             if self.check {
@@ -53,57 +52,41 @@ impl flags::Prepare {
     }
 }
 
-/// A TLS-only cluster made for this run (the dev stack's), stopped and deleted on drop.
-struct Throwaway<'a> {
-    sh: &'a Shell,
-    pg: Postgres,
-    layout: Layout,
+/// A TLS-only cluster made for this run (`intowork_pglocal`'s throwaway, like Railway's),
+/// stopped and deleted on drop.
+struct Throwaway {
+    /// Held for its drop.
+    _server: Server,
+    /// `postgres://…?sslmode=require` with its generated password: for `cargo`'s environment
+    /// only, never a command line.
+    url: String,
 }
 
-impl<'a> Throwaway<'a> {
-    fn start(sh: &'a Shell, root: &Path) -> anyhow::Result<Throwaway<'a>> {
-        let pg = Postgres::find(sh)?;
-        let dir = root
-            .join("target")
-            .join(format!("prepare-db-{}", std::process::id()));
-        let layout = Layout { dir };
-        let db = Throwaway { sh, pg, layout };
-        let port = crate::dev::free_port()?;
-        cluster::create(sh, &db.pg, &db.layout, port, 20)
+impl Throwaway {
+    fn start() -> anyhow::Result<Throwaway> {
+        let server = Server::throwaway().context("failed to start the throwaway database")?;
+        let db = server
+            .create_database("prepare")
             .context("failed to create the throwaway database")?;
-        Ok(db)
+        Ok(Throwaway {
+            url: db.url("sslmode=require"),
+            _server: server,
+        })
     }
 
-    fn source(&self) -> anyhow::Result<Source> {
-        Ok(Source::from_env_file(&self.layout.env_file())?)
-    }
-
+    /// What the migrations need: the URL, and a generated secret the configuration insists on.
     fn settings(&self) -> anyhow::Result<Settings> {
-        Settings::load(&self.source()?)
+        let secret = intowork_pglocal::random_alphanumeric(40);
+        let source = Source::from_pairs(
+            [
+                ("DATABASE_URL", self.url.as_str()),
+                ("NEXTAUTH_SECRET", secret.as_str()),
+            ],
+            ValueOrigin::Environment,
+        );
+        Settings::load(&source)
             .map(|l| l.settings)
             .map_err(|e| anyhow::anyhow!("{e}"))
-    }
-
-    /// `postgresql://…?sslmode=require` with its generated password: for `cargo`'s
-    /// environment only, never a command line.
-    fn url(&self) -> anyhow::Result<String> {
-        let source = self.source()?;
-        let url = source
-            .get("DATABASE_URL")
-            .context("the throwaway env file has no DATABASE_URL")?;
-        Ok(url.value.to_string_lossy().into_owned())
-    }
-}
-
-impl Drop for Throwaway<'_> {
-    fn drop(&mut self) {
-        if let Some(data) = self.layout.data_dir() {
-            if let Err(e) = cluster::stop(self.sh, &self.pg, &data) {
-                eprintln!("warning: the throwaway database did not stop: {e:#}");
-            }
-            let _ = fs::remove_dir_all(&data);
-        }
-        let _ = fs::remove_dir_all(&self.layout.dir);
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use intowork_db::migrate::MIGRATOR;
+use intowork_db::migrate::{self, MIGRATOR, State as MigrationState, Status};
 use serde_json::{Value, json};
 
 use crate::email::outbox::{self, Backlog};
@@ -25,19 +25,9 @@ pub async fn live() -> Json<Value> {
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let checks = match tokio::time::timeout(READY_BUDGET, probe(&state)).await {
         Ok(checks) => checks,
-        Err(_) => Checks {
-            database: "timeout",
-            tls: None,
-            migrations: None,
-            outbox: None,
-        },
+        Err(_) => Checks::without(Database::Timeout),
     };
-    let ok = checks.database == "ok"
-        && checks
-            .tls
-            .as_deref()
-            .is_some_and(|t| t != "not encrypted" || !state.tls_required)
-        && checks.migrations.as_deref() == Some("up to date");
+    let ok = checks.ready(state.tls_required);
     let status = if ok {
         StatusCode::OK
     } else {
@@ -45,7 +35,11 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     };
     let body = json!({
         "status": if ok { "ready" } else { "unavailable" },
-        "checks": { "database": checks.database, "tls": checks.tls, "migrations": checks.migrations },
+        "checks": {
+            "database": checks.database.word(),
+            "tls": checks.tls.as_ref().map(Tls::word),
+            "migrations": checks.migrations.map(Migrations::word),
+        },
         // Information only: email never decides readiness.
         "outbox": checks.outbox.map(|b| json!({
             "pending": b.pending,
@@ -55,12 +49,91 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     (status, Json(body))
 }
 
-/// Short, fixed words only: the body is public, error detail goes to the log.
+/// Whether the database answered the probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Database {
+    Ok,
+    Timeout,
+    Unreachable,
+    Error,
+}
+
+/// This session's encryption, as the server reports it (`pg_stat_ssl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tls {
+    Encrypted { version: Option<String> },
+    NotEncrypted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Migrations {
+    UpToDate,
+    /// Embedded migrations not applied (or applied with another checksum, or failed).
+    Pending(usize),
+    Unknown,
+}
+
+/// What the probe found; the body shows it in short, fixed words only (the body is public,
+/// error detail goes to the log).
+#[derive(Debug)]
 struct Checks {
-    database: &'static str,
-    tls: Option<String>,
-    migrations: Option<String>,
+    database: Database,
+    tls: Option<Tls>,
+    migrations: Option<Migrations>,
+    /// Information only: email never decides readiness.
     outbox: Option<Backlog>,
+}
+
+impl Checks {
+    fn without(database: Database) -> Checks {
+        Checks {
+            database,
+            tls: None,
+            migrations: None,
+            outbox: None,
+        }
+    }
+
+    /// The database answers, encrypted whenever the policy requires TLS, fully migrated.
+    fn ready(&self, tls_required: bool) -> bool {
+        let tls_ok = match &self.tls {
+            Some(Tls::Encrypted { .. }) => true,
+            Some(Tls::NotEncrypted) => !tls_required,
+            None => false,
+        };
+        self.database == Database::Ok && tls_ok && self.migrations == Some(Migrations::UpToDate)
+    }
+}
+
+impl Database {
+    fn word(self) -> &'static str {
+        match self {
+            Database::Ok => "ok",
+            Database::Timeout => "timeout",
+            Database::Unreachable => "unreachable",
+            Database::Error => "error",
+        }
+    }
+}
+
+impl Tls {
+    fn word(&self) -> String {
+        match self {
+            Tls::Encrypted { version: Some(v) } => v.clone(),
+            Tls::Encrypted { version: None } => "encrypted".to_owned(),
+            Tls::NotEncrypted => "not encrypted".to_owned(),
+        }
+    }
+}
+
+impl Migrations {
+    fn word(self) -> String {
+        match self {
+            Migrations::UpToDate => "up to date".to_owned(),
+            Migrations::Pending(n) => format!("{n} pending"),
+            Migrations::Unknown => "unknown".to_owned(),
+        }
+    }
 }
 
 async fn probe(state: &AppState) -> Checks {
@@ -68,33 +141,25 @@ async fn probe(state: &AppState) -> Checks {
         Ok(conn) => conn,
         Err(e) => {
             tracing::warn!(error = %e, "readiness: no database connection");
-            return Checks {
-                database: "unreachable",
-                tls: None,
-                migrations: None,
-                outbox: None,
-            };
+            return Checks::without(Database::Unreachable);
         }
     };
-    let tls = match intowork_db::proof::session_tls(&mut conn).await {
-        Ok(s) if s.ssl => s.version.unwrap_or_else(|| "encrypted".to_owned()),
-        Ok(_) => "not encrypted".to_owned(),
+    let tls = match intowork_db::session_tls(&mut conn).await {
+        Ok(s) if s.ssl => Tls::Encrypted { version: s.version },
+        Ok(_) => Tls::NotEncrypted,
         Err(e) => {
             tracing::warn!(error = %e, "readiness: query failed");
-            return Checks {
-                database: "error",
-                tls: None,
-                migrations: None,
-                outbox: None,
-            };
+            return Checks::without(Database::Error);
         }
     };
-    let migrations = match pending(&mut conn).await {
-        Ok(0) => "up to date".to_owned(),
-        Ok(n) => format!("{n} pending"),
+    let migrations = match migrate::status(&mut conn, &MIGRATOR).await {
+        Ok(status) => match not_applied(&status) {
+            0 => Migrations::UpToDate,
+            n => Migrations::Pending(n),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "readiness: cannot read migrations");
-            "unknown".to_owned()
+            Migrations::Unknown
         }
     };
     let outbox = match outbox::backlog(&mut conn).await {
@@ -106,36 +171,66 @@ async fn probe(state: &AppState) -> Checks {
         }
     };
     Checks {
-        database: "ok",
+        database: Database::Ok,
         tls: Some(tls),
         migrations: Some(migrations),
         outbox,
     }
 }
 
-/// Embedded migrations not applied (with the same checksum) in the database.
-async fn pending(conn: &mut sqlx::PgConnection) -> Result<usize, sqlx::Error> {
-    let table_exists =
-        sqlx::query_scalar!(r#"SELECT to_regclass('_sqlx_migrations') IS NOT NULL AS "exists!""#)
-            .fetch_one(&mut *conn)
-            .await?;
-    let applied: Vec<(i64, Vec<u8>)> = if table_exists {
-        sqlx::query!("SELECT version, checksum FROM _sqlx_migrations WHERE success")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|r| (r.version, r.checksum))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(MIGRATOR
+/// Embedded migrations the database has not applied with the same checksum (pending,
+/// drifted or failed part-way). Rows the embedded set does not know — a newer release's —
+/// do not make this one unready.
+fn not_applied(status: &Status) -> usize {
+    status
+        .entries
         .iter()
-        .filter(|m| !m.migration_type.is_down_migration())
-        .filter(|m| {
-            !applied
-                .iter()
-                .any(|(v, c)| *v == m.version && c.as_slice() == &*m.checksum)
-        })
-        .count())
+        .filter(|e| MIGRATOR.iter().any(|m| m.version == e.version))
+        .filter(|e| !matches!(e.state, MigrationState::Applied { .. }))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checks(tls: Tls, migrations: Migrations) -> Checks {
+        Checks {
+            database: Database::Ok,
+            tls: Some(tls),
+            migrations: Some(migrations),
+            outbox: None,
+        }
+    }
+
+    #[test]
+    fn ready_only_when_answering_encrypted_as_required_and_migrated() {
+        let tls13 = || Tls::Encrypted {
+            version: Some("TLSv1.3".to_owned()),
+        };
+        assert!(checks(tls13(), Migrations::UpToDate).ready(true));
+        assert!(!checks(Tls::NotEncrypted, Migrations::UpToDate).ready(true));
+        assert!(checks(Tls::NotEncrypted, Migrations::UpToDate).ready(false));
+        assert!(!checks(tls13(), Migrations::Pending(1)).ready(true));
+        assert!(!checks(tls13(), Migrations::Unknown).ready(false));
+        for database in [Database::Timeout, Database::Unreachable, Database::Error] {
+            assert!(!Checks::without(database).ready(false), "{database:?}");
+        }
+    }
+
+    #[test]
+    fn the_public_words_stay_the_same() {
+        assert_eq!(Database::Unreachable.word(), "unreachable");
+        assert_eq!(
+            Tls::Encrypted {
+                version: Some("TLSv1.3".to_owned())
+            }
+            .word(),
+            "TLSv1.3"
+        );
+        assert_eq!(Tls::Encrypted { version: None }.word(), "encrypted");
+        assert_eq!(Tls::NotEncrypted.word(), "not encrypted");
+        assert_eq!(Migrations::Pending(2).word(), "2 pending");
+        assert_eq!(Migrations::UpToDate.word(), "up to date");
+    }
 }

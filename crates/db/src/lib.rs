@@ -1,5 +1,5 @@
 //! PostgreSQL for IntoWork: every connection goes through [`connect_options`], which sets the
-//! TLS mode from the validated policy, after [`locality::route`] has proven that a name
+//! TLS mode from the validated policy, after [`route`] has proven that a name
 //! allowed plaintext really is local; failures come back diagnosed ([`ConnectError`]).
 //!
 //! sqlx 0.8.6, not 0.9.0, on measured facts: 0.9.0 dropped `TCP_NODELAY` from its sockets
@@ -9,23 +9,26 @@
 //! fixed, rustls `VerifyCa` also checking the host name, only makes 0.8's `verify-ca` stricter,
 //! and Railway's CA-flagged certificate fails `verify-ca` in both versions anyway (`require` +
 //! `DATABASE_TLS_FINGERPRINT` is the Railway setup). Revisit when a 0.9.x restores NODELAY.
+//!
+//! One export style: the connection machinery is re-exported here, flat; the two subsystems
+//! with their own vocabulary keep a namespace: [`migrate`] and [`online`] (verify's stages).
 
-pub mod certificate;
-pub mod connect;
-pub mod error;
-pub mod locality;
+mod certificate;
+mod connect;
+mod error;
+mod locality;
 pub mod migrate;
 pub mod online;
-pub mod options;
-pub mod pool;
-pub mod probe;
-pub mod proof;
+mod options;
+mod pool;
+mod probe;
+mod proof;
 
 pub use certificate::CertificateFacts;
-pub use connect::{Connected, connect, connect_with};
+pub use connect::{Connected, close, connect, connect_with};
 pub use error::ConnectError;
-pub use locality::{Resolver, Route, SystemResolver};
+pub use locality::{Resolver, Route, SystemResolver, is_loopback, route};
 pub use options::{DEFAULT_APPLICATION_NAME, connect_options};
 pub use pool::{connect_pool, pool, sibling};
 pub use probe::TlsFacts;
-pub use proof::SessionTls;
+pub use proof::{SessionTls, session_tls};

@@ -1,22 +1,15 @@
-//! One PostgreSQL cluster: created from the initdb template, started, stopped, restarted.
+//! One PostgreSQL cluster for tests: an `intowork_pglocal::Server` in one of three flavours,
+//! with panicking calls and one lazily started shared cluster per flavour and test binary.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Child;
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use crate::binaries::binaries;
-use crate::certs::{self, Validity};
-use crate::config;
-use crate::ports::free_port;
-use crate::postmaster::{self, LaunchFailure};
-use crate::server_user::give_to_server;
-use crate::template::copy_template_to;
-use crate::workdir::next_cluster_dir;
+use intowork_pglocal::{Server, ServerOptions, Tls, Validity, certs};
 
-/// A port from [`free_port`] can be taken by someone else before the server binds it.
-const PORT_ATTEMPTS: u32 = 5;
+use crate::harness::{fail, new_dir, pg, template};
 
 /// How a cluster accepts TCP connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,8 +24,12 @@ pub enum Flavor {
 }
 
 impl Flavor {
-    pub(crate) fn has_tls(self) -> bool {
-        !matches!(self, Flavor::PlaintextOnly)
+    fn tls(self) -> Tls {
+        match self {
+            Flavor::TlsOnly => Tls::RailwayLike,
+            Flavor::Verified => Tls::CaSigned,
+            Flavor::PlaintextOnly => Tls::Off,
+        }
     }
 }
 
@@ -40,16 +37,10 @@ impl Flavor {
 #[derive(Debug)]
 pub struct PgServer {
     flavor: Flavor,
-    port: u16,
-    /// `<tmp>/intowork-testkit/<pid>-<n>`: everything of this cluster, removed on drop.
-    dir: PathBuf,
-    data_dir: PathBuf,
-    socket_dir: PathBuf,
+    /// Stopped, and its directory removed, when dropped.
+    server: Server,
     root_cert: PathBuf,
     wrong_ca: PathBuf,
-    cert_sha256: Option<String>,
-    /// `None` while stopped.
-    postmaster: Mutex<Option<Child>>,
 }
 
 impl PgServer {
@@ -83,14 +74,14 @@ impl PgServer {
     /// either way.
     pub fn start_with_cert_expiring_in_days(flavor: Flavor, days: i64) -> PgServer {
         assert!(
-            flavor.has_tls(),
+            flavor.tls() != Tls::Off,
             "start_with_cert_expiring_in_days: {flavor:?} serves no certificate; use Flavor::TlsOnly or Flavor::Verified"
         );
         PgServer::create(flavor, None, Validity::ExpiresInDays(days))
     }
 
-    /// Same as [`PgServer::start`], on a port chosen by the caller (e.g. from [`free_port`],
-    /// for "the server comes up later" tests). Panics if the port is taken.
+    /// Same as [`PgServer::start`], on a port chosen by the caller (e.g. from
+    /// [`crate::free_port`], for "the server comes up later" tests). Panics if the port is taken.
     pub fn start_on_port(flavor: Flavor, port: u16) -> PgServer {
         PgServer::create(flavor, Some(port), Validity::Forever)
     }
@@ -98,32 +89,26 @@ impl PgServer {
     /// Stops the server (fast shutdown: clients are disconnected) and waits until it has
     /// exited; keeps its files so that [`PgServer::restart`] can start it again.
     pub fn stop(&self) {
-        let running = self.lock_postmaster().take();
-        if let Some(child) = running {
-            self.shut_down(child);
-        }
+        self.server
+            .stop()
+            .unwrap_or_else(|e| fail(&format!("{:?} ", self.flavor), &e));
     }
 
     /// Starts the server again on the same port and data directory (stopping it first if it
     /// runs) and waits until it accepts connections.
     pub fn restart(&self) {
-        let mut postmaster = self.lock_postmaster();
-        if let Some(child) = postmaster.take() {
-            self.shut_down(child);
-        }
-        match postmaster::launch(&self.data_dir) {
-            Ok(child) => *postmaster = Some(child),
-            Err(failure) => panic!("{}", self.explain(&failure)),
-        }
+        self.server
+            .restart()
+            .unwrap_or_else(|e| fail(&format!("{:?} ", self.flavor), &e));
     }
 
     /// `localhost`: the name in the certificates.
     pub fn host(&self) -> &str {
-        "localhost"
+        self.server.host()
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port()
     }
 
     pub fn flavor(&self) -> Flavor {
@@ -145,108 +130,65 @@ impl PgServer {
     /// SHA-256 of the DER server certificate, lowercase hex, 64 characters, no colons
     /// (`None` for [`Flavor::PlaintextOnly`]).
     pub fn cert_sha256(&self) -> Option<&str> {
-        self.cert_sha256.as_deref()
+        self.server.cert_sha256()
     }
 
     /// The server's log (stdout and stderr, every start appended): read it when a test fails.
     pub fn log_path(&self) -> PathBuf {
-        postmaster::log_path(&self.data_dir)
+        self.server.log_path()
     }
 
-    pub(crate) fn socket_dir(&self) -> &Path {
-        &self.socket_dir
+    pub(crate) fn inner(&self) -> &Server {
+        &self.server
     }
 
     fn create(flavor: Flavor, port: Option<u16>, validity: Validity) -> PgServer {
+        static NEXT: AtomicU32 = AtomicU32::new(1);
         let started = Instant::now();
         // First, so that a machine without PostgreSQL hears how to install it.
-        binaries();
-        let dir = next_cluster_dir();
-        let data_dir = dir.join("data");
-        let socket_dir = dir.join("s");
-        copy_template_to(&data_dir);
-        fs::create_dir(&socket_dir).expect("create the socket directory");
-        give_to_server(&socket_dir);
-        config::include_settings(&data_dir);
-        config::write_hba(&data_dir, flavor);
-        let (cert_sha256, root_pem) = config::install_certificates(&data_dir, flavor, validity);
-        let root_cert = dir.join("root.crt");
-        fs::write(&root_cert, root_pem).expect("write root.crt");
-        let wrong_ca = dir.join("wrong-ca.crt");
-        fs::write(&wrong_ca, certs::unrelated_ca()).expect("write wrong-ca.crt");
-
-        // From here on, a panic drops `server`, which removes `dir`.
-        let mut server = PgServer {
+        let pg = pg();
+        let options = ServerOptions {
+            tls: flavor.tls(),
+            validity,
+            port,
+            max_connections: 200,
+            template: Some(template().to_owned()),
+        };
+        let dir = new_dir(&NEXT.fetch_add(1, Ordering::Relaxed).to_string());
+        let server =
+            Server::start(pg, dir, &options).unwrap_or_else(|e| fail(&format!("{flavor:?} "), &e));
+        let root_cert = match server.root_cert_path() {
+            Some(path) => path.to_owned(),
+            // The server has no TLS; clients still get a real file to point `sslrootcert` at.
+            None => write_pem(&server, "root.crt", || {
+                certs::railway_like(Validity::Forever).map(|c| c.cert_pem)
+            }),
+        };
+        let wrong_ca = write_pem(&server, "wrong-ca.crt", certs::unrelated_ca);
+        // Shown with a failing test's output: where to look, and how long it took.
+        eprintln!(
+            "intowork-testkit: {flavor:?} server on port {} ready in {:.2?} (log: {})",
+            server.port(),
+            started.elapsed(),
+            server.log_path().display()
+        );
+        PgServer {
             flavor,
-            port: 0,
-            dir,
-            data_dir,
-            socket_dir,
+            server,
             root_cert,
             wrong_ca,
-            cert_sha256,
-            postmaster: Mutex::new(None),
-        };
-        for attempt in 1..=PORT_ATTEMPTS {
-            server.port = port.unwrap_or_else(free_port);
-            config::write_settings(&server.data_dir, flavor, server.port, &server.socket_dir);
-            match postmaster::launch(&server.data_dir) {
-                Ok(child) => {
-                    *server.lock_postmaster() = Some(child);
-                    // Shown with a failing test's output: where to look, and how long it took.
-                    eprintln!(
-                        "intowork-testkit: {flavor:?} server on port {} ready in {:.2?} (log: {})",
-                        server.port,
-                        started.elapsed(),
-                        server.log_path().display()
-                    );
-                    return server;
-                }
-                Err(LaunchFailure::PortTaken) if port.is_none() && attempt < PORT_ATTEMPTS => {}
-                Err(failure) => panic!("{}", server.explain(&failure)),
-            }
         }
-        unreachable!("the last attempt returns or panics")
-    }
-
-    fn shut_down(&self, child: Child) {
-        if let Err(failure) = postmaster::shut_down(&self.data_dir, child) {
-            panic!("{}", self.explain(&failure));
-        }
-    }
-
-    /// A failure, with what the server logged about it.
-    fn explain(&self, failure: &dyn std::fmt::Display) -> String {
-        format!(
-            "intowork-testkit: PostgreSQL ({:?}, port {}) {failure}; last lines of {}:\n{}",
-            self.flavor,
-            self.port,
-            self.log_path().display(),
-            postmaster::log_tail(&self.data_dir)
-        )
-    }
-
-    fn lock_postmaster(&self) -> MutexGuard<'_, Option<Child>> {
-        // A panicking test must not make the server unstoppable.
-        self.postmaster
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-impl Drop for PgServer {
-    fn drop(&mut self) {
-        // No panics here: this also runs while a failed test unwinds.
-        let running = self
-            .postmaster
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(child) = running
-            && let Err(failure) = postmaster::shut_down(&self.data_dir, child)
-        {
-            eprintln!("{}", self.explain(&failure));
-        }
-        let _ = fs::remove_dir_all(&self.dir);
-    }
+/// A generated PEM file in the cluster's directory (removed with it).
+fn write_pem(
+    server: &Server,
+    name: &str,
+    generate: impl FnOnce() -> Result<String, certs::CertError>,
+) -> PathBuf {
+    let path = server.dir().join(name);
+    let pem = generate().unwrap_or_else(|e| fail(&format!("{name}: "), &e));
+    fs::write(&path, pem).unwrap_or_else(|e| fail(&format!("write {}: ", path.display()), &e));
+    path
 }

@@ -25,10 +25,13 @@
 //! ```
 //!
 //! - [`pypi`] installs tools from PyPI (linters, Docker's SDK) once under `target/`, from a
-//!   committed requirements file with hashes.
+//!   committed requirements file with hashes; [`npm`] does the same for npm packages.
 //!
-//! Needs the PostgreSQL server binaries (`apt-get install -y postgresql`) and util-linux
-//! `setpriv`, so Linux only. As root (CI), `initdb` and `postgres` run as the `postgres` user.
+//! The servers are `intowork_pglocal::Server`s (that crate finds the binaries, runs them as
+//! the `postgres` user when we are root, writes the certificates and `pg_hba.conf`); this
+//! crate adds the flavours, one `initdb` per test binary (every cluster is a copy of that
+//! template), shared servers, and panics that say what to fix. Linux only (util-linux
+//! `setpriv`/`setsid`).
 //!
 //! Teardown does not depend on destructors: every server is a direct child started through
 //! `setpriv --pdeathsig`, from a thread that lives as long as the process, so the kernel
@@ -37,25 +40,25 @@
 //! removed by the next run. All calls block: from async tests, use `spawn_blocking` or call
 //! them before entering the runtime.
 
-mod binaries;
-mod certs;
 mod cluster;
-mod config;
+mod harness;
 mod once;
 mod peers;
-mod ports;
-mod postmaster;
 pub mod pypi;
-mod server_user;
-mod spawner;
 mod sql;
-mod template;
-mod workdir;
 
 pub mod npm;
 pub mod resend;
 
 pub use cluster::{Flavor, PgServer};
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};
-pub use ports::free_port;
 pub use sql::TestDb;
+
+/// A TCP port free on 127.0.0.1 (and on ::1 when the machine has IPv6 loopback, because the
+/// servers listen there too and `localhost` may resolve to it).
+///
+/// The port is released before returning, so another process could take it in between:
+/// [`PgServer::start`] retries with a new port when that happens.
+pub fn free_port() -> u16 {
+    intowork_pglocal::free_port().unwrap_or_else(|e| harness::fail("", &e))
+}

@@ -63,13 +63,5 @@ pub(crate) fn target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
 }
 
-/// The first executable called `name` on `PATH`.
-pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
+/// The first executable called `name` on `PATH` (the one lookup, pglocal's).
+pub(crate) use intowork_pglocal::find_on_path as on_path;

@@ -1,10 +1,28 @@
 //! A small keep-alive HTTP/1.1 load generator, for machines without `wrk`: N connections,
 //! each sending GETs back to back for a fixed time, latencies recorded per request.
 
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// What generated the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoadTool {
+    Wrk,
+    /// This file, for machines without `wrk`.
+    BuiltIn,
+}
+
+impl fmt::Display for LoadTool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LoadTool::Wrk => "wrk",
+            LoadTool::BuiltIn => "built-in",
+        })
+    }
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct LoadResult {
@@ -12,7 +30,7 @@ pub(crate) struct LoadResult {
     pub(crate) rps: f64,
     pub(crate) p50_ms: f64,
     pub(crate) p99_ms: f64,
-    pub(crate) tool: &'static str,
+    pub(crate) tool: LoadTool,
 }
 
 /// `header`: one extra request header line (`Name: value`), e.g. a session.
@@ -55,7 +73,7 @@ pub(crate) fn run(
             rps: latencies.len() as f64 / elapsed,
             p50_ms: pct(0.50),
             p99_ms: pct(0.99),
-            tool: "built-in",
+            tool: LoadTool::BuiltIn,
         })
     })
 }

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 use xshell::Cmd;
 
 /// Runs the command `n` times and returns the median wall time; fails if any run fails.
-pub(crate) fn median_of(
+pub(crate) fn median_of<'a>(
     n: usize,
-    mut make: impl FnMut() -> Cmd<'static>,
+    mut make: impl FnMut() -> Cmd<'a>,
 ) -> anyhow::Result<Duration> {
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {

@@ -4,27 +4,40 @@
 
 mod load;
 mod measure;
+mod migrations;
 mod report;
+mod rows;
 mod scenario;
 mod session;
+mod wrk;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use intowork_pglocal::{Persistent, Pg};
 use xshell::{Shell, cmd};
 
-use crate::dev::cluster::{self, Layout};
-use crate::dev::prereq::Postgres;
+use crate::exit::Reported;
 use crate::{config_source, flags};
 use report::{Report, Row};
+use rows::{info, skip};
+
+/// Enough for the pgbench anchor's clients plus the backend's pool.
+const BENCH_MAX_CONNECTIONS: u32 = 300;
+/// The application's database and role in the bench's cluster.
+const APP_DB: &str = "intowork";
 
 impl flags::Bench {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let root = config_source::project_root();
         let dir = root.join("target").join("bench");
         std::fs::create_dir_all(&dir)?;
-        let pg = Postgres::find(sh)?;
+        let pg = Pg::find().map_err(|missing| {
+            Reported(format!(
+                "bench: {missing} (`cargo xtask dev setup` installs it)"
+            ))
+        })?;
         let mut rows = Vec::new();
 
         println!("bench: build cost");
@@ -33,37 +46,12 @@ impl flags::Bench {
         rows.push(help_start(&bins)?);
 
         println!("bench: local TLS-only PostgreSQL");
-        let layout = Layout {
-            dir: dir.join("pg"),
-        };
-        let data = match layout.data_dir() {
-            Some(d) => d,
-            None => cluster::create(
-                sh,
-                &pg,
-                &layout,
-                crate::dev::free_port()?,
-                BENCH_MAX_CONNECTIONS,
-            )?,
-        };
-        let port = crate::dev::ensure_running(sh, &pg, &layout, &data)?;
-        let ctx = scenario::Context::new(sh, &layout, port, &bins, &dir, &pg)?;
-
-        println!("bench: connect + prove TLS");
-        rows.push(ctx.connect_vs_psql()?);
-        println!("bench: migrations");
-        rows.extend(ctx.migrations()?);
-        println!("bench: backend start-up");
-        rows.push(ctx.startup()?);
-        println!(
-            "bench: memory and throughput ({} clients, {} s per run)",
-            self.clients, self.load_secs
-        );
-        rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
-        println!("bench: signed-in requests (session token check, `GET /api/me`)");
-        rows.extend(ctx.session(self.clients, Duration::from_secs(self.load_secs))?);
-
-        cluster::stop(sh, &pg, &data)?;
+        let cluster = Persistent::new(pg.clone(), dir.join("pg"), BENCH_MAX_CONNECTIONS);
+        cluster.start()?;
+        let measured = self.against_the_database(&cluster, &bins, &dir, &pg);
+        // Stopped whatever happened: the bench's cluster is not left running.
+        cluster.stop()?;
+        rows.extend(measured?);
         let report = Report {
             generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             machine: machine(sh),
@@ -82,6 +70,36 @@ impl flags::Bench {
         Ok(())
     }
 
+    /// Every measure that needs the database, in order.
+    fn against_the_database(
+        &self,
+        cluster: &Persistent,
+        bins: &Binaries,
+        dir: &Path,
+        pg: &Pg,
+    ) -> anyhow::Result<Vec<Row>> {
+        let superuser = cluster.superuser()?;
+        let db = superuser.ensure_database(APP_DB)?;
+        // The measured commands are built in closures run many times: one shell for the run.
+        let sh = Shell::new()?;
+        let ctx = scenario::Context::new(&sh, superuser, db, bins, dir, pg);
+        let mut rows = Vec::new();
+        println!("bench: connect + prove TLS");
+        rows.push(ctx.connect_vs_psql()?);
+        println!("bench: migrations");
+        rows.extend(ctx.migrations()?);
+        println!("bench: backend start-up");
+        rows.push(ctx.startup()?);
+        println!(
+            "bench: memory and throughput ({} clients, {} s per run)",
+            self.clients, self.load_secs
+        );
+        rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
+        println!("bench: signed-in requests (session token check, `GET /api/me`)");
+        rows.extend(ctx.session(self.clients, Duration::from_secs(self.load_secs))?);
+        Ok(rows)
+    }
+
     /// A cold debug build of xtask, in a target directory of its own (removed after).
     fn cold_build(&self, sh: &Shell, dir: &Path) -> anyhow::Result<Row> {
         let name = "cold `cargo build -p xtask` (debug)".to_owned();
@@ -98,21 +116,13 @@ impl flags::Bench {
             .context("cold build failed")?;
         let took = t.elapsed();
         let _ = std::fs::remove_dir_all(&target);
-        Ok(Row {
-            name,
-            ours: format!("{:.0} s", took.as_secs_f64()),
-            anchor: "—".into(),
-            ratio: None,
-            target: "reported".into(),
-            verdict: "info",
-            note: "from an empty target directory, dependencies included, offline from Cargo.lock"
-                .into(),
-        })
+        Ok(info(
+            &name,
+            format!("{:.0} s", took.as_secs_f64()),
+            "from an empty target directory, dependencies included, offline from Cargo.lock",
+        ))
     }
 }
-
-/// Enough for the pgbench anchor's clients plus the backend's pool.
-const BENCH_MAX_CONNECTIONS: u32 = 300;
 
 #[derive(Debug)]
 pub(crate) struct Binaries {
@@ -147,30 +157,14 @@ fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
 }
 
 fn help_start(bins: &Binaries) -> anyhow::Result<Row> {
-    let sh = Box::leak(Box::new(Shell::new()?));
-    let bin = bins.xtask.clone();
+    let sh = Shell::new()?;
+    let bin = &bins.xtask;
     let t = measure::median_of(21, || cmd!(sh, "{bin} --help"))?;
-    Ok(Row {
-        name: "`xtask --help` warm start (release)".into(),
-        ours: format!("{:.1} ms", measure::ms(t)),
-        anchor: "—".into(),
-        ratio: None,
-        target: "reported".into(),
-        verdict: "info",
-        note: String::new(),
-    })
-}
-
-pub(crate) fn skip(name: &str, why: &str) -> Row {
-    Row {
-        name: name.to_owned(),
-        ours: "—".into(),
-        anchor: "—".into(),
-        ratio: None,
-        target: "—".into(),
-        verdict: "skip",
-        note: why.to_owned(),
-    }
+    Ok(info(
+        "`xtask --help` warm start (release)",
+        format!("{:.1} ms", measure::ms(t)),
+        "",
+    ))
 }
 
 fn machine(sh: &Shell) -> String {

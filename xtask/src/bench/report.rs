@@ -1,8 +1,38 @@
 //! The benchmark's table, and its JSON and Markdown copies under target/bench/.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
+
+/// How a row compares with its target; decided on numbers, never on this text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Verdict {
+    Pass,
+    Miss,
+    /// Not measured (a missing anchor tool, a skipped step).
+    Skip,
+    /// Reported, with no target.
+    Info,
+}
+
+impl Verdict {
+    /// `Pass` when the measure is within its limit.
+    pub(crate) fn within(ok: bool) -> Verdict {
+        if ok { Verdict::Pass } else { Verdict::Miss }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Pass => "pass",
+            Verdict::Miss => "miss",
+            Verdict::Skip => "skip",
+            Verdict::Info => "info",
+        })
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Row {
@@ -12,8 +42,7 @@ pub(crate) struct Row {
     /// ours / anchor where both are numbers of the same kind.
     pub(crate) ratio: Option<f64>,
     pub(crate) target: String,
-    /// `pass`, `miss`, `skip` or `info`.
-    pub(crate) verdict: &'static str,
+    pub(crate) verdict: Verdict,
     pub(crate) note: String,
 }
 
@@ -58,5 +87,26 @@ impl Report {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_read_the_same_in_the_table_and_the_json() {
+        for (verdict, word) in [
+            (Verdict::Pass, "pass"),
+            (Verdict::Miss, "miss"),
+            (Verdict::Skip, "skip"),
+            (Verdict::Info, "info"),
+        ] {
+            assert_eq!(verdict.to_string(), word);
+            assert_eq!(
+                serde_json::to_string(&verdict).unwrap(),
+                format!("\"{word}\"")
+            );
+        }
     }
 }

@@ -8,8 +8,8 @@ use anyhow::Context as _;
 
 use super::load;
 use super::report::Row;
-use super::scenario::{Context, http_status, report_load};
-use super::skip;
+use super::rows::{info, report_load, skip};
+use super::scenario::{Context, http_status};
 
 const NAMES: [&str; 3] = [
     "session token check, next-auth 4 (A256GCM)",
@@ -17,7 +17,7 @@ const NAMES: [&str; 3] = [
     "`GET /api/me` throughput (Bearer session)",
 ];
 
-impl Context {
+impl Context<'_> {
     pub(crate) fn session(&self, clients: usize, duration: Duration) -> anyhow::Result<Vec<Row>> {
         let measured = match self.token_cost() {
             Ok(doc) => doc,
@@ -27,22 +27,21 @@ impl Context {
             }
         };
         let cost = |key: &str, name: &str| {
-            Row {
-            name: name.to_owned(),
-            ours: format!("{:.1} µs", measured[key].as_f64().unwrap_or(f64::NAN) / 1000.0),
-            anchor: "—".into(),
-            ratio: None,
-            target: "reported".into(),
-            verdict: "info",
-            note: "per token, in-process: parse the JWE, decrypt, check exp/nbf/email (keys derived once at start-up)".into(),
-        }
+            info(
+                name,
+                format!(
+                    "{:.1} µs",
+                    measured[key].as_f64().unwrap_or(f64::NAN) / 1000.0
+                ),
+                "per token, in-process: parse the JWE, decrypt, check exp/nbf/email (keys derived once at start-up)",
+            )
         };
         let mut rows = vec![cost("v4_ns", NAMES[0]), cost("v5_ns", NAMES[1])];
         let token = measured["token"]
             .as_str()
             .context("the bench printed no token")?;
         let header = format!("Authorization: Bearer {token}");
-        let port = crate::dev::free_port()?;
+        let port = intowork_pglocal::free_port()?;
         let child = self.spawn_backend(port)?;
         let deadline = Instant::now() + Duration::from_secs(30);
         while http_status(port, "/health/ready") != Some(200) {

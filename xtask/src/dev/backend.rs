@@ -8,11 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use xshell::{Shell, cmd};
 
-use super::cluster::Layout;
+use super::stack::Stack;
+use crate::child::{STOP_BUDGET, terminate};
 use crate::config_source;
-
-/// How long a SIGTERMed backend gets before it is killed.
-const STOP_BUDGET: Duration = Duration::from_secs(30);
 
 /// `cargo build` of the backend binary; returns its path.
 pub(crate) fn build(sh: &Shell, quiet: bool) -> anyhow::Result<PathBuf> {
@@ -41,12 +39,11 @@ impl Backend {
     #[allow(clippy::disallowed_methods)]
     pub(crate) fn spawn(
         bin: &Path,
-        layout: &Layout,
-        env_file: &Path,
+        stack: &Stack,
         port: u16,
         to_log: bool,
     ) -> anyhow::Result<Backend> {
-        let file = intowork_config::Source::from_env_file(env_file)?;
+        let file = intowork_config::Source::from_env_file(&stack.env_file())?;
         let mut command = std::process::Command::new(bin);
         command
             .arg("serve")
@@ -58,7 +55,7 @@ impl Backend {
             }
         }
         if to_log {
-            let log = std::fs::File::create(layout.backend_log())?;
+            let log = std::fs::File::create(stack.backend_log())?;
             command
                 .env("LOG_FORMAT", "json")
                 .stdout(log.try_clone()?)
@@ -69,7 +66,7 @@ impl Backend {
         let child = command
             .spawn()
             .with_context(|| format!("failed to start `{}`", bin.display()))?;
-        let pid_file = layout.backend_pid();
+        let pid_file = stack.backend_pid();
         std::fs::write(&pid_file, child.id().to_string())?;
         Ok(Backend { child, pid_file })
     }
@@ -110,33 +107,13 @@ impl Drop for Backend {
     }
 }
 
-/// SIGTERM, as Railway stops a deployment, then wait; killed after [`STOP_BUDGET`]. The exit
-/// code (`None` when it had to be killed).
-pub(crate) fn terminate(child: &mut Child) -> anyhow::Result<Option<i32>> {
-    let sh = Shell::new()?;
-    let pid = child.id().to_string();
-    let _ = cmd!(sh, "kill -TERM {pid}").quiet().ignore_stderr().run();
-    let deadline = Instant::now() + STOP_BUDGET;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status.code());
-        }
-        if Instant::now() >= deadline {
-            child.kill()?;
-            child.wait()?;
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// A backend left running by an earlier `dev` (killed hard): SIGTERM it. Returns whether one ran.
-pub(crate) fn stop_leftover(sh: &Shell, layout: &Layout) -> anyhow::Result<bool> {
-    let Ok(pid) = std::fs::read_to_string(layout.backend_pid()) else {
+pub(crate) fn stop_leftover(sh: &Shell, stack: &Stack) -> anyhow::Result<bool> {
+    let Ok(pid) = std::fs::read_to_string(stack.backend_pid()) else {
         return Ok(false);
     };
     let pid = pid.trim().to_owned();
-    let _ = std::fs::remove_file(layout.backend_pid());
+    let _ = std::fs::remove_file(stack.backend_pid());
     let alive = Path::new("/proc").join(&pid).join("cmdline");
     let is_backend =
         std::fs::read(&alive).is_ok_and(|c| String::from_utf8_lossy(&c).contains("backend"));

@@ -1,53 +1,62 @@
 //! `cargo xtask dev`: the whole path — TLS-only database, verify, migrate, serve, health —
 //! on a laptop, before any Railway account exists. The local database behaves like
 //! Railway's (TLS only, a self-signed CA:TRUE certificate), so a URL that turns TLS off
-//! fails here exactly as it would there.
+//! fails here exactly as it would there. Missing prerequisites are installed first
+//! (`install`), with the user's consent.
 
 mod backend;
-pub(crate) mod cluster;
-pub(crate) mod prereq;
+mod install;
+mod stack;
+mod steps;
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use intowork_config::Settings;
 use intowork_db::migrate::{self, Limits, MIGRATOR};
+use intowork_pglocal::{Pg, is_free};
 use xshell::Shell;
 
 use crate::exit::Reported;
 use crate::flags::{self, DevAction};
 use crate::{checklist, config_source, runtime};
 use backend::Backend;
-pub(crate) use backend::terminate;
-use cluster::Layout;
-use prereq::Postgres;
+use install::Consent;
+use stack::Stack;
+use steps::Steps;
+
+/// The backend's usual port, used when free (never by `--check`, which must not collide).
+const USUAL_HTTP_PORT: u16 = 8000;
 
 impl flags::Dev {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let consent = Consent::from_flags(self.install);
+        if let Some(DevAction::Setup) = self.action {
+            let pg = install::ensure(sh, consent)?;
+            println!(
+                "dev: everything dev and the tests need is installed (PostgreSQL: {})",
+                pg.binaries.bindir.display()
+            );
+            return Ok(());
+        }
         let dir = match &self.dir {
             Some(d) => std::path::absolute(d)?,
             None => config_source::project_root().join("target").join("dev"),
         };
-        let layout = Layout { dir };
-        let pg = Postgres::find(sh)?;
         if let Some(DevAction::Stop) = self.action {
-            return stop_all(sh, &pg, &layout, true);
+            // Nothing to install for stopping: without PostgreSQL, no database runs.
+            let pg = Pg::find().map_err(|missing| Reported(format!("dev: {missing}")))?;
+            return stop_all(sh, &Stack::new(pg, dir), true);
         }
+        let stack = Stack::new(install::ensure(sh, consent)?, dir);
         if self.reset {
-            stop_all(sh, &pg, &layout, false)?;
-            if let Some(data) = layout.data_dir() {
-                std::fs::remove_dir_all(&data)
-                    .with_context(|| format!("failed to remove `{}`", data.display()))?;
-            }
-            if layout.dir.exists() {
-                std::fs::remove_dir_all(&layout.dir)?;
-            }
+            stop_all(sh, &stack, false)?;
+            stack.cluster.remove()?;
         }
         let mut steps = Steps::new(self.check);
-        let result = self.up_and_serve(sh, &pg, &layout, &mut steps);
+        let result = self.up_and_serve(sh, &stack, &mut steps);
         if self.check {
             // One-shot: whatever happened, nothing is left running.
-            if let Err(e) = stop_all(sh, &pg, &layout, false) {
+            if let Err(e) = stop_all(sh, &stack, false) {
                 steps.fail("stop", &format!("{e:#}"));
             } else {
                 steps.pass("stop", "backend and database stopped", Duration::ZERO);
@@ -61,95 +70,42 @@ impl flags::Dev {
         Ok(())
     }
 
-    fn up_and_serve(
+    fn up_and_serve(&self, sh: &Shell, stack: &Stack, steps: &mut Steps) -> anyhow::Result<()> {
+        start_database(stack, steps)?;
+        let settings = configuration(stack, steps)?;
+        verify(&settings, steps)?;
+        migrate(&settings, steps)?;
+        let Some((mut backend, base)) = self.start_backend(sh, stack, steps)? else {
+            return Ok(());
+        };
+        if self.check {
+            return check_api_and_shutdown(&base, &mut backend, steps);
+        }
+        println!("backend on {base} — Ctrl-C stops it, then the database");
+        backend.wait_interactive()?;
+        stack.cluster.stop()?;
+        println!("stopped: backend and database");
+        Ok(())
+    }
+
+    /// Builds and starts the backend, and waits for `/health/ready`; `None` when it never
+    /// became ready (the step says why, the backend is stopped).
+    fn start_backend(
         &self,
         sh: &Shell,
-        pg: &Postgres,
-        layout: &Layout,
+        stack: &Stack,
         steps: &mut Steps,
-    ) -> anyhow::Result<()> {
-        // 1. The database: created once, reused after.
-        let t = Instant::now();
-        let (data, how) = match layout.data_dir() {
-            Some(data) => (data, "reused"),
-            None => {
-                let port = free_port()?;
-                (
-                    cluster::create(sh, pg, layout, port, cluster::DEV_MAX_CONNECTIONS)
-                        .context("failed to create the local database")?,
-                    "created",
-                )
-            }
-        };
-        let port = ensure_running(sh, pg, layout, &data)?;
-        steps.pass(
-            "database",
-            &format!(
-                "{how}, TLS only, on localhost:{port} (data: {})",
-                data.display()
-            ),
-            t.elapsed(),
-        );
-
-        // 2. Configuration: the process environment over the stack's env file, as every task reads it.
-        let stack_env = flags::EnvFileArgs {
-            env_file: Some(layout.env_file()),
-            no_env_file: false,
-        };
-        let (_, source) = config_source::load(&stack_env)?;
-        let settings = match Settings::load(&source) {
-            Ok(l) => l.settings,
-            Err(invalid) => {
-                steps.fail("configuration", &invalid.to_string());
-                return Err(Reported("dev: the configuration is invalid".into()).into());
-            }
-        };
-
-        // 3. Verify, online.
-        let t = Instant::now();
-        let report = runtime::block_on(intowork_db::online::run(settings.database(), 1))?;
-        if report.has_failures() {
-            eprint!("{}", checklist::human(&report, false));
-            let why = report
-                .failures()
-                .map(|c| c.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
-            steps.fail("verify", &why);
-            return Err(Reported("dev: the database checks failed (see above)".into()).into());
-        }
-        let tls = intowork_db::online::Stage::TlsProof
-            .find(&report)
-            .map(|c| c.message.clone())
-            .unwrap_or_default();
-        steps.pass("verify", &tls, t.elapsed());
-
-        // 4. Migrate.
-        let t = Instant::now();
-        let applied = runtime::block_on(migrate::run(
-            settings.database(),
-            &MIGRATOR,
-            Limits::from_settings(settings.migrations()),
-            false,
-        ))?
-        .inspect_err(|e| steps.fail("migrate", &e.to_string()))?;
-        steps.pass(
-            "migrate",
-            &format!("{} applied, database up to date", applied.len()),
-            t.elapsed(),
-        );
-
-        // 5. The backend.
+    ) -> anyhow::Result<Option<(Backend, String)>> {
         let t = Instant::now();
         let http_port = match self.port {
             Some(p) => p,
-            None if !self.check && port_free(8000) => 8000,
-            None => free_port()?,
+            None if !self.check && is_free(USUAL_HTTP_PORT) => USUAL_HTTP_PORT,
+            None => intowork_pglocal::free_port()?,
         };
         let bin = backend::build(sh, self.check)?;
         steps.pass("build", &format!("{}", bin.display()), t.elapsed());
         let t = Instant::now();
-        let mut backend = Backend::spawn(&bin, layout, &layout.env_file(), http_port, self.check)?;
+        let mut backend = Backend::spawn(&bin, stack, http_port, self.check)?;
         let base = format!("http://127.0.0.1:{http_port}");
         let ready = crate::health::probe(
             &format!("{base}/health/ready"),
@@ -162,110 +118,139 @@ impl flags::Dev {
                 &format!(
                     "/health/ready never answered 200 ({}): see {}",
                     ready.detail.trim(),
-                    layout.backend_log().display()
+                    stack.backend_log().display()
                 ),
             );
             backend.stop()?;
-            return Ok(());
+            return Ok(None);
         }
         steps.pass(
             "backend",
             &format!("ready on {base} (/health/ready: {})", ready.detail.trim()),
             t.elapsed(),
         );
-        if self.check {
-            let t = Instant::now();
-            let api = crate::health::probe(
-                &format!("{base}/api/jobs?limit=5"),
-                Duration::ZERO,
-                Duration::ZERO,
-            );
-            if api.ok {
-                steps.pass("api", "GET /api/jobs → 200", t.elapsed());
-            } else {
-                steps.fail(
-                    "api",
-                    &format!(
-                        "GET /api/jobs → {}",
-                        api.status.map(|s| s.to_string()).unwrap_or(api.detail)
-                    ),
-                );
-            }
-            let t = Instant::now();
-            let code = backend.stop()?;
-            if code == Some(0) {
-                steps.pass(
-                    "shutdown",
-                    "backend drained and exited 0 on SIGTERM",
-                    t.elapsed(),
-                );
-            } else {
-                steps.fail(
-                    "shutdown",
-                    &format!("backend exited with {code:?} on SIGTERM"),
-                );
-            }
-            return Ok(());
-        }
-        println!("backend on {base} — Ctrl-C stops it, then the database");
-        backend.wait_interactive()?;
-        cluster::stop(sh, pg, &data)?;
-        println!("stopped: backend and database");
-        Ok(())
+        Ok(Some((backend, base)))
     }
 }
 
-/// Starts the cluster if needed, on the port its env file names (or a new one if that port
-/// was taken meanwhile), and returns the port.
-pub(crate) fn ensure_running(
-    sh: &Shell,
-    pg: &Postgres,
-    layout: &Layout,
-    data: &std::path::Path,
-) -> anyhow::Result<u16> {
-    let env = std::fs::read_to_string(layout.env_file())
-        .context("the stack's env file is missing: run `cargo xtask dev --reset`")?;
-    let port = env
-        .lines()
-        .find_map(|l| l.strip_prefix("DATABASE_URL="))
-        .and_then(|u| u.split("@localhost:").nth(1))
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .context(
-            "the stack's env file has no usable DATABASE_URL: run `cargo xtask dev --reset`",
-        )?;
-    if cluster::is_running(sh, pg, data) {
-        return Ok(port);
-    }
-    let port = if port_free(port) {
-        port
-    } else {
-        let new = free_port()?;
-        std::fs::write(
-            layout.env_file(),
-            env.replace(
-                &format!("@localhost:{port}/"),
-                &format!("@localhost:{new}/"),
-            ),
-        )?;
-        cluster::set_port(sh, pg, data, new)?;
-        new
+/// Created once, reused after.
+fn start_database(stack: &Stack, steps: &mut Steps) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let started = stack.start_database()?;
+    let how = if started.created { "created" } else { "reused" };
+    let data = stack.cluster.data_dir().unwrap_or_default();
+    steps.pass(
+        "database",
+        &format!(
+            "{how}, TLS only, on localhost:{} (data: {})",
+            started.port,
+            data.display()
+        ),
+        t.elapsed(),
+    );
+    Ok(())
+}
+
+/// The process environment over the stack's env file, as every task reads it.
+fn configuration(stack: &Stack, steps: &mut Steps) -> anyhow::Result<Settings> {
+    let stack_env = flags::EnvFileArgs {
+        env_file: Some(stack.env_file()),
+        no_env_file: false,
     };
-    cluster::start(sh, pg, layout, data)?;
-    Ok(port)
+    let (_, source) = config_source::load(&stack_env)?;
+    match Settings::load(&source) {
+        Ok(loaded) => Ok(loaded.settings),
+        Err(invalid) => {
+            steps.fail("configuration", &invalid.to_string());
+            Err(Reported("dev: the configuration is invalid".into()).into())
+        }
+    }
 }
 
-fn stop_all(sh: &Shell, pg: &Postgres, layout: &Layout, say: bool) -> anyhow::Result<()> {
-    let stopped_backend = backend::stop_leftover(sh, layout)?;
-    let data = layout.data_dir();
-    let was_running = data
-        .as_deref()
-        .is_some_and(|d| cluster::is_running(sh, pg, d));
-    if let Some(data) = &data {
-        cluster::stop(sh, pg, data)?;
+/// The online checks, as `cargo xtask verify` runs them.
+fn verify(settings: &Settings, steps: &mut Steps) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let report = runtime::block_on(intowork_db::online::run(settings.database(), 1))?;
+    if report.has_failures() {
+        eprint!("{}", checklist::human(&report, false));
+        let why = report
+            .failures()
+            .map(|c| c.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+        steps.fail("verify", &why);
+        return Err(Reported("dev: the database checks failed (see above)".into()).into());
     }
+    let tls = intowork_db::online::Stage::TlsProof
+        .find(&report)
+        .map(|c| c.message.clone())
+        .unwrap_or_default();
+    steps.pass("verify", &tls, t.elapsed());
+    Ok(())
+}
+
+fn migrate(settings: &Settings, steps: &mut Steps) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let applied = runtime::block_on(migrate::run(
+        settings.database(),
+        &MIGRATOR,
+        Limits::from_settings(settings.migrations()),
+        false,
+    ))?
+    .inspect_err(|e| steps.fail("migrate", &e.to_string()))?;
+    steps.pass(
+        "migrate",
+        &format!("{} applied, database up to date", applied.len()),
+        t.elapsed(),
+    );
+    Ok(())
+}
+
+/// `--check`: one API call, then SIGTERM, which must drain and exit 0.
+fn check_api_and_shutdown(
+    base: &str,
+    backend: &mut Backend,
+    steps: &mut Steps,
+) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let api = crate::health::probe(
+        &format!("{base}/api/jobs?limit=5"),
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    if api.ok {
+        steps.pass("api", "GET /api/jobs → 200", t.elapsed());
+    } else {
+        steps.fail(
+            "api",
+            &format!(
+                "GET /api/jobs → {}",
+                api.status.map(|s| s.to_string()).unwrap_or(api.detail)
+            ),
+        );
+    }
+    let t = Instant::now();
+    let code = backend.stop()?;
+    if code == Some(0) {
+        steps.pass(
+            "shutdown",
+            "backend drained and exited 0 on SIGTERM",
+            t.elapsed(),
+        );
+    } else {
+        steps.fail(
+            "shutdown",
+            &format!("backend exited with {code:?} on SIGTERM"),
+        );
+    }
+    Ok(())
+}
+
+fn stop_all(sh: &Shell, stack: &Stack, say: bool) -> anyhow::Result<()> {
+    let stopped_backend = backend::stop_leftover(sh, stack)?;
+    let stopped_database = stack.cluster.stop()?;
     if say {
-        match (stopped_backend, was_running) {
+        match (stopped_backend, stopped_database) {
             (false, false) => println!("nothing was running"),
             (b, d) => println!(
                 "stopped:{}{}",
@@ -275,58 +260,4 @@ fn stop_all(sh: &Shell, pg: &Postgres, layout: &Layout, say: bool) -> anyhow::Re
         }
     }
     Ok(())
-}
-
-pub(crate) fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
-        .local_addr()?
-        .port())
-}
-
-fn port_free(port: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-}
-
-/// The report `--check` prints: each step with its duration.
-struct Steps {
-    quiet_until_summary: bool,
-    lines: Vec<String>,
-    failed: bool,
-}
-
-impl Steps {
-    fn new(check: bool) -> Steps {
-        Steps {
-            quiet_until_summary: check,
-            lines: Vec::new(),
-            failed: false,
-        }
-    }
-
-    fn pass(&mut self, step: &str, what: &str, took: Duration) {
-        self.push(format!("ok    {step:<13} {what} ({} ms)", took.as_millis()));
-    }
-
-    fn fail(&mut self, step: &str, why: &str) {
-        self.failed = true;
-        self.push(format!("FAIL  {step:<13} {why}"));
-    }
-
-    fn push(&mut self, line: String) {
-        if !self.quiet_until_summary {
-            println!("{line}");
-        }
-        self.lines.push(line);
-    }
-
-    fn print_summary(&self) {
-        println!("dev --check:");
-        for l in &self.lines {
-            println!("  {l}");
-        }
-        println!(
-            "dev --check {}",
-            if self.failed { "FAILED" } else { "passed" }
-        );
-    }
 }

@@ -6,6 +6,7 @@ mod build_proof;
 mod common;
 mod dev;
 mod image;
+mod install;
 mod local_by_resolution;
 mod migrate_cli;
 mod prepare;

@@ -243,7 +243,7 @@ async fn a_tls_terminating_middlebox_is_caught_by_the_servers_own_word() {
     // The pool applies the same proof to every connection it opens: none is handed out
     // (sqlx reports only a pool timeout; the cause is logged).
     let s = settings(&url, &[]);
-    let route = intowork_db::locality::route(s.database(), &intowork_db::SystemResolver)
+    let route = intowork_db::route(s.database(), &intowork_db::SystemResolver)
         .await
         .unwrap();
     let pool = intowork_db::pool(s.database(), &route);

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use intowork_config::TlsMode;
-use intowork_db::locality::{Resolver, is_loopback, route};
 use intowork_db::{ConnectError, connect_with, online};
+use intowork_db::{Resolver, is_loopback, route};
 use intowork_testkit::{Flavor, PgServer};
 use proptest::prelude::*;
 
@@ -196,7 +196,7 @@ async fn a_proven_name_connects_through_the_addresses_that_were_checked() {
     assert_eq!(table.asked(), ["pg.localhost"]);
     assert_eq!(connected.route.loopback().unwrap().len(), 1);
     let shown = format!("{connected:?}");
-    intowork_db::connect::close(connected.conn).await;
+    intowork_db::close(connected.conn).await;
 
     // The pool goes where the proof went, with no lookup of its own.
     let route = route(s.database(), &Table::ips(&[LOOPBACK])).await.unwrap();

@@ -5,12 +5,12 @@ use std::net::{Ipv4Addr, Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use super::SSL_REQUEST;
 use super::acceptor::{Acceptor, Connections};
 use super::proxy::pipe_both_ways;
-use crate::certs;
 
 /// How long the relay waits on one side before looking at the other: the added latency per
 /// idle turn, traded for needing one thread and no poller per connection.
@@ -45,7 +45,13 @@ impl TlsTerminatingProxy {
 }
 
 fn server_config() -> ServerConfig {
-    let (cert, key) = certs::proxy_identity();
+    // Nobody is meant to trust it: the clients under test use `sslmode=require`.
+    let (cert, key) = intowork_pglocal::certs::self_signed_leaf()
+        .expect("generate the proxy's self-signed certificate");
+    let (cert, key) = (
+        CertificateDer::from(cert),
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+    );
     // An explicit provider: the workspace builds rustls without a process-wide default.
     let mut config =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))

@@ -150,7 +150,7 @@ fn databases_are_unique_and_owned_by_their_password_protected_role() {
     let (first, second) = (server.create_database(), server.create_database());
     assert_ne!(first.name, second.name);
     assert_ne!(first.password, second.password);
-    assert_eq!(first.password.len(), 24);
+    assert_eq!(first.password.len(), 32);
     assert!(first.password.bytes().all(|b| b.is_ascii_alphanumeric()));
     assert!(
         !format!("{first:?}").contains(&first.password),

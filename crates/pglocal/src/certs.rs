@@ -1,24 +1,34 @@
-//! Certificates generated at test time (ECDSA P-256, rcgen): nothing secret is checked in,
-//! and every cluster gets its own keys and fingerprint.
+//! Certificates generated at run time (ECDSA P-256, rcgen): nothing secret is checked in,
+//! and every cluster gets its own keys and fingerprint. The one generator of the workspace.
 
+use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, date_time_ymd,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
 /// Names the servers answer to: clients connect to `localhost` or an explicit loopback address.
 const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 /// Far beyond any expiry warning, and well inside the dates X.509 and `time` can represent.
-const MAX_EXPIRY_DAYS: u64 = 100 * 366;
+pub const MAX_EXPIRY_DAYS: u64 = 100 * 366;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error(
+        "a certificate expiring in {days} days is out of range; use -{MAX_EXPIRY_DAYS}..={MAX_EXPIRY_DAYS}"
+    )]
+    OutOfRange { days: i64 },
+    #[error("failed to generate a certificate")]
+    Generate(#[from] rcgen::Error),
+}
 
 /// When a server certificate is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Validity {
+pub enum Validity {
     /// rcgen's default, 1975 to 4096: never the reason a test fails.
     Forever,
     /// Ends `days` from now (negative: already expired) and starts a day before the earlier of
@@ -27,38 +37,45 @@ pub(crate) enum Validity {
 }
 
 /// What the server presents, as PEM files for `ssl_cert_file` / `ssl_key_file`.
-#[derive(Debug)]
-pub(crate) struct ServerCert {
-    pub(crate) cert_pem: String,
-    pub(crate) key_pem: String,
+pub struct ServerCert {
+    pub cert_pem: String,
+    pub key_pem: String,
     /// SHA-256 of the DER certificate, lowercase hex without colons.
-    pub(crate) sha256_hex: String,
+    pub sha256_hex: String,
+}
+
+/// Never prints the private key.
+impl fmt::Debug for ServerCert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerCert")
+            .field("sha256_hex", &self.sha256_hex)
+            .field("key_pem", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// Shaped like Railway's: self-signed, CN and SAN `localhost`, and flagged CA:TRUE — the trait
 /// that makes rustls reject it in `verify-ca`/`verify-full` (`CaUsedAsEndEntity`).
 /// Clients that want to trust it use the certificate itself as their root.
-pub(crate) fn railway_like(validity: Validity) -> ServerCert {
-    let key = KeyPair::generate().expect("generate the server key");
-    let mut params = server_params(validity);
+pub fn railway_like(validity: Validity) -> Result<ServerCert, CertError> {
+    let key = KeyPair::generate()?;
+    let mut params = server_params(validity)?;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let cert = params
-        .self_signed(&key)
-        .expect("self-sign the Railway-like certificate");
-    ServerCert {
+    let cert = params.self_signed(&key)?;
+    Ok(ServerCert {
         sha256_hex: sha256_hex(cert.der()),
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
-    }
+    })
 }
 
 /// A conventional leaf (CA:FALSE, serverAuth) signed by a fresh test CA.
 /// Returns the leaf and the CA certificate's PEM (the clients' `sslrootcert`).
 /// The CA itself is valid [`Validity::Forever`]: only the leaf carries `validity`.
-pub(crate) fn ca_signed(validity: Validity) -> (ServerCert, String) {
-    let (ca_pem, ca_issuer) = new_ca("intowork-testkit test CA");
-    let key = KeyPair::generate().expect("generate the server key");
-    let mut params = server_params(validity);
+pub fn ca_signed(validity: Validity) -> Result<(ServerCert, String), CertError> {
+    let (ca_pem, ca_issuer) = new_ca("intowork-pglocal test CA")?;
+    let key = KeyPair::generate()?;
+    let mut params = server_params(validity)?;
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
@@ -66,51 +83,46 @@ pub(crate) fn ca_signed(validity: Validity) -> (ServerCert, String) {
     ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
-    let cert = params
-        .signed_by(&key, &ca_issuer)
-        .expect("sign the server certificate with the test CA");
+    let cert = params.signed_by(&key, &ca_issuer)?;
     let leaf = ServerCert {
         sha256_hex: sha256_hex(cert.der()),
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
     };
-    (leaf, ca_pem)
+    Ok((leaf, ca_pem))
 }
 
 /// PEM of a CA that signed nothing the servers present (for "wrong CA" tests).
-pub(crate) fn unrelated_ca() -> String {
-    new_ca("intowork-testkit unrelated CA").0
+pub fn unrelated_ca() -> Result<String, CertError> {
+    Ok(new_ca("intowork-pglocal unrelated CA")?.0)
 }
 
-/// What [`crate::TlsTerminatingProxy`] presents: a fresh self-signed leaf for `localhost`, as
-/// DER for rustls. Nobody is meant to trust it: the clients under test use `sslmode=require`.
-pub(crate) fn proxy_identity() -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
-    let key = KeyPair::generate().expect("generate the proxy's key");
-    let cert = server_params(Validity::Forever)
-        .self_signed(&key)
-        .expect("self-sign the proxy's certificate");
-    (cert.der().clone(), key.into())
+/// A plain self-signed leaf for `localhost` (CA:FALSE, valid forever), as DER: the
+/// certificate and its PKCS#8 key, for a TLS endpoint nobody is meant to trust (e.g. a
+/// test proxy whose clients use `sslmode=require`).
+pub fn self_signed_leaf() -> Result<(Vec<u8>, Vec<u8>), CertError> {
+    let key = KeyPair::generate()?;
+    let cert = server_params(Validity::Forever)?.self_signed(&key)?;
+    Ok((cert.der().to_vec(), key.serialize_der()))
 }
 
-fn server_params(validity: Validity) -> CertificateParams {
-    let mut params = CertificateParams::new(SERVER_NAMES.map(str::to_owned).to_vec())
-        .expect("valid server names");
+fn server_params(validity: Validity) -> Result<CertificateParams, CertError> {
+    let mut params = CertificateParams::new(SERVER_NAMES.map(str::to_owned).to_vec())?;
     params.distinguished_name = DistinguishedName::new();
     params
         .distinguished_name
         .push(DnType::CommonName, "localhost");
     if let Validity::ExpiresInDays(days) = validity {
-        assert!(
-            days.unsigned_abs() <= MAX_EXPIRY_DAYS,
-            "a certificate expiring in {days} days is out of range; use -{MAX_EXPIRY_DAYS}..={MAX_EXPIRY_DAYS}"
-        );
+        if days.unsigned_abs() > MAX_EXPIRY_DAYS {
+            return Err(CertError::OutOfRange { days });
+        }
         let since_epoch = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .expect("the clock is after 1970");
+            .unwrap_or(Duration::ZERO);
         // rcgen takes `time`'s date type; reaching it through rcgen and std durations spares a
         // dependency on `time` (and on its `std` feature, which nothing here enables).
         let now = date_time_ymd(1970, 1, 1) + since_epoch;
-        let offset = DAY * u32::try_from(days.unsigned_abs()).expect("checked above");
+        let offset = DAY * u32::try_from(days.unsigned_abs()).unwrap_or(u32::MAX);
         params.not_after = if days >= 0 {
             now + offset
         } else {
@@ -118,19 +130,19 @@ fn server_params(validity: Validity) -> CertificateParams {
         };
         params.not_before = params.not_after.min(now) - DAY;
     }
-    params
+    Ok(params)
 }
 
-fn new_ca(common_name: &str) -> (String, Issuer<'static, KeyPair>) {
-    let key = KeyPair::generate().expect("generate a CA key");
+fn new_ca(common_name: &str) -> Result<(String, Issuer<'static, KeyPair>), CertError> {
+    let key = KeyPair::generate()?;
     let mut params = CertificateParams::default();
     params
         .distinguished_name
         .push(DnType::CommonName, common_name);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let cert = params.self_signed(&key).expect("self-sign a test CA");
-    (cert.pem(), Issuer::new(params, key))
+    let cert = params.self_signed(&key)?;
+    Ok((cert.pem(), Issuer::new(params, key)))
 }
 
 fn sha256_hex(der: &[u8]) -> String {
@@ -169,7 +181,7 @@ mod tests {
 
     #[test]
     fn railway_like_certificate_is_a_self_signed_ca_for_localhost() {
-        let server = railway_like(Validity::Forever);
+        let server = railway_like(Validity::Forever).unwrap();
         let (is_ca, names, fingerprint) = inspect(&server.cert_pem);
         assert!(
             is_ca,
@@ -191,7 +203,7 @@ mod tests {
 
     #[test]
     fn ca_signed_leaf_is_not_a_ca_and_its_issuer_is() {
-        let (leaf, ca_pem) = ca_signed(Validity::Forever);
+        let (leaf, ca_pem) = ca_signed(Validity::Forever).unwrap();
         let (leaf_is_ca, names, fingerprint) = inspect(&leaf.cert_pem);
         assert!(!leaf_is_ca);
         assert!(
@@ -234,8 +246,8 @@ mod tests {
         // A minute of slack either way: generating and parsing happen within it.
         let near = |seconds: i64, days: i64| (seconds - days * day).abs() < 60;
         for days in [10, 0, -3] {
-            let railway = railway_like(Validity::ExpiresInDays(days));
-            let (leaf, _) = ca_signed(Validity::ExpiresInDays(days));
+            let railway = railway_like(Validity::ExpiresInDays(days)).unwrap();
+            let (leaf, _) = ca_signed(Validity::ExpiresInDays(days)).unwrap();
             for pem in [&railway.cert_pem, &leaf.cert_pem] {
                 let (not_before, not_after) = validity_from_now(pem);
                 assert!(
@@ -248,13 +260,42 @@ mod tests {
                 );
             }
         }
-        let (not_before, not_after) = validity_from_now(&railway_like(Validity::Forever).cert_pem);
+        let (not_before, not_after) =
+            validity_from_now(&railway_like(Validity::Forever).unwrap().cert_pem);
         assert!(not_before < 0 && not_after > 1000 * 365 * day);
     }
 
     #[test]
-    #[should_panic(expected = "out of range")]
     fn an_expiry_beyond_a_century_is_refused() {
-        railway_like(Validity::ExpiresInDays(-1_000_000));
+        for validity in [
+            Validity::ExpiresInDays(-1_000_000),
+            Validity::ExpiresInDays(40_000),
+        ] {
+            let error = railway_like(validity).expect_err("out of range");
+            assert!(matches!(error, CertError::OutOfRange { .. }), "{error:?}");
+            assert!(error.to_string().contains("out of range"), "{error}");
+        }
+        assert!(
+            ca_signed(Validity::ExpiresInDays(36_600)).is_ok(),
+            "a century is the limit"
+        );
+    }
+
+    #[test]
+    fn the_self_signed_leaf_is_not_a_ca() {
+        let (der, key) = self_signed_leaf().unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).expect("X.509");
+        assert!(!cert.is_ca());
+        assert!(!key.is_empty());
+    }
+
+    #[test]
+    fn debug_never_shows_the_private_key() {
+        let server = railway_like(Validity::Forever).unwrap();
+        let shown = format!("{server:?}");
+        assert!(
+            !shown.contains("PRIVATE KEY") && shown.contains(&server.sha256_hex),
+            "{shown}"
+        );
     }
 }

@@ -1,0 +1,114 @@
+//! One local stack in a directory: the cluster (an `intowork_pglocal::Persistent`, TLS only,
+//! reused across runs) and, beside it, the env file the backend and `verify` read, and the
+//! backend's log and pid.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use intowork_pglocal::{Persistent, Pg, Started};
+
+/// The application's database and its login role.
+const APP_DB: &str = "intowork";
+const MAX_CONNECTIONS: u32 = 100;
+const SECRET_LEN: usize = 40;
+
+#[derive(Debug)]
+pub(crate) struct Stack {
+    pub(crate) dir: PathBuf,
+    pub(crate) cluster: Persistent,
+}
+
+impl Stack {
+    pub(crate) fn new(pg: Pg, dir: PathBuf) -> Stack {
+        Stack {
+            cluster: Persistent::new(pg, &dir, MAX_CONNECTIONS),
+            dir,
+        }
+    }
+
+    pub(crate) fn env_file(&self) -> PathBuf {
+        self.dir.join("dev.env")
+    }
+
+    pub(crate) fn backend_log(&self) -> PathBuf {
+        self.dir.join("backend.log")
+    }
+
+    pub(crate) fn backend_pid(&self) -> PathBuf {
+        self.dir.join("backend.pid")
+    }
+
+    /// Starts the database, creating it (with the application's role and the env file) the
+    /// first time; a reused one keeps its port unless that was taken meanwhile, and the env
+    /// file follows it.
+    pub(crate) fn start_database(&self) -> anyhow::Result<Started> {
+        let started = self
+            .cluster
+            .start()
+            .context("failed to start the local database")?;
+        if started.created {
+            let db = self
+                .cluster
+                .superuser()?
+                .create_database(APP_DB)
+                .context("failed to create the application role and database")?;
+            self.write_env_file(&db.url("sslmode=require"))?;
+        } else {
+            self.follow_port(started.port)?;
+        }
+        Ok(started)
+    }
+
+    /// The generated settings: the database URL with its password, a development secret.
+    fn write_env_file(&self, database_url: &str) -> anyhow::Result<()> {
+        let secret = intowork_pglocal::random_alphanumeric(SECRET_LEN);
+        let env = format!(
+            "# Written by `cargo xtask dev` for the local stack; git-ignored (target/). Regenerate with --reset.\n\
+             DATABASE_URL={database_url}\n\
+             NEXTAUTH_SECRET=dev-{secret}\n\
+             ENVIRONMENT=development\n\
+             ALLOWED_ORIGINS=http://localhost:3000\n\
+             FRONTEND_URL=http://localhost:3000\n"
+        );
+        write_private(&self.env_file(), &env)
+    }
+
+    /// Rewrites the env file's port when the cluster had to move.
+    fn follow_port(&self, port: u16) -> anyhow::Result<()> {
+        let env = std::fs::read_to_string(self.env_file())
+            .context("the stack's env file is missing: run `cargo xtask dev --reset`")?;
+        let old = env
+            .lines()
+            .find_map(|l| l.strip_prefix("DATABASE_URL="))
+            .and_then(|u| u.split("@localhost:").nth(1))
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse::<u16>().ok())
+            .context(
+                "the stack's env file has no usable DATABASE_URL: run `cargo xtask dev --reset`",
+            )?;
+        if old != port {
+            let moved = env.replace(
+                &format!("@localhost:{old}/"),
+                &format!("@localhost:{port}/"),
+            );
+            write_private(&self.env_file(), &moved)?;
+        }
+        Ok(())
+    }
+}
+
+/// Created 0600: the file holds a password and a secret.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    let _ = std::fs::remove_file(path);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("failed to create `{}`", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("failed to write `{}`", path.display()))
+}
