@@ -24,6 +24,9 @@
 //! # let _ = url;
 //! ```
 //!
+//! - [`pypi`] installs tools from PyPI (linters, Docker's SDK) once under `target/`, from a
+//!   committed requirements file with hashes; [`npm`] does the same for npm packages.
+//!
 //! The servers are `intowork_pglocal::Server`s (that crate finds the binaries, runs them as
 //! the `postgres` user when we are root, writes the certificates and `pg_hba.conf`); this
 //! crate adds the flavours, one `initdb` per test binary (every cluster is a copy of that
@@ -39,7 +42,9 @@
 
 mod cluster;
 mod harness;
+mod once;
 mod peers;
+pub mod pypi;
 mod sql;
 
 pub mod npm;

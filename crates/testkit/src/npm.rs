@@ -2,9 +2,8 @@
 //! `encode`, …) used as itself, installed from a committed `package-lock.json`.
 //!
 //! [`install`] runs `npm ci` once per lockfile into `target/npm/<dir name>-<lock hash>/` and
-//! returns the ready install. Test binaries run in parallel and several of them may ask for
-//! the same packages at once: an exclusive lock file serialises the install, and a marker
-//! written last tells later callers that it finished. A changed lockfile gets a new directory.
+//! returns the ready install (see [`crate::once`] for the locking between concurrent test
+//! processes). A changed lockfile gets a new directory.
 //!
 //! Node.js and npm must be installed; when they are not, or `npm ci` fails, the caller
 //! panics with the command to run. A test that needs them never passes silently.
@@ -21,12 +20,13 @@
 //! assert_eq!(kind, "function");
 //! ```
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use sha2::{Digest, Sha256};
 use xshell::{Shell, cmd};
+
+use crate::once::{install_once, on_path};
 
 /// The oldest Node.js these helpers are tested with (the machines have 20).
 pub const MIN_NODE_MAJOR: u32 = 20;
@@ -75,37 +75,15 @@ pub fn install(dir: &Path) -> Installed {
     let manifest = read(&dir.join("package.json"));
     // The package's own npm settings (e.g. `legacy-peer-deps`), part of what `npm ci` does.
     let npmrc = fs::read(dir.join(".npmrc")).unwrap_or_default();
-    let hash = hex(&Sha256::digest(
-        [manifest.as_slice(), lock.as_slice(), npmrc.as_slice()].concat(),
-    ))[..16]
-        .to_owned();
     let label = dir
         .canonicalize()
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "packages".to_owned());
-    let npm_dir = target_dir().join("npm");
-    let root = npm_dir.join(format!("{label}-{hash}"));
-    let done = root.join(".installed");
-    if done.is_file() {
-        return Installed { root };
-    }
-    node();
-    fs::create_dir_all(&npm_dir).unwrap_or_else(|e| {
-        panic!(
-            "intowork-testkit: cannot create `{}`: {e}",
-            npm_dir.display()
-        )
+    let root = install_once("npm", &label, &[&manifest, &lock, &npmrc], |root| {
+        node();
+        run_npm_ci(dir, root, &manifest, &lock, &npmrc);
     });
-    // Held until the end of this function: other test processes wait here.
-    let guard = File::create(npm_dir.join(format!("{label}-{hash}.lock")))
-        .and_then(|f| f.lock().map(|()| f))
-        .unwrap_or_else(|e| panic!("intowork-testkit: cannot lock the npm install: {e}"));
-    if !done.is_file() {
-        run_npm_ci(dir, &root, &manifest, &lock, &npmrc);
-        fs::write(&done, &hash).unwrap_or_else(|e| panic!("intowork-testkit: {e}"));
-    }
-    drop(guard);
     Installed { root }
 }
 
@@ -148,10 +126,7 @@ fn find_node() -> Result<PathBuf, String> {
 }
 
 fn run_npm_ci(dir: &Path, root: &Path, manifest: &[u8], lock: &[u8], npmrc: &[u8]) {
-    // A directory left by an interrupted install starts over.
-    let _ = fs::remove_dir_all(root);
-    fs::create_dir_all(root)
-        .and_then(|()| fs::write(root.join("package.json"), manifest))
+    fs::write(root.join("package.json"), manifest)
         .and_then(|()| fs::write(root.join("package-lock.json"), lock))
         .and_then(|()| fs::write(root.join(".npmrc"), npmrc))
         .unwrap_or_else(|e| panic!("intowork-testkit: cannot prepare `{}`: {e}", root.display()));
@@ -183,27 +158,6 @@ fn read(path: &Path) -> Vec<u8> {
             path.display()
         )
     })
-}
-
-/// The workspace's `target/` (or `CARGO_TARGET_DIR`), where build products belong.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

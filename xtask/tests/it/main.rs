@@ -5,6 +5,7 @@
 mod build_proof;
 mod common;
 mod dev;
+mod image;
 mod install;
 mod local_by_resolution;
 mod migrate_cli;
@@ -15,3 +16,4 @@ mod session_secret;
 mod tidy;
 mod verify_cli;
 mod verify_online;
+mod workflows;

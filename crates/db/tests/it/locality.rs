@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use intowork_config::TlsMode;
-use intowork_db::{Resolver, is_loopback, route};
 use intowork_db::{ConnectError, connect_with, online};
+use intowork_db::{Resolver, is_loopback, route};
 use intowork_testkit::{Flavor, PgServer};
 use proptest::prelude::*;
 
