@@ -2,19 +2,12 @@
 //! the same way from exactly the context `.dockerignore` lets through (no Docker engine runs
 //! here, so the layers themselves are not executed; see the README's "CI and the image").
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use xshell::{Shell, cmd};
 
-use crate::common::Run;
+use crate::common::{Run, root};
 use crate::workflows::tools;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn hadolint(dockerfile: &Path) -> Run {
     let tools = tools();

@@ -3,7 +3,7 @@
 //! Real pieces throughout: the xtask against the fake Railway CLI, the backend binary against
 //! a TLS-only PostgreSQL, a token minted by next-auth's own `encode`.
 
-use crate::common::Run;
+use crate::common::{Run, root};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -31,10 +31,6 @@ fn xtask(scenario: &Path, args: &[&str]) -> Run {
         .output()
         .unwrap();
     Run::from(out)
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The backend binary, built the way `cargo xtask dev` builds it.

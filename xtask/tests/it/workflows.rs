@@ -1,24 +1,12 @@
 //! The GitHub workflows: linted by the real actionlint (with shellcheck on every `run:`
 //! script), kept in step with `.ci/run` and the README, and calling only cargo commands.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use intowork_testkit::pypi;
 use xshell::{Shell, cmd};
 
-use crate::common::Run;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn read(path: &str) -> String {
-    std::fs::read_to_string(root().join(path))
-        .unwrap_or_else(|e| panic!("failed to read `{path}`: {e}"))
-}
+use crate::common::{Run, read, root};
 
 pub(crate) fn tools() -> pypi::Installed {
     pypi::install(&root().join("xtask/tests/tools/requirements.txt"))

@@ -17,3 +17,17 @@ impl From<std::process::Output> for Run {
         }
     }
 }
+
+/// The repository's root directory.
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ lives in the repository")
+        .to_path_buf()
+}
+
+/// A file of the repository, as text.
+pub fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path))
+        .unwrap_or_else(|e| panic!("failed to read `{path}`: {e}"))
+}
