@@ -95,6 +95,8 @@ fn pip_install(requirements: &Path, root: &Path) {
     let python = python();
     let sh = Shell::new().unwrap_or_else(|e| panic!("intowork-testkit: {e}"));
     // --no-deps: the file lists every package with its hash, dependencies included.
+    // --target: never the system's site-packages, which is also why a distribution's PEP 668
+    // marker (Debian, Ubuntu) does not refuse the install (pip skips that check for --target).
     let out = cmd!(
         sh,
         "{python} -m pip install --quiet --disable-pip-version-check --no-input --no-deps
