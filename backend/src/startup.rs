@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::Router;
+use axum::ServiceExt;
+use axum::extract::Request;
 use intowork_config::Settings;
 use intowork_db::migrate::{self, Limits, MIGRATOR};
 use sqlx::PgPool;
@@ -18,8 +19,8 @@ use crate::auth::Authenticator;
 use crate::email::compose::Links;
 use crate::email::resend::Resend;
 use crate::email::worker::{self, Sender};
-use crate::routes;
 use crate::state::AppState;
+use crate::{http, routes};
 
 /// How long closing the pool may take after the server stopped.
 const POOL_CLOSE_BUDGET: Duration = Duration::from_secs(5);
@@ -28,7 +29,7 @@ const POOL_CLOSE_BUDGET: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    service: http::Service,
     pool: PgPool,
     grace: Duration,
     outbox: Outbox,
@@ -101,7 +102,7 @@ impl Application {
         };
         Ok(Application {
             listener,
-            router: routes::router(state, settings),
+            service: http::service(routes::router(state), settings),
             pool,
             grace: settings.service().shutdown_grace,
             outbox,
@@ -119,8 +120,8 @@ impl Application {
     }
 
     /// The routes with their middleware, for tests that need no socket.
-    pub fn router(&self) -> Router {
-        self.router.clone()
+    pub fn router(&self) -> http::Service {
+        self.service.clone()
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -140,7 +141,8 @@ impl Application {
         let mut sends = worker::spawn(outbox.pool.clone(), outbox.sender, outbox.wake, stop_rx);
         tracing::info!("application startup complete");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async {
+        let service = ServiceExt::<Request>::into_make_service(self.service);
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(async {
             let _ = stop_rx.await;
         });
         let mut server = tokio::spawn(serve.into_future());

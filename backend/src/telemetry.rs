@@ -9,7 +9,8 @@ use tracing_subscriber::EnvFilter;
 
 const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
-/// JSON lines carry the request's span (method, path, request id) under `span`.
+/// JSON lines, one object per event, its fields flattened (the access log puts method, path,
+/// request id, status and latency on its own line).
 pub fn init(settings: &Settings) -> anyhow::Result<()> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(&spec).with_context(|| {

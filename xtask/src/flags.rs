@@ -76,8 +76,8 @@ pub(crate) struct Bench {
     /// Seconds each load test runs.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub(crate) load_secs: u64,
-    /// Concurrent keep-alive clients (and pgbench clients).
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    /// Concurrent keep-alive clients (pgbench also runs at this count, beside its own best).
+    #[arg(long, value_name = "N", default_value_t = 50)]
     pub(crate) clients: usize,
     /// Skip the cold `cargo build -p xtask` measurement (it takes minutes on 2 cores).
     #[arg(long)]

@@ -1,6 +1,8 @@
 //! The messages' words and links. Links point at the frontend (`FRONTEND_URL`); without one
 //! (development) the mail says where to look instead.
 
+use std::sync::Arc;
+
 use url::Url;
 
 use super::{Email, Kind};
@@ -16,16 +18,17 @@ pub struct Facts<'a> {
     pub candidate_email: &'a str,
 }
 
-/// Where the frontend shows things.
+/// Where the frontend shows things. Shared, not copied: the application state that holds it
+/// is cloned for every request.
 #[derive(Debug, Clone)]
 pub struct Links {
-    frontend: Option<Url>,
+    frontend: Option<Arc<Url>>,
 }
 
 impl Links {
     pub fn new(frontend: Option<&Url>) -> Links {
         Links {
-            frontend: frontend.cloned(),
+            frontend: frontend.cloned().map(Arc::new),
         }
     }
 

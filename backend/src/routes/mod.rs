@@ -7,12 +7,12 @@ mod me;
 
 use axum::Router;
 use axum::routing::{get, patch};
-use intowork_config::Settings;
 
 use crate::state::AppState;
 
-pub fn router(state: AppState, settings: &Settings) -> Router {
-    let routes = Router::new()
+/// The routes alone; [`crate::http::service`] puts the middleware around them.
+pub fn router(state: AppState) -> Router {
+    Router::new()
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/api/me", get(me::me))
@@ -24,6 +24,5 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         )
         .route("/api/applications", get(applications::mine))
         .route("/api/applications/{id}", patch(applications::change))
-        .with_state(state);
-    crate::http::layers(routes, settings)
+        .with_state(state)
 }

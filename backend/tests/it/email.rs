@@ -19,7 +19,7 @@ async fn serve(
     db: &TestDb,
     extra: &[(&str, &str)],
 ) -> (
-    axum::Router,
+    intowork_backend::http::Service,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<anyhow::Result<()>>,
 ) {

@@ -139,7 +139,7 @@ fn four_backends_at_once_migrate_once_and_all_become_ready() {
 #[test]
 fn json_logs_on_stdout_carry_level_message_and_timestamp() {
     let db = PgServer::shared(Flavor::TlsOnly).create_database();
-    let mut b = Backend::spawn(&["serve", "--port", "0"], &env(&db, &[]));
+    let mut b = Backend::spawn(&["serve", "--port", "0"], &env(&db, &[("RUST_LOG", "")]));
     let port = b.port();
     b.wait_for("application startup complete", Duration::from_secs(30));
     let _ = common::http::request(
@@ -149,6 +149,9 @@ fn json_logs_on_stdout_carry_level_message_and_timestamp() {
         &[("x-request-id", "test-req-42")],
     )
     .unwrap();
+    // A fast success is Railway's edge log's business: DEBUG, not printed by default.
+    let _ =
+        common::http::request(port, "GET", "/health", &[("x-request-id", "fast-ok-7")]).unwrap();
     b.signal("TERM");
     assert_eq!(b.wait(Duration::from_secs(30)), Some(0));
     let lines = b.lines.lock().unwrap().clone();
@@ -175,15 +178,52 @@ fn json_logs_on_stdout_carry_level_message_and_timestamp() {
             "no `{expected}` in {messages:?}"
         );
     }
+    let failed = lines
+        .iter()
+        .find(|l| l.contains("test-req-42"))
+        .unwrap_or_else(|| panic!("a failed request is logged with its id: {lines:#?}"));
+    for field in [
+        "\"level\":\"INFO\"",
+        "\"status\":404",
+        "\"path\":\"/api/jobs/999\"",
+    ] {
+        assert!(failed.contains(field), "no {field} in {failed}");
+    }
     assert!(
-        lines.iter().any(|l| l.contains("test-req-42")),
-        "the request id reaches the logs: {lines:#?}"
+        !lines.iter().any(|l| l.contains("fast-ok-7")),
+        "a fast 200 is not logged at the default level: {lines:#?}"
     );
     assert!(
         b.stderr.lock().unwrap().is_empty(),
         "nothing on stderr: Railway shows it as errors"
     );
     assert_no_secret(&b.output(), &db.password);
+}
+
+#[test]
+fn every_request_is_logged_at_debug_with_its_id_status_and_latency() {
+    let db = PgServer::shared(Flavor::TlsOnly).create_database();
+    let debug = [("RUST_LOG", "info,intowork_backend=debug")];
+    let mut b = Backend::spawn(&["serve", "--port", "0"], &env(&db, &debug));
+    let port = b.port();
+    b.wait_for("application startup complete", Duration::from_secs(30));
+    let _ =
+        common::http::request(port, "GET", "/health", &[("x-request-id", "fast-ok-8")]).unwrap();
+    b.signal("TERM");
+    assert_eq!(b.wait(Duration::from_secs(30)), Some(0));
+    let lines = b.lines.lock().unwrap().clone();
+    let line = lines
+        .iter()
+        .find(|l| l.contains("fast-ok-8") && l.contains("request completed"))
+        .unwrap_or_else(|| panic!("no DEBUG line for the request: {lines:#?}"));
+    for field in [
+        "\"level\":\"DEBUG\"",
+        "\"status\":200",
+        "\"path\":\"/health\"",
+        "\"latency_ms\":",
+    ] {
+        assert!(line.contains(field), "no {field} in {line}");
+    }
 }
 
 #[test]

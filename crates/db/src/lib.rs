@@ -29,6 +29,6 @@ pub use connect::{Connected, close, connect, connect_with};
 pub use error::ConnectError;
 pub use locality::{Resolver, Route, SystemResolver, is_loopback, route};
 pub use options::{DEFAULT_APPLICATION_NAME, connect_options};
-pub use pool::{connect_pool, pool, sibling};
+pub use pool::{PING_AFTER_IDLE, connect_pool, pool, sibling};
 pub use probe::TlsFacts;
 pub use proof::{SessionTls, session_tls};

@@ -26,6 +26,8 @@ impl fmt::Display for LoadTool {
 
 #[derive(Debug, Clone)]
 pub(crate) struct LoadResult {
+    /// Requests answered 2xx/3xx.
+    pub(crate) requests: u64,
     pub(crate) errors: u64,
     pub(crate) rps: f64,
     pub(crate) p50_ms: f64,
@@ -69,6 +71,7 @@ pub(crate) fn run(
                 .unwrap_or(f64::NAN)
         };
         Ok(LoadResult {
+            requests: latencies.len() as u64,
             errors,
             rps: latencies.len() as f64 / elapsed,
             p50_ms: pct(0.50),
@@ -174,6 +177,7 @@ mod tests {
         });
         let r = super::run(port, "/", None, 4, std::time::Duration::from_millis(300)).unwrap();
         assert!(r.rps > 10.0, "{r:?}");
+        assert!(r.requests > 10, "{r:?}");
         assert_eq!(r.errors, 0, "{r:?}");
         assert!(r.p99_ms >= r.p50_ms, "{r:?}");
     }

@@ -2,13 +2,17 @@
 //! one run on one machine (these machines are small and noisy: only ratios mean something).
 //! Never fails on a missed target; writes target/bench/report.json and report.md.
 
+mod cpu;
+mod image_build;
 mod load;
 mod measure;
 mod migrations;
+mod pgbench;
 mod report;
 mod rows;
 mod scenario;
 mod session;
+mod throughput;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +46,7 @@ impl flags::Bench {
 
         println!("bench: build cost");
         rows.push(self.cold_build(sh, &dir)?);
+        rows.extend(self.image_build(&root, &dir)?);
         let bins = release_binaries(sh, &root)?;
         rows.push(help_start(&bins)?);
 
@@ -82,7 +87,7 @@ impl flags::Bench {
         let db = superuser.ensure_database(APP_DB)?;
         // The measured commands are built in closures run many times: one shell for the run.
         let sh = Shell::new()?;
-        let ctx = scenario::Context::new(&sh, superuser, db, bins, dir, pg);
+        let ctx = scenario::Context::new(&sh, superuser, db, bins, dir, pg, cluster.data_dir());
         let mut rows = Vec::new();
         println!("bench: connect + prove TLS");
         rows.push(ctx.connect_vs_psql()?);
@@ -121,6 +126,21 @@ impl flags::Bench {
             format!("{:.0} s", took.as_secs_f64()),
             "from an empty target directory, dependencies included, offline from Cargo.lock",
         ))
+    }
+}
+
+impl flags::Bench {
+    /// The image's build, cold and after a code-only change (minutes: skipped with the cold build).
+    fn image_build(&self, root: &Path, dir: &Path) -> anyhow::Result<Vec<Row>> {
+        if self.no_cold_build {
+            let names = [
+                "image build, no layer cached",
+                "image build after a code-only change",
+            ];
+            return Ok(names.iter().map(|n| skip(n, "--no-cold-build")).collect());
+        }
+        println!("bench: the image's build");
+        image_build::rows(root, dir)
     }
 }
 

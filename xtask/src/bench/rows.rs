@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use super::cpu::PerRequest;
 use super::load::{LoadResult, LoadTool};
 use super::measure::ms;
+use super::pgbench::Run;
 use super::report::{Row, Verdict};
 
 const WRK_INSTALL: &str = "apt-get install -y wrk";
@@ -83,6 +85,59 @@ pub(crate) fn report_load(name: &str, r: &LoadResult, note: &str) -> Row {
         ),
         &format!("{note}; load by {tool}; {} errors", r.errors),
     )
+}
+
+/// The backend's CPU per request against its target (µs), with the generator's and
+/// PostgreSQL's share beside it: two shared cores run all three.
+pub(crate) fn cpu_row(
+    name: &str,
+    cpu: Option<&PerRequest>,
+    tool: LoadTool,
+    limit: Option<f64>,
+) -> Row {
+    let Some(cpu) = cpu else {
+        return skip(name, "no /proc/<pid>/stat to read (Linux only)");
+    };
+    let (backend, generator, postgres) = cpu.shares();
+    let note = format!(
+        "per request: {tool} {:.1} µs, PostgreSQL {:.1} µs; of the CPU the run used: backend {backend:.0} %, {tool} {generator:.0} %, PostgreSQL {postgres:.0} %",
+        cpu.generator_us, cpu.postgres_us
+    );
+    let (target, verdict) = match limit {
+        Some(limit) => (
+            format!("≤ {limit:.0} µs"),
+            Verdict::within(cpu.backend_us <= limit),
+        ),
+        None => ("reported".into(), Verdict::Info),
+    };
+    Row {
+        name: name.to_owned(),
+        ours: format!("{:.1} µs", cpu.backend_us),
+        anchor: "—".into(),
+        ratio: None,
+        target,
+        verdict,
+        note,
+    }
+}
+
+/// Throughput against a pgbench run of the same statement, reported with its settings: the
+/// ratio is what is left of the database's ceiling once HTTP, JSON and the load generator
+/// share the cores.
+pub(crate) fn anchor_row(name: &str, ours: &LoadResult, run: &Run, note: String) -> Row {
+    let postgres = run
+        .cpu
+        .map(|c| format!("; PostgreSQL {:.1} µs CPU per transaction", c.postgres_us))
+        .unwrap_or_default();
+    Row {
+        name: name.to_owned(),
+        ours: format!("{:.0} req/s", ours.rps),
+        anchor: format!("{:.0} tps ({})", run.tps, run.label()),
+        ratio: Some(ours.rps / run.tps),
+        target: "reported".into(),
+        verdict: Verdict::Info,
+        note: format!("{note}{postgres}"),
+    }
 }
 
 #[cfg(test)]

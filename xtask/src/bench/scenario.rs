@@ -1,9 +1,7 @@
 //! The measurements against the local TLS-only server, each next to its anchor.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -11,38 +9,15 @@ use intowork_pglocal::{Database, Pg, Superuser, free_port};
 use xshell::{Cmd, Shell, cmd};
 
 use super::load::{self, LoadResult};
-use super::measure::{self, median, ms, rss_mib};
-use super::report::{Row, Verdict};
-use super::rows::{ratio_row, report_load, skip, target_row};
+use super::measure::{self, median, ms};
+use super::report::Row;
+use super::rows::{ratio_row, target_row};
 use super::{Binaries, wrk};
 use crate::child::terminate;
 
 const SECRET_LEN: usize = 40;
-/// The backend's query behind `GET /api/jobs`: its one owner is the `query_as!` in
-/// `backend/src/routes/jobs.rs`, and a test finds this very text in `.sqlx/` (the query data
-/// `cargo xtask prepare` writes from the backend's macros), so a changed query fails the test
-/// until this copy follows. (xtask does not link the backend: its HTTP and logging
-/// dependencies would add a third to xtask's cold build, and its commit-stamping build
-/// script would rebuild xtask after every commit.)
-const LIST_JOBS_SQL: &str = r#"SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max,
-                  o.published_at AS "published_at!", c.name AS company, c.slug AS company_slug
-             FROM job_offers o JOIN companies c ON c.id = o.company_id
-            WHERE o.status = 'published'
-              AND ($1::timestamptz IS NULL OR (o.published_at, o.id) < ($1, $2))
-            ORDER BY o.published_at DESC, o.id DESC
-            LIMIT $3"#;
-/// Rows of `GET /api/jobs?limit=20`, first page: one more tells if there is a next.
-const FIRST_PAGE_ROWS: &str = "21";
-
-/// [`LIST_JOBS_SQL`] for the first page, as a pgbench script (pgbench cannot bind `$n`).
-fn pgbench_script() -> String {
-    let sql = LIST_JOBS_SQL
-        .replace("$1", "NULL")
-        .replace("$2", "0")
-        .replace("$3", FIRST_PAGE_ROWS);
-    format!("{sql};\n")
-}
-
+/// Published offers in the bench's database (`GET /api/jobs` pages through them).
+const OFFERS: u32 = 1000;
 /// What every measurement needs, borrowed for the run: one shell, the cluster's superuser,
 /// the application's database.
 pub(crate) struct Context<'a> {
@@ -55,7 +30,16 @@ pub(crate) struct Context<'a> {
     pub(super) dir: &'a Path,
     /// A development NEXTAUTH_SECRET for the backend under test.
     pub(super) secret: String,
-    pgbench: Option<PathBuf>,
+    pub(super) pgbench: Option<PathBuf>,
+    /// The cluster's data directory (its `postmaster.pid` names the server's process).
+    data_dir: Option<PathBuf>,
+}
+
+/// A backend serving on `port`, ready; stopped by [`Context::stop_backend`].
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl<'a> Context<'a> {
@@ -66,6 +50,7 @@ impl<'a> Context<'a> {
         bins: &'a Binaries,
         dir: &'a Path,
         pg: &Pg,
+        data_dir: Option<PathBuf>,
     ) -> Context<'a> {
         Context {
             sh,
@@ -80,7 +65,14 @@ impl<'a> Context<'a> {
                 intowork_pglocal::random_alphanumeric(SECRET_LEN)
             ),
             pgbench: pg.binaries.program("pgbench"),
+            data_dir,
         }
+    }
+
+    /// The PostgreSQL server's process id, from its `postmaster.pid`.
+    pub(super) fn postmaster(&self) -> Option<u32> {
+        let pid = std::fs::read_to_string(self.data_dir.as_ref()?.join("postmaster.pid")).ok()?;
+        pid.lines().next()?.trim().parse().ok()
     }
 
     /// The release xtask with nothing but PATH and the stack's settings.
@@ -126,7 +118,9 @@ impl<'a> Context<'a> {
         ))
     }
 
-    pub(super) fn spawn_backend(&self, port: u16) -> anyhow::Result<std::process::Child> {
+    /// The release backend as Railway runs it: JSON logs at the default level (no
+    /// `RUST_LOG`), on stdout — here thrown away.
+    pub(super) fn spawn_backend(&self, port: u16) -> anyhow::Result<Child> {
         // A long-running child measured from outside: xshell runs commands to completion only.
         #[allow(clippy::disallowed_methods)]
         let child = std::process::Command::new(self.backend)
@@ -136,7 +130,6 @@ impl<'a> Context<'a> {
             .env("NEXTAUTH_SECRET", &self.secret)
             .env("PORT", port.to_string())
             .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -145,12 +138,40 @@ impl<'a> Context<'a> {
         Ok(child)
     }
 
-    pub(super) fn stop_backend(&self, mut child: std::process::Child) -> anyhow::Result<()> {
-        terminate(&mut child)?;
+    /// A backend on a free port, answering 200 on `/health/ready`.
+    pub(super) fn start_backend(&self) -> anyhow::Result<Running> {
+        let port = free_port()?;
+        let mut child = self.spawn_backend(port)?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http_status(port, "/health/ready") != Some(200) {
+            if Instant::now() > deadline {
+                terminate(&mut child)?;
+                anyhow::bail!("the backend never became ready");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(Running { child, port })
+    }
+
+    pub(super) fn stop_backend(&self, mut backend: Running) -> anyhow::Result<()> {
+        terminate(&mut backend.child)?;
         Ok(())
     }
 
-    /// The application database migrated and holding published offers.
+    /// The id of a published offer, for `GET /api/jobs/{id}`.
+    pub(super) fn an_offer_id(&self) -> anyhow::Result<i64> {
+        let id = self.superuser.query(
+            &self.db.name,
+            "SELECT max(id) FROM job_offers WHERE status = 'published'",
+        )?;
+        id.trim()
+            .parse()
+            .with_context(|| format!("no published offer in the bench database: `{id}`"))
+    }
+
+    /// The application database migrated and holding [`OFFERS`] published offers, with the
+    /// planner's statistics up to date (a fresh table without them makes every figure
+    /// meaningless).
     fn prepare_app_db(&self) -> anyhow::Result<()> {
         let out = self
             .xtask(&self.url)
@@ -165,13 +186,17 @@ impl<'a> Context<'a> {
         );
         self.superuser.execute(
             &self.db.name,
-            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM job_offers) THEN
-               INSERT INTO users (email, full_name, role) VALUES ('bench@intowork.example', 'Bench', 'employer');
-               INSERT INTO companies (owner_id, name, slug) SELECT id, 'Bench Co', 'bench-co' FROM users;
-               INSERT INTO job_offers (company_id, title, description, status, published_at)
-                 SELECT c.id, 'Offer ' || g, repeat('A real-looking description. ', 10), 'published', now() - g * interval '1 minute'
-                 FROM companies c, generate_series(1, 500) g;
-             END IF; END $$;\n",
+            &format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM companies WHERE slug = 'bench-co') THEN
+                   INSERT INTO users (email, full_name, role) VALUES ('bench@intowork.example', 'Bench', 'employer') ON CONFLICT DO NOTHING;
+                   INSERT INTO companies (owner_id, name, slug) SELECT id, 'Bench Co', 'bench-co' FROM users WHERE email = 'bench@intowork.example';
+                 END IF; END $$;
+                 INSERT INTO job_offers (company_id, title, description, status, published_at)
+                   SELECT c.id, 'Offer ' || g, repeat('A real-looking description. ', 10), 'published', now() - g * interval '1 minute'
+                   FROM companies c, generate_series((SELECT count(*) FROM job_offers) + 1, {OFFERS}) g
+                   WHERE c.slug = 'bench-co';
+                 ANALYZE;\n"
+            ),
             None,
         )?;
         Ok(())
@@ -184,7 +209,7 @@ impl<'a> Context<'a> {
         for _ in 0..7 {
             let port = free_port()?;
             let t = Instant::now();
-            let child = self.spawn_backend(port)?;
+            let mut child = self.spawn_backend(port)?;
             let ready = loop {
                 if http_status(port, "/health/ready") == Some(200) {
                     break Some(t.elapsed());
@@ -194,7 +219,7 @@ impl<'a> Context<'a> {
                 }
                 std::thread::sleep(Duration::from_millis(2));
             };
-            self.stop_backend(child)?;
+            terminate(&mut child)?;
             times.push(ready.context("the backend never became ready")?);
         }
         Ok(target_row(
@@ -204,77 +229,6 @@ impl<'a> Context<'a> {
             150.0,
             "< 150 ms",
         ))
-    }
-
-    /// 4 and 5. RSS idle and under load; /health and /api/jobs throughput vs pgbench.
-    pub(crate) fn load(&self, clients: usize, duration: Duration) -> anyhow::Result<Vec<Row>> {
-        let port = free_port()?;
-        let child = self.spawn_backend(port)?;
-        let pid = child.id();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http_status(port, "/health/ready") != Some(200) {
-            anyhow::ensure!(Instant::now() < deadline, "the backend never became ready");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_secs(1));
-        let idle = rss_mib(pid).context("cannot read the backend's memory")?;
-
-        let peak = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let sampler = {
-            let (peak, stop) = (peak.clone(), stop.clone());
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(m) = rss_mib(pid) {
-                        peak.fetch_max((m * 1024.0) as u64, Ordering::Relaxed);
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            })
-        };
-        let health = self.generate(port, "/health", None, clients, duration)?;
-        let jobs = self.generate(port, "/api/jobs?limit=20", None, clients, duration)?;
-        stop.store(true, Ordering::Relaxed);
-        let _ = sampler.join();
-        self.stop_backend(child)?;
-        let loaded = peak.load(Ordering::Relaxed) as f64 / 1024.0;
-
-        let mut rows = vec![
-            target_row("backend RSS, idle", idle, "MiB", 20.0, "≤ 20 MiB"),
-            target_row(
-                &format!("backend RSS, peak under {clients} keep-alive clients"),
-                loaded,
-                "MiB",
-                60.0,
-                "≤ 60 MiB",
-            ),
-            report_load(
-                "`GET /health` throughput",
-                &health,
-                "no database: the HTTP stack's ceiling",
-            ),
-        ];
-        let name =
-            format!("`GET /api/jobs` throughput vs pgbench running its query ({clients} clients)");
-        rows.push(match &self.pgbench {
-            Some(pgbench) => match self.pgbench(pgbench, clients, duration)? {
-                Some(tps) => {
-                let ratio = jobs.rps / tps;
-                Row {
-                    name,
-                    ours: format!("{:.0} req/s (p50 {:.1} ms, p99 {:.1} ms)", jobs.rps, jobs.p50_ms, jobs.p99_ms),
-                    anchor: format!("{tps:.0} tps"),
-                    ratio: Some(ratio),
-                    target: "≥ 0.70×".into(),
-                    verdict: Verdict::within(ratio >= 0.70),
-                    note: format!("load by {}; {} errors; the backend uses a pool of 10 connections, pgbench one per client", jobs.tool, jobs.errors),
-                }
-                }
-                None => skip(&name, &format!("pgbench ran no transaction in {} s: connecting its {clients} clients (TLS, SCRAM) took the whole run; use a longer --load-secs", duration.as_secs())),
-            },
-            None => skip(&name, "pgbench not found: apt-get install -y postgresql-contrib"),
-        });
-        Ok(rows)
     }
 
     /// `header` (`Name: value`, e.g. a session) is sent with every request.
@@ -292,48 +246,6 @@ impl<'a> Context<'a> {
         }
         load::run(port, path, header, clients, duration)
     }
-
-    /// pgbench's transactions per second, or `None` when it ran none (its clients connect
-    /// within the run's duration, and 200 TLS+SCRAM connections can take seconds).
-    fn pgbench(
-        &self,
-        bin: &Path,
-        clients: usize,
-        duration: Duration,
-    ) -> anyhow::Result<Option<f64>> {
-        let script = self.dir.join("jobs.sql");
-        std::fs::write(&script, pgbench_script())?;
-        let (c, t, p) = (
-            clients.to_string(),
-            duration.as_secs().to_string(),
-            self.db.port.to_string(),
-        );
-        let (user, database) = (&self.db.user, &self.db.name);
-        let out = cmd!(
-            self.sh,
-            "{bin} -n -c {c} -j 2 -T {t} -f {script} -h localhost -p {p} -U {user} {database}"
-        )
-        .env("PGPASSWORD", &self.db.password)
-        .env("PGSSLMODE", "require")
-        .quiet()
-        .ignore_stderr()
-        .read()?;
-        parse_pgbench(&out).context("cannot read pgbench's output")
-    }
-}
-
-/// `Some(tps)`, or `Some(None)` when pgbench processed no transaction; `None` when the output
-/// says neither.
-fn parse_pgbench(out: &str) -> Option<Option<f64>> {
-    let value = |prefix: &str| {
-        out.lines()
-            .find_map(|l| l.trim().strip_prefix(prefix))
-            .and_then(|r| r.split_whitespace().next())
-    };
-    if value("number of transactions actually processed:") == Some("0") {
-        return Some(None);
-    }
-    value("tps = ").and_then(|v| v.parse().ok()).map(Some)
 }
 
 /// One request with a short timeout; the status, or `None` when nothing answered.
@@ -354,43 +266,4 @@ pub(super) fn http_status(port: u16, path: &str) -> Option<u16> {
         .nth(1)?
         .parse()
         .ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pgbench_output_is_read() {
-        let ran = "number of transactions actually processed: 7327\nlatency average = 0.540 ms\ninitial connection time = 22.452 ms\ntps = 3704.111883 (without initial connection time)\n";
-        assert_eq!(parse_pgbench(ran), Some(Some(3704.111883)));
-        let connected_only = "number of clients: 200\nnumber of transactions actually processed: 0\nnumber of failed transactions: 0 (NaN%)\n";
-        assert_eq!(parse_pgbench(connected_only), Some(None));
-        assert_eq!(parse_pgbench("garbage"), None);
-    }
-
-    #[test]
-    fn the_pgbench_anchor_runs_the_backends_query() {
-        use sha2::{Digest, Sha256};
-        // sqlx names each query's data after the SHA-256 of its text.
-        let hash: String = Sha256::digest(LIST_JOBS_SQL.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let file = crate::config_source::project_root()
-            .join(".sqlx")
-            .join(format!("query-{hash}.json"));
-        let data = std::fs::read_to_string(&file).unwrap_or_else(|_| {
-            panic!(
-                "no `{}`: the backend no longer runs LIST_JOBS_SQL; copy the query of \
-                 backend/src/routes/jobs.rs's `list` into it",
-                file.display()
-            )
-        });
-        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
-        assert_eq!(data["query"], LIST_JOBS_SQL);
-        let script = pgbench_script();
-        assert!(!script.contains('$'), "{script}");
-        assert!(script.trim_end().ends_with("LIMIT 21;"), "{script}");
-    }
 }

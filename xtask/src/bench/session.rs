@@ -2,19 +2,20 @@
 //! backend's `session` bench on tokens minted by next-auth's and @auth/core's own `encode`),
 //! and `GET /api/me` under load with such a token (decrypt + one user lookup).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 
 use super::load;
 use super::report::Row;
-use super::rows::{info, report_load, skip};
-use super::scenario::{Context, http_status};
+use super::rows::{info, skip};
+use super::scenario::Context;
+use super::throughput::route_rows;
 
 const NAMES: [&str; 3] = [
     "session token check, next-auth 4 (A256GCM)",
     "session token check, Auth.js 5 (A256CBC-HS512)",
-    "`GET /api/me` throughput (Bearer session)",
+    "`GET /api/me` (Bearer session)",
 ];
 
 impl Context<'_> {
@@ -23,7 +24,14 @@ impl Context<'_> {
             Ok(doc) => doc,
             Err(e) => {
                 let why = format!("needs Node.js 20+ and npm to mint real tokens: {e:#}");
-                return Ok(NAMES.iter().map(|n| skip(n, &why)).collect());
+                let me = NAMES[2];
+                let names = [
+                    NAMES[0],
+                    NAMES[1],
+                    &format!("{me} throughput"),
+                    &format!("backend CPU per {me}"),
+                ];
+                return Ok(names.iter().map(|n| skip(n, &why)).collect());
             }
         };
         let cost = |key: &str, name: &str| {
@@ -41,27 +49,22 @@ impl Context<'_> {
             .as_str()
             .context("the bench printed no token")?;
         let header = format!("Authorization: Bearer {token}");
-        let port = intowork_pglocal::free_port()?;
-        let child = self.spawn_backend(port)?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http_status(port, "/health/ready") != Some(200) {
-            anyhow::ensure!(Instant::now() < deadline, "the backend never became ready");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let backend = self.start_backend()?;
         // The first signed-in request creates the account; the load then only looks it up.
-        load::run(
-            port,
+        let me = load::run(
+            backend.port,
             "/api/me",
             Some(&header),
             1,
             Duration::from_millis(200),
-        )?;
-        let me = self.generate(port, "/api/me", Some(&header), clients, duration)?;
-        self.stop_backend(child)?;
-        rows.push(report_load(
+        )
+        .and_then(|_| self.measure(&backend, "/api/me", Some(&header), clients, duration));
+        self.stop_backend(backend)?;
+        rows.extend(route_rows(
             NAMES[2],
-            &me,
+            &me?,
             "token check + one indexed user lookup per request; compare with `GET /health`",
+            None,
         ));
         Ok(rows)
     }

@@ -44,12 +44,18 @@ fn parse(out: &str) -> Option<LoadResult> {
             .map(|v| v.trim())
             .and_then(parse_time)
     };
+    // `  123456 requests in 10.00s, 20.00MB read`: every response, failed ones included.
+    let answered: u64 = out
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse().ok())?;
     let errors = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     Some(LoadResult {
+        requests: answered.saturating_sub(errors),
         errors,
         rps,
         p50_ms: pct("50%").unwrap_or(f64::NAN),
@@ -80,6 +86,13 @@ mod tests {
         assert!((r.rps - 12345.67).abs() < 1e-6);
         assert!((r.p50_ms - 2.1).abs() < 1e-9 && (r.p99_ms - 0.85).abs() < 1e-9);
         assert_eq!(r.tool, LoadTool::Wrk);
+        assert_eq!(r.requests, 123456);
+        let failing = out.replace(
+            "Requests/sec",
+            "  Non-2xx or 3xx responses: 6\nRequests/sec",
+        );
+        let r = parse(&failing).unwrap();
+        assert_eq!((r.requests, r.errors), (123450, 6));
         assert_eq!(parse_time("1.5s"), Some(1500.0));
         assert!(parse("garbage").is_none());
     }

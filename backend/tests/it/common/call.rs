@@ -1,8 +1,8 @@
 //! In-process requests through the router (no socket), with a JSON body back.
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use intowork_backend::http::Service;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -14,7 +14,7 @@ pub struct Answer {
 }
 
 pub async fn call(
-    router: &Router,
+    router: &Service,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],

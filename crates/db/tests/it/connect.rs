@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use intowork_db::{ConnectError, connect, connect_pool};
+use intowork_db::{ConnectError, PING_AFTER_IDLE, connect, connect_pool};
 use intowork_testkit::{DowngradeServer, Flavor, PgServer, RailwayProxy, free_port};
 
 fn tls_only() -> &'static PgServer {
@@ -28,6 +28,36 @@ async fn tls_only_server_connects_and_proves_encryption() {
         .await
         .unwrap();
     assert_eq!(app, "intowork-backend");
+    pool.close().await;
+}
+
+/// The pool skips sqlx's ping on every acquire (a round trip per request) but still pings a
+/// connection that sat idle: one the server dropped meanwhile never reaches a request.
+#[tokio::test]
+async fn a_pooled_connection_that_died_while_idle_is_replaced_before_a_request_gets_it() {
+    let server = PgServer::start(Flavor::TlsOnly);
+    let db = server.create_database();
+    let s = settings(&db.url("sslmode=require"), &[]);
+    let (pool, _) = connect_pool(s.database()).await.unwrap();
+    let one = || sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&pool);
+    assert_eq!(one().await.unwrap(), 1);
+    // Released by a task of sqlx's (after its own ping): wait until it is back, idle.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pool.num_idle() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the connection never went back to the pool"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.restart();
+    tokio::time::sleep(PING_AFTER_IDLE + Duration::from_millis(200)).await;
+    assert_eq!(
+        one()
+            .await
+            .expect("the dead connection was pinged, dropped and replaced"),
+        1
+    );
     pool.close().await;
 }
 

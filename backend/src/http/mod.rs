@@ -1,0 +1,77 @@
+//! The middleware every request goes through: request ids, the access log, CORS, a request
+//! timeout — wrapped once around the whole router. (`Router::layer` would wrap each route
+//! instead, and axum clones a route's service, middleware and all, for every request.)
+
+pub mod access_log;
+pub mod request_id;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use intowork_config::{AllowedOrigins, Settings};
+use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
+use tower_http::request_id::{
+    PropagateRequestId, PropagateRequestIdLayer, SetRequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::{Timeout, TimeoutLayer};
+
+pub use access_log::SLOW_REQUEST;
+use access_log::{AccessLog, AccessLogLayer};
+use request_id::RandomUuid;
+
+/// The router inside its middleware: what `axum::serve` serves and the tests call.
+pub type Service = SetRequestId<AccessLog<PropagateRequestId<Cors<Timeout<Router>>>>, RandomUuid>;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// A request still running after this gets 408: nothing holds a connection forever.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Browsers may cache a preflight answer this long.
+pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// Outermost first: the id exists before anything logs; the log sees the final status.
+pub fn service(router: Router, settings: &Settings) -> Service {
+    ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomUuid))
+        .layer(AccessLogLayer)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(cors(settings.allowed_origins()))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .service(router)
+}
+
+/// Exact origins with credentials (the NextAuth session cookie). `*` only outside production,
+/// where it mirrors the caller's origin (a literal `*` is not allowed with credentials).
+pub fn cors(origins: &AllowedOrigins) -> CorsLayer {
+    let allow = match origins {
+        AllowedOrigins::Any => AllowOrigin::mirror_request(),
+        AllowedOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|o| HeaderValue::from_str(o.as_str()).ok())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
+        .expose_headers([REQUEST_ID])
+        .max_age(PREFLIGHT_MAX_AGE)
+}
