@@ -97,8 +97,8 @@ pub(crate) struct Dev {
     /// Delete the local database cluster and create a fresh one.
     #[arg(long)]
     pub(crate) reset: bool,
-    /// Where the stack lives (default: target/dev in the repository).
-    #[arg(long, value_name = "DIR")]
+    /// Where the stack lives (default: target/dev in the repository); also after `stop`.
+    #[arg(long, value_name = "DIR", global = true)]
     pub(crate) dir: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) install: InstallArgs,

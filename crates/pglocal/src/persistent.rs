@@ -10,6 +10,7 @@
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::certs::{self, Validity};
 use crate::conf::{self, Durability, Settings};
@@ -25,6 +26,8 @@ const LOG_FILE: &str = "postgres.log";
 const SUPERUSER_PASSWORD_LEN: usize = 32;
 /// How long `pg_ctl` waits for a start or a stop.
 const PG_CTL_WAIT_SECS: &str = "60";
+/// How long a stopped postmaster may take to leave the process table.
+const EXIT_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Persistent {
@@ -143,8 +146,17 @@ impl Persistent {
         if !self.pg.is_running(&data) {
             return Ok(false);
         }
+        let postmaster = postmaster_pid(&data);
         self.pg
             .pg_ctl(&data, &["-m", "fast", "-w", "-t", PG_CTL_WAIT_SECS, "stop"])?;
+        // `pg_ctl -w` returns once the pid file is gone, which the postmaster removes while
+        // it exits: wait until the process itself is gone, so "stopped" means nothing runs.
+        if let Some(pid) = postmaster {
+            let deadline = Instant::now() + EXIT_WAIT;
+            while is_alive(pid) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         Ok(true)
     }
 
@@ -241,5 +253,38 @@ impl Persistent {
         }
         conf::server_dir(&data, user)?;
         Ok(data)
+    }
+}
+
+/// The postmaster's pid, from the first line of `postmaster.pid`.
+fn postmaster_pid(data: &Path) -> Option<u32> {
+    let text = fs::read_to_string(data.join("postmaster.pid")).ok()?;
+    text.lines().next()?.trim().parse().ok()
+}
+
+/// Whether `pid` still runs: present in /proc and not a zombie (Linux; elsewhere, assumed gone).
+fn is_alive(pid: u32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next());
+    !matches!(state, Some("Z" | "X"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_process_is_alive_and_a_reaped_one_is_not() {
+        assert!(is_alive(std::process::id()));
+        #[allow(clippy::disallowed_methods)]
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!is_alive(pid));
     }
 }

@@ -144,6 +144,16 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
         "{}",
         stop.stdout
     );
+    // `--dir` is read after the subcommand too (`dev stop --dir X`, as one would type it).
+    let sh = Shell::new().unwrap();
+    let (bin, d) = (env!("CARGO_BIN_EXE_xtask"), dir.path());
+    let after = cmd!(sh, "{bin} dev stop --dir {d}")
+        .quiet()
+        .ignore_status()
+        .output()
+        .unwrap();
+    assert!(after.status.success(), "{after:?}");
+    assert!(String::from_utf8_lossy(&after.stdout).contains("nothing was running"));
 }
 
 /// `cargo xtask dev` left running: Ctrl-C stops the backend, then the database; a stack whose
