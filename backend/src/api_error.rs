@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::applications::Refused;
 use crate::auth::Rejection;
+use crate::http::access_log::ErrorDetail;
 
 /// How long clients should wait before retrying a 503.
 pub const RETRY_AFTER_SECS: u64 = 2;
@@ -73,18 +74,21 @@ impl IntoResponse for ApiError {
                 "unavailable",
                 "the service is busy, retry shortly".to_owned(),
             ),
-            ApiError::Internal(e) => {
-                // The detail stays in the log; the request id (in the span) ties them together.
-                tracing::error!(error = format!("{e:#}"), "request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal server error".to_owned(),
-                )
-            }
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal server error".to_owned(),
+            ),
         };
         let mut response =
             (status, Json(json!({ "error": code, "message": message }))).into_response();
+        if let ApiError::Internal(e) = &self {
+            // The detail goes to the log, on the request's own line (with its id), never to
+            // the caller.
+            response
+                .extensions_mut()
+                .insert(ErrorDetail(format!("{e:#}")));
+        }
         match self {
             ApiError::Busy => {
                 response

@@ -43,7 +43,9 @@ pub fn sibling(pool: &PgPool, db: &DatabaseSettings, max_connections: u32) -> Pg
 /// taken out (`test_before_acquire`, on by default): two extra round trips per request. The
 /// release ping already proved the connection alive, so it is pinged on acquire only after
 /// [`PING_AFTER_IDLE`]: a busy pool skips the ping, a connection that sat idle while the
-/// server restarted is still caught and replaced before a request gets it.
+/// server restarted is still caught and replaced before a request gets it. The price: a
+/// connection released less than that before a restart can reach one request, which fails,
+/// and sqlx's release ping then discards the connection.
 fn build(db: &DatabaseSettings, options: PgConnectOptions, max_connections: u32) -> PgPool {
     let require_tls = db.target().tls_mode().guarantees_encryption();
     PgPoolOptions::new()

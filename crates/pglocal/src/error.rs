@@ -116,6 +116,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Certificate(#[from] CertError),
+    #[error("the PostgreSQL server (pid {pid}) was stopped but still runs after {waited:?}")]
+    StillRunning { pid: u32, waited: Duration },
     #[error("no port free on both 127.0.0.1 and ::1 after {0} tries")]
     NoFreePort(u32),
     #[error("`{0}` is not a plain SQL name (lowercase letters, digits, `_`)")]

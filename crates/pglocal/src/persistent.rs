@@ -153,7 +153,13 @@ impl Persistent {
         // it exits: wait until the process itself is gone, so "stopped" means nothing runs.
         if let Some(pid) = postmaster {
             let deadline = Instant::now() + EXIT_WAIT;
-            while is_alive(pid) && Instant::now() < deadline {
+            while is_alive(pid) {
+                if Instant::now() >= deadline {
+                    return Err(Error::StillRunning {
+                        pid,
+                        waited: EXIT_WAIT,
+                    });
+                }
                 std::thread::sleep(Duration::from_millis(10));
             }
         }

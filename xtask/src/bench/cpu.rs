@@ -85,10 +85,25 @@ impl Meter {
 }
 
 /// The postmaster's own CPU, its reaped children's (sessions that ended) and its live
-/// children's (the sessions, autovacuum, the writers).
+/// children's (the sessions, autovacuum, the writers). A session reaped between reading the
+/// postmaster and finding the session in /proc would be counted nowhere (pgbench's sessions
+/// end just as a run is sampled): the sum is taken again until the postmaster's reaped total
+/// did not move meanwhile.
 fn postgres_total(postmaster: u32) -> Option<f64> {
-    let main = Times::of(postmaster)?;
-    let mut total = main.own() + main.children();
+    for _ in 0..10 {
+        let before = Times::of(postmaster)?;
+        let live: f64 = live_children(postmaster)?.iter().map(Times::own).sum();
+        let after = Times::of(postmaster)?;
+        if after.children() == before.children() {
+            return Some(before.own() + before.children() + live);
+        }
+    }
+    None
+}
+
+/// The times of `parent`'s live children.
+fn live_children(parent: u32) -> Option<Vec<Times>> {
+    let mut children = Vec::new();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Some(pid) = entry
             .file_name()
@@ -97,11 +112,9 @@ fn postgres_total(postmaster: u32) -> Option<f64> {
         else {
             continue;
         };
-        if let Some(t) = Times::of(pid).filter(|t| t.ppid == postmaster) {
-            total += t.own();
-        }
+        children.extend(Times::of(pid).filter(|t| t.ppid == parent));
     }
-    Some(total)
+    Some(children)
 }
 
 /// The fields of `/proc/<pid>/stat` this needs, in seconds.

@@ -66,7 +66,7 @@ pub(crate) fn rows(root: &Path, dir: &Path) -> anyhow::Result<Vec<Row>> {
         info(
             &format!("image build, no layer cached (`{command}` from an empty target)"),
             format!("{:.0} s", cold.as_secs_f64()),
-            "the Dockerfile's ENV, offline from Cargo.lock; in the image this is `cargo chef cook` plus the final build",
+            "the Dockerfile's ENV, offline from Cargo.lock; in the image this is `cargo chef cook` plus the final build (installing cargo-chef, a layer of its own, not included)",
         ),
         Row {
             name: format!("image build after a code-only change (`{CHANGED}` edited)"),

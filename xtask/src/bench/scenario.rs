@@ -35,11 +35,21 @@ pub(crate) struct Context<'a> {
     data_dir: Option<PathBuf>,
 }
 
-/// A backend serving on `port`, ready; stopped by [`Context::stop_backend`].
+/// A backend serving on `port`, ready; stopped by [`Context::stop_backend`], killed if
+/// dropped still running (a panic, an error before the stop).
 #[derive(Debug)]
 pub(crate) struct Running {
     pub(crate) child: Child,
     pub(crate) port: u16,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl<'a> Context<'a> {
@@ -141,16 +151,17 @@ impl<'a> Context<'a> {
     /// A backend on a free port, answering 200 on `/health/ready`.
     pub(super) fn start_backend(&self) -> anyhow::Result<Running> {
         let port = free_port()?;
-        let mut child = self.spawn_backend(port)?;
+        // Killed on the way out if it never becomes ready.
+        let backend = Running {
+            child: self.spawn_backend(port)?,
+            port,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while http_status(port, "/health/ready") != Some(200) {
-            if Instant::now() > deadline {
-                terminate(&mut child)?;
-                anyhow::bail!("the backend never became ready");
-            }
+            anyhow::ensure!(Instant::now() < deadline, "the backend never became ready");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(Running { child, port })
+        Ok(backend)
     }
 
     pub(super) fn stop_backend(&self, mut backend: Running) -> anyhow::Result<()> {

@@ -59,10 +59,12 @@ impl Context<'_> {
             Duration::from_millis(200),
         )
         .and_then(|_| self.measure(&backend, "/api/me", Some(&header), clients, duration));
-        self.stop_backend(backend)?;
+        let stopped = self.stop_backend(backend);
+        let me = me?;
+        stopped?;
         rows.extend(route_rows(
             NAMES[2],
-            &me?,
+            &me,
             "token check + one indexed user lookup per request; compare with `GET /health`",
             None,
         ));

@@ -81,8 +81,9 @@ impl Context<'_> {
             .map(|r| self.measure(&backend, &r.path, None, clients, duration))
             .collect();
         let loaded = peak.stop();
-        self.stop_backend(backend)?;
+        let stopped = self.stop_backend(backend);
         let (idle, measured) = (idle?, measured?);
+        stopped?;
 
         let mut rows = vec![
             target_row("backend RSS, idle", idle, "MiB", 20.0, "≤ 20 MiB"),
