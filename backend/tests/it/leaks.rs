@@ -112,16 +112,11 @@ fn a_bad_configuration_lists_every_problem_with_secrets_masked() {
 /// path's own tests prove no attempt is made; `cargo xtask verify`'s counts connections).
 #[test]
 fn the_backend_refuses_a_local_looking_name_that_resolves_elsewhere() {
-    let sh = Shell::new().unwrap();
-    if cmd!(sh, "unshare -m true")
-        .quiet()
-        .ignore_stderr()
-        .run()
-        .is_err()
-    {
+    if !intowork_testkit::mount_namespaces() {
         eprintln!("skipped: needs `unshare -m` (root)");
         return;
     }
+    let sh = Shell::new().unwrap();
     // TEST-NET-3: documentation only, never a real host.
     let elsewhere = Ipv4Addr::new(203, 0, 113, 9);
     let dir = sh.create_temp_dir().unwrap();

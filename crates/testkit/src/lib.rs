@@ -62,3 +62,16 @@ pub use sql::TestDb;
 pub fn free_port() -> u16 {
     intowork_pglocal::free_port().unwrap_or_else(|e| harness::fail("", &e))
 }
+
+/// Whether this process may make a private mount namespace (`unshare -m`: root, or a
+/// container that allows it); tests that hide files or rewrite `/etc/hosts` skip without one.
+pub fn mount_namespaces() -> bool {
+    let Ok(sh) = xshell::Shell::new() else {
+        return false;
+    };
+    xshell::cmd!(sh, "unshare -m true")
+        .quiet()
+        .ignore_stderr()
+        .run()
+        .is_ok()
+}

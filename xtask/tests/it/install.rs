@@ -31,13 +31,7 @@ struct Machine {
 impl Machine {
     /// `None` (and a line saying so) where this process cannot make a mount namespace.
     fn new() -> Option<Machine> {
-        let sh = Shell::new().unwrap();
-        if cmd!(sh, "unshare -m true")
-            .quiet()
-            .ignore_stderr()
-            .run()
-            .is_err()
-        {
+        if !intowork_testkit::mount_namespaces() {
             eprintln!("skipped: hiding PostgreSQL needs a mount namespace (`unshare -m`, as root)");
             return None;
         }

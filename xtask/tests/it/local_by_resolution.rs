@@ -111,18 +111,11 @@ fn in_namespace(sh: &Shell, hosts: &str, bin: &str, args: &[&str], env: &[(&str,
     Run::from(out)
 }
 
-fn namespaces_available(sh: &Shell) -> bool {
-    cmd!(sh, "unshare -m true")
-        .quiet()
-        .ignore_stderr()
-        .run()
-        .is_ok()
-}
-
 #[test]
 fn a_local_looking_name_resolving_elsewhere_is_refused_before_any_connection() {
     let sh = Shell::new().unwrap();
-    let Some(addr) = non_loopback_address(&sh).filter(|_| namespaces_available(&sh)) else {
+    let Some(addr) = non_loopback_address(&sh).filter(|_| intowork_testkit::mount_namespaces())
+    else {
         eprintln!("skipped: needs a non-loopback IPv4 address and `unshare -m` (root)");
         return;
     };

@@ -1,7 +1,7 @@
 //! `verify --remote`, `deploy` and `logs` against the fake `railway` executable, which has
 //! the real v5 CLI's interface and plays scripted scenarios (see xtask/fake-railway).
 
-use crate::common::Run;
+use crate::common::{Run, check};
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -524,12 +524,7 @@ fn verify_remote_checks_the_platform_and_the_frontend_secret() {
     );
     assert_eq!(run.code, 1);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
-    let c = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "platform.nextauth_secret_match")
-        .unwrap();
+    let c = check(&doc, "platform.nextauth_secret_match");
     assert_eq!(c["status"], "fail");
     assert!(
         c["message"]

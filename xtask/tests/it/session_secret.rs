@@ -3,7 +3,7 @@
 //! Real pieces throughout: the xtask against the fake Railway CLI, the backend binary against
 //! a TLS-only PostgreSQL, a token minted by next-auth's own `encode`.
 
-use crate::common::{Run, root};
+use crate::common::{Run, check, root};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -157,12 +157,7 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
     );
     assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
     let doc: Value = serde_json::from_str(&verify.stdout).unwrap();
-    let check = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "platform.nextauth_secret_match")
-        .unwrap();
+    let check = check(&doc, "platform.nextauth_secret_match");
     let message = check["message"].as_str().unwrap();
     let fingerprint = message
         .split("`backend` (sha256 ")

@@ -1,6 +1,6 @@
 //! Runs the real `xtask` binary with a cleared, crafted environment.
 
-use crate::common::Run;
+use crate::common::{Run, find_check};
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -606,11 +606,7 @@ fn offline_a_local_looking_name_under_plaintext_gets_a_warning() {
         );
         assert_eq!(run.code, 0, "{}", run.stdout);
         let doc: Value = serde_json::from_str(&run.stdout).unwrap();
-        let warning = doc["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "database_url.locality");
+        let warning = find_check(&doc, "database_url.locality");
         assert_eq!(warning.is_some(), warned, "{url}: {}", run.stdout);
         if let Some(w) = warning {
             assert_eq!(w["status"], "warn");

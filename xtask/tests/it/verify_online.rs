@@ -1,6 +1,6 @@
 //! `cargo xtask verify`'s online stage against real servers started by the harness.
 
-use crate::common::Run;
+use crate::common::{Run, check};
 
 use intowork_testkit::{Flavor, PgServer, RailwayProxy, TestDb};
 use serde_json::Value;
@@ -21,15 +21,6 @@ fn verify(url: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
         .output()
         .unwrap();
     Run::from(out)
-}
-
-fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
 }
 
 fn assert_no_password(run: &Run, db: &TestDb) {

@@ -31,3 +31,17 @@ pub fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path))
         .unwrap_or_else(|e| panic!("failed to read `{path}`: {e}"))
 }
+
+/// The check `id` of `verify --json`'s document, if it reported one (a document without a
+/// `checks` array panics).
+pub fn find_check<'a>(doc: &'a serde_json::Value, id: &str) -> Option<&'a serde_json::Value> {
+    let checks = doc["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `checks` array in {doc:#}"));
+    checks.iter().find(|c| c["id"] == id)
+}
+
+/// The check `id` of `verify --json`'s document; panics naming it when absent.
+pub fn check<'a>(doc: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    find_check(doc, id).unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
+}
