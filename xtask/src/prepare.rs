@@ -76,7 +76,7 @@ impl Throwaway {
 
     /// What the migrations need: the URL, and a generated secret the configuration insists on.
     fn settings(&self) -> anyhow::Result<Settings> {
-        let secret = intowork_pglocal::random_alphanumeric(40);
+        let secret = crate::dev::dev_secret();
         let source = Source::from_pairs(
             [
                 ("DATABASE_URL", self.url.as_str()),

@@ -17,7 +17,7 @@ use crate::conf::{self, Durability, Settings};
 use crate::error::{Error, Failure};
 use crate::pg::{Pg, Wrap};
 use crate::ports::{free_port, is_free};
-use crate::postmaster::explain;
+use crate::postmaster::{self, explain};
 use crate::psql::{Access, Superuser, random_alphanumeric};
 
 const DATA_POINTER: &str = "data-dir";
@@ -83,8 +83,13 @@ impl Persistent {
 
     /// The port of the running server (from its `postmaster.pid`).
     pub fn port(&self) -> Option<u16> {
-        let pid_file = fs::read_to_string(self.data_dir()?.join("postmaster.pid")).ok()?;
-        pid_file.lines().nth(3)?.trim().parse().ok()
+        postmaster::pid_file(&self.data_dir()?)?.port
+    }
+
+    /// The running server's process id (from its `postmaster.pid`): its sessions are its
+    /// children.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        Some(postmaster::pid_file(&self.data_dir()?)?.pid)
     }
 
     /// Creates the cluster if it does not exist, and starts it unless it runs: on the port it
@@ -146,7 +151,7 @@ impl Persistent {
         if !self.pg.is_running(&data) {
             return Ok(false);
         }
-        let postmaster = postmaster_pid(&data);
+        let postmaster = postmaster::pid_file(&data).map(|f| f.pid);
         self.pg
             .pg_ctl(&data, &["-m", "fast", "-w", "-t", PG_CTL_WAIT_SECS, "stop"])?;
         // `pg_ctl -w` returns once the pid file is gone, which the postmaster removes while
@@ -260,12 +265,6 @@ impl Persistent {
         conf::server_dir(&data, user)?;
         Ok(data)
     }
-}
-
-/// The postmaster's pid, from the first line of `postmaster.pid`.
-fn postmaster_pid(data: &Path) -> Option<u32> {
-    let text = fs::read_to_string(data.join("postmaster.pid")).ok()?;
-    text.lines().next()?.trim().parse().ok()
 }
 
 /// Whether `pid` still runs: present in /proc and not a zombie (Linux; elsewhere, assumed gone).

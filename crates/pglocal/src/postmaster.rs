@@ -95,12 +95,29 @@ pub(crate) fn shut_down(pg: &Pg, data_dir: &Path, mut child: Child) -> Result<()
 /// accepts connections (a connect alone can hit "the database system is starting up").
 /// The pid check ignores a file left by an earlier run.
 fn accepts_connections(data_dir: &Path, pid: u32) -> bool {
-    let Ok(pid_file) = fs::read_to_string(data_dir.join("postmaster.pid")) else {
-        return false;
-    };
-    let lines: Vec<&str> = pid_file.lines().collect();
-    lines.first().is_some_and(|l| l.trim() == pid.to_string())
-        && lines.get(7).is_some_and(|l| l.trim() == "ready")
+    pid_file(data_dir).is_some_and(|f| f.pid == pid && f.ready)
+}
+
+/// What a running server's `postmaster.pid` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PidFile {
+    /// Line 1: the postmaster's process id.
+    pub(crate) pid: u32,
+    /// Line 4: the port it listens on.
+    pub(crate) port: Option<u16>,
+    /// Line 8: `ready` once it accepts connections.
+    pub(crate) ready: bool,
+}
+
+/// `data_dir`'s `postmaster.pid`, read; `None` when there is none (the server is not running).
+pub(crate) fn pid_file(data_dir: &Path) -> Option<PidFile> {
+    let text = fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    Some(PidFile {
+        pid: lines.first()?.parse().ok()?,
+        port: lines.get(3).and_then(|l| l.parse().ok()),
+        ready: lines.get(7) == Some(&"ready"),
+    })
 }
 
 fn port_taken(log: &str) -> bool {
@@ -114,5 +131,41 @@ pub(crate) fn explain(port: u16, log: &Path, failure: Failure) -> Error {
         failure,
         log: log.to_owned(),
         log_tail: log_tail(log),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pid_file_is_read_line_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(pid_file(dir.path()), None);
+        let path = dir.path().join("postmaster.pid");
+        fs::write(
+            &path,
+            "4242\n/data\n1700000000\n5433\n\n127.0.0.1\n  1 2\nready   \n",
+        )
+        .unwrap();
+        let ready = PidFile {
+            pid: 4242,
+            port: Some(5433),
+            ready: true,
+        };
+        assert_eq!(pid_file(dir.path()), Some(ready));
+        assert!(accepts_connections(dir.path(), 4242));
+        assert!(
+            !accepts_connections(dir.path(), 4243),
+            "a file left by another run"
+        );
+        fs::write(
+            &path,
+            "4242\n/data\n1700000000\n5433\n\n127.0.0.1\n  1 2\nstarting\n",
+        )
+        .unwrap();
+        assert!(!accepts_connections(dir.path(), 4242));
+        fs::write(&path, "not a pid\n").unwrap();
+        assert_eq!(pid_file(dir.path()), None);
     }
 }

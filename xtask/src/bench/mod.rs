@@ -29,8 +29,6 @@ use rows::{info, skip};
 
 /// Enough for the pgbench anchor's clients plus the backend's pool.
 const BENCH_MAX_CONNECTIONS: u32 = 300;
-/// The application's database and role in the bench's cluster.
-const APP_DB: &str = "intowork";
 
 impl flags::Bench {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -84,10 +82,11 @@ impl flags::Bench {
         pg: &Pg,
     ) -> anyhow::Result<Vec<Row>> {
         let superuser = cluster.superuser()?;
-        let db = superuser.ensure_database(APP_DB)?;
+        let db = superuser.ensure_database(crate::dev::APP_DB)?;
         // The measured commands are built in closures run many times: one shell for the run.
         let sh = Shell::new()?;
-        let ctx = scenario::Context::new(&sh, superuser, db, bins, dir, pg, cluster.data_dir());
+        let ctx =
+            scenario::Context::new(&sh, superuser, db, bins, dir, pg, cluster.postmaster_pid());
         let mut rows = Vec::new();
         println!("bench: connect + prove TLS");
         rows.push(ctx.connect_vs_psql()?);

@@ -66,14 +66,13 @@ impl Run {
 impl Context<'_> {
     /// pgbench's run at `clients`, or `None` when it processed no transaction (its clients
     /// connect within the run's duration, and 200 TLS+SCRAM connections can take seconds).
-    pub(crate) fn pgbench(
+    fn pgbench(
         &self,
         bin: &Path,
+        script: &Path,
         clients: usize,
         duration: Duration,
     ) -> anyhow::Result<Option<Run>> {
-        let script = self.dir.join("jobs.sql");
-        std::fs::write(&script, self::script())?;
         let (c, j, t, p) = (
             clients.to_string(),
             THREADS.to_string(),
@@ -81,7 +80,7 @@ impl Context<'_> {
             self.db.port.to_string(),
         );
         let (user, database) = (&self.db.user, &self.db.name);
-        let meter = Meter::start(None, self.postmaster());
+        let meter = Meter::start(None, self.postmaster);
         let out = cmd!(
             self.sh,
             "{bin} -n -M prepared -c {c} -j {j} -T {t} -f {script} -h localhost -p {p} -U {user} {database}"
@@ -102,11 +101,20 @@ impl Context<'_> {
         }))
     }
 
-    /// The runs at each of [`CONCURRENCY`], in order (those that ran no transaction left out).
-    pub(crate) fn pgbench_sweep(&self, bin: &Path, duration: Duration) -> anyhow::Result<Vec<Run>> {
+    /// The runs at each of [`CONCURRENCY`], then at `load_clients` (the HTTP load's count)
+    /// unless it is one of them; those that ran no transaction are left out.
+    pub(crate) fn pgbench_sweep(
+        &self,
+        bin: &Path,
+        load_clients: usize,
+        duration: Duration,
+    ) -> anyhow::Result<Vec<Run>> {
+        let script = self.dir.join("jobs.sql");
+        std::fs::write(&script, self::script())?;
+        let extra = (!CONCURRENCY.contains(&load_clients)).then_some(load_clients);
         let mut runs = Vec::new();
-        for clients in CONCURRENCY {
-            runs.extend(self.pgbench(bin, clients, duration)?);
+        for clients in CONCURRENCY.into_iter().chain(extra) {
+            runs.extend(self.pgbench(bin, &script, clients, duration)?);
         }
         Ok(runs)
     }

@@ -15,7 +15,6 @@ use super::rows::{ratio_row, target_row};
 use super::{Binaries, wrk};
 use crate::child::terminate;
 
-const SECRET_LEN: usize = 40;
 /// Published offers in the bench's database (`GET /api/jobs` pages through them).
 const OFFERS: u32 = 1000;
 /// What every measurement needs, borrowed for the run: one shell, the cluster's superuser,
@@ -31,8 +30,8 @@ pub(crate) struct Context<'a> {
     /// A development NEXTAUTH_SECRET for the backend under test.
     pub(super) secret: String,
     pub(super) pgbench: Option<PathBuf>,
-    /// The cluster's data directory (its `postmaster.pid` names the server's process).
-    data_dir: Option<PathBuf>,
+    /// The PostgreSQL server's process id (its sessions are its children), when known.
+    pub(super) postmaster: Option<u32>,
 }
 
 /// A backend serving on `port`, ready; stopped by [`Context::stop_backend`], killed if
@@ -60,7 +59,7 @@ impl<'a> Context<'a> {
         bins: &'a Binaries,
         dir: &'a Path,
         pg: &Pg,
-        data_dir: Option<PathBuf>,
+        postmaster: Option<u32>,
     ) -> Context<'a> {
         Context {
             sh,
@@ -70,19 +69,10 @@ impl<'a> Context<'a> {
             xtask: &bins.xtask,
             backend: &bins.backend,
             dir,
-            secret: format!(
-                "bench-{}",
-                intowork_pglocal::random_alphanumeric(SECRET_LEN)
-            ),
+            secret: format!("bench-{}", crate::dev::dev_secret()),
             pgbench: pg.binaries.program("pgbench"),
-            data_dir,
+            postmaster,
         }
-    }
-
-    /// The PostgreSQL server's process id, from its `postmaster.pid`.
-    pub(super) fn postmaster(&self) -> Option<u32> {
-        let pid = std::fs::read_to_string(self.data_dir.as_ref()?.join("postmaster.pid")).ok()?;
-        pid.lines().next()?.trim().parse().ok()
     }
 
     /// The release xtask with nothing but PATH and the stack's settings.
@@ -150,18 +140,27 @@ impl<'a> Context<'a> {
 
     /// A backend on a free port, answering 200 on `/health/ready`.
     pub(super) fn start_backend(&self) -> anyhow::Result<Running> {
+        Ok(self.launch(Duration::from_millis(20))?.0)
+    }
+
+    /// A backend on a free port, asked for `/health/ready` every `poll` until it answers 200
+    /// (30 s at most); with the time from its start to that answer.
+    fn launch(&self, poll: Duration) -> anyhow::Result<(Running, Duration)> {
         let port = free_port()?;
+        let start = Instant::now();
         // Killed on the way out if it never becomes ready.
         let backend = Running {
             child: self.spawn_backend(port)?,
             port,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
         while http_status(port, "/health/ready") != Some(200) {
-            anyhow::ensure!(Instant::now() < deadline, "the backend never became ready");
-            std::thread::sleep(Duration::from_millis(20));
+            anyhow::ensure!(
+                start.elapsed() <= Duration::from_secs(30),
+                "the backend never became ready"
+            );
+            std::thread::sleep(poll);
         }
-        Ok(backend)
+        Ok((backend, start.elapsed()))
     }
 
     pub(super) fn stop_backend(&self, mut backend: Running) -> anyhow::Result<()> {
@@ -218,20 +217,9 @@ impl<'a> Context<'a> {
         self.prepare_app_db()?;
         let mut times = Vec::new();
         for _ in 0..7 {
-            let port = free_port()?;
-            let t = Instant::now();
-            let mut child = self.spawn_backend(port)?;
-            let ready = loop {
-                if http_status(port, "/health/ready") == Some(200) {
-                    break Some(t.elapsed());
-                }
-                if t.elapsed() > Duration::from_secs(30) {
-                    break None;
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            };
-            terminate(&mut child)?;
-            times.push(ready.context("the backend never became ready")?);
+            let (backend, ready) = self.launch(Duration::from_millis(2))?;
+            self.stop_backend(backend)?;
+            times.push(ready);
         }
         Ok(target_row(
             "backend process start → first 200 from /health/ready",

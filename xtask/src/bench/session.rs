@@ -10,7 +10,7 @@ use super::load;
 use super::report::Row;
 use super::rows::{info, skip};
 use super::scenario::Context;
-use super::throughput::route_rows;
+use super::throughput::{route_names, route_rows};
 
 const NAMES: [&str; 3] = [
     "session token check, next-auth 4 (A256GCM)",
@@ -24,13 +24,8 @@ impl Context<'_> {
             Ok(doc) => doc,
             Err(e) => {
                 let why = format!("needs Node.js 20+ and npm to mint real tokens: {e:#}");
-                let me = NAMES[2];
-                let names = [
-                    NAMES[0],
-                    NAMES[1],
-                    &format!("{me} throughput"),
-                    &format!("backend CPU per {me}"),
-                ];
+                let [throughput, cpu] = route_names(NAMES[2]);
+                let names = [NAMES[0], NAMES[1], &throughput, &cpu];
                 return Ok(names.iter().map(|n| skip(n, &why)).collect());
             }
         };

@@ -43,7 +43,7 @@ impl Context<'_> {
         clients: usize,
         duration: Duration,
     ) -> anyhow::Result<Measured> {
-        let meter = Meter::start(Some(backend.child.id()), self.postmaster());
+        let meter = Meter::start(Some(backend.child.id()), self.postmaster);
         let load = self.generate(backend.port, path, header, clients, duration)?;
         let cpu = meter.finish(load.requests);
         Ok(Measured { load, cpu })
@@ -98,7 +98,12 @@ impl Context<'_> {
         for (route, m) in routes.iter().zip(&measured) {
             rows.extend(route_rows(route.label, m, route.note, route.cpu_target));
         }
-        rows.extend(self.anchors(&measured[1].load, clients, duration)?);
+        let jobs = routes
+            .iter()
+            .zip(&measured)
+            .find_map(|(r, m)| (r.label == JOBS_LABEL).then_some(&m.load))
+            .context("the bench measures `GET /api/jobs`")?;
+        rows.extend(self.anchors(jobs, clients, duration)?);
         Ok(rows)
     }
 
@@ -115,10 +120,7 @@ impl Context<'_> {
             let why = "pgbench not found: apt-get install -y postgresql-contrib";
             return Ok(vec![skip(&same, why), skip(&best, why)]);
         };
-        let mut runs = self.pgbench_sweep(bin, duration)?;
-        if !pgbench::CONCURRENCY.contains(&clients) {
-            runs.extend(self.pgbench(bin, clients, duration)?);
-        }
+        let runs = self.pgbench_sweep(bin, clients, duration)?;
         let at_clients = runs.iter().find(|r| r.clients == clients);
         let top = runs.iter().max_by(|a, b| a.tps.total_cmp(&b.tps));
         let tried: Vec<String> = runs
@@ -152,6 +154,14 @@ impl Context<'_> {
     }
 }
 
+/// The names of a route's two rows: throughput, then the backend's CPU per request.
+pub(crate) fn route_names(label: &str) -> [String; 2] {
+    [
+        format!("{label} throughput"),
+        format!("backend CPU per {label}"),
+    ]
+}
+
 /// A route's throughput row and its CPU row.
 pub(crate) fn route_rows(
     label: &str,
@@ -159,14 +169,10 @@ pub(crate) fn route_rows(
     note: &str,
     cpu_target: Option<f64>,
 ) -> [Row; 2] {
+    let [throughput, cpu] = route_names(label);
     [
-        report_load(&format!("{label} throughput"), &m.load, note),
-        cpu_row(
-            &format!("backend CPU per {label}"),
-            m.cpu.as_ref(),
-            m.load.tool,
-            cpu_target,
-        ),
+        report_load(&throughput, &m.load, note),
+        cpu_row(&cpu, m.cpu.as_ref(), m.load.tool, cpu_target),
     ]
 }
 

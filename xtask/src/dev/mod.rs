@@ -9,6 +9,8 @@ mod install;
 mod stack;
 mod steps;
 
+pub(crate) use stack::{APP_DB, dev_secret};
+
 use std::time::{Duration, Instant};
 
 use intowork_config::Settings;

@@ -10,10 +10,16 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use intowork_pglocal::{Persistent, Pg, Started};
 
-/// The application's database and its login role.
-const APP_DB: &str = "intowork";
+/// The application's database and its login role (the bench's cluster uses the same name).
+pub(crate) const APP_DB: &str = "intowork";
 const MAX_CONNECTIONS: u32 = 100;
 const SECRET_LEN: usize = 40;
+
+/// A generated NEXTAUTH_SECRET for a local backend: long enough for the configuration's rule,
+/// letters and digits only (no quoting in an env file).
+pub(crate) fn dev_secret() -> String {
+    intowork_pglocal::random_alphanumeric(SECRET_LEN)
+}
 
 #[derive(Debug)]
 pub(crate) struct Stack {
@@ -64,7 +70,7 @@ impl Stack {
 
     /// The generated settings: the database URL with its password, a development secret.
     fn write_env_file(&self, database_url: &str) -> anyhow::Result<()> {
-        let secret = intowork_pglocal::random_alphanumeric(SECRET_LEN);
+        let secret = dev_secret();
         let env = format!(
             "# Written by `cargo xtask dev` for the local stack; git-ignored (target/). Regenerate with --reset.\n\
              DATABASE_URL={database_url}\n\
