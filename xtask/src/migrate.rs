@@ -77,13 +77,13 @@ impl flags::Migrate {
 }
 
 /// The embedded set, or one read from `--source DIR` at run time.
-enum MigrationSet {
+pub(crate) enum MigrationSet {
     Embedded,
     Loaded(Migrator),
 }
 
 impl MigrationSet {
-    fn load(source: Option<&Path>) -> anyhow::Result<MigrationSet> {
+    pub(crate) fn load(source: Option<&Path>) -> anyhow::Result<MigrationSet> {
         let Some(dir) = source else {
             return Ok(MigrationSet::Embedded);
         };
@@ -92,7 +92,7 @@ impl MigrationSet {
         Ok(MigrationSet::Loaded(migrator))
     }
 
-    fn get(&self) -> &Migrator {
+    pub(crate) fn get(&self) -> &Migrator {
         match self {
             MigrationSet::Embedded => &MIGRATOR,
             MigrationSet::Loaded(m) => m,
@@ -100,7 +100,7 @@ impl MigrationSet {
     }
 }
 
-fn limits(settings: &Settings) -> Limits {
+pub(crate) fn limits(settings: &Settings) -> Limits {
     Limits::from_settings(settings.migrations())
 }
 

@@ -16,9 +16,8 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use intowork_config::{Settings, Source, ValueOrigin};
-use intowork_db::migrate::{self, Limits, MIGRATOR};
+use intowork_db::migrate;
 use intowork_pglocal::Server;
-use sqlx::migrate::Migrator;
 use xshell::{Shell, cmd};
 
 use crate::exit::Reported;
@@ -91,16 +90,9 @@ impl Throwaway {
 }
 
 fn apply_migrations(settings: &Settings, source: Option<&Path>) -> anyhow::Result<()> {
-    let loaded = match source {
-        Some(dir) => Some(
-            runtime::block_on(Migrator::new(dir.to_path_buf()))?
-                .with_context(|| format!("failed to read migrations from `{}`", dir.display()))?,
-        ),
-        None => None,
-    };
-    let migrator = loaded.as_ref().unwrap_or(&MIGRATOR);
-    let limits = Limits::from_settings(settings.migrations());
-    runtime::block_on(migrate::run(settings.database(), migrator, limits, false))?
+    let set = crate::migrate::MigrationSet::load(source)?;
+    let limits = crate::migrate::limits(settings);
+    runtime::block_on(migrate::run(settings.database(), set.get(), limits, false))?
         .context("the migrations failed on the throwaway database")?;
     Ok(())
 }

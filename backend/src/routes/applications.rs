@@ -10,12 +10,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use super::parse_id;
 use crate::api_error::ApiError;
 use crate::applications::status::Status;
 use crate::applications::store::{self, Application, Mine, Received};
 use crate::auth::CurrentUser;
 use crate::pagination::{Cursor, Page, PageQuery};
-use crate::routes::jobs::parse_id;
 use crate::state::AppState;
 use crate::users::Role;
 

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::parse_id;
 use crate::api_error::ApiError;
 use crate::pagination::{Cursor, Page, PageQuery};
 use crate::state::AppState;
@@ -70,10 +71,4 @@ pub async fn show(
     offer
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("job offer {id} not found")))
-}
-
-/// A path id, or 400 naming what it should have been.
-pub fn parse_id(text: &str, what: &str) -> Result<i64, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::BadRequest(format!("`{text}` is not a {what} id")))
 }

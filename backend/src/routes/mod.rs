@@ -2,13 +2,20 @@
 
 mod applications;
 mod health;
-pub(crate) mod jobs;
+mod jobs;
 mod me;
 
 use axum::Router;
 use axum::routing::{get, patch};
 
+use crate::api_error::ApiError;
 use crate::state::AppState;
+
+/// A path id, or 400 naming what it should have been.
+fn parse_id(text: &str, what: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::BadRequest(format!("`{text}` is not a {what} id")))
+}
 
 /// The routes alone; [`crate::http::service`] puts the middleware around them.
 pub fn router(state: AppState) -> Router {

@@ -148,6 +148,13 @@ fn write_owned(path: &Path, text: &str, user: ServerUser) -> Result<(), Error> {
 /// A file created 0600 (never readable by others, even for an instant) and given to the
 /// server account; an existing one is replaced.
 pub(crate) fn write_private(path: &Path, text: &str, user: ServerUser) -> Result<(), Error> {
+    write_private_file(path, text)?;
+    user.give(path).map_err(Error::io("chown", path))
+}
+
+/// A file created 0600 (never readable by others, even for an instant) for a password or a
+/// key; an existing one is replaced.
+pub fn write_private_file(path: &Path, text: &str) -> Result<(), Error> {
     let _ = fs::remove_file(path);
     let mut file = OpenOptions::new()
         .write(true)
@@ -156,8 +163,7 @@ pub(crate) fn write_private(path: &Path, text: &str, user: ServerUser) -> Result
         .open(path)
         .map_err(Error::io("create", path))?;
     file.write_all(text.as_bytes())
-        .map_err(Error::io("write", path))?;
-    user.give(path).map_err(Error::io("chown", path))
+        .map_err(Error::io("write", path))
 }
 
 /// A directory created (with its parents) and given to the server account.

@@ -44,7 +44,7 @@ mod workdir;
 
 pub use binaries::{BINDIR_VAR, Binaries, candidate_bindirs, find_on_path};
 pub use certs::{CertError, ServerCert, Validity};
-pub use conf::Durability;
+pub use conf::{Durability, write_private_file};
 pub use error::{Component, Error, Failure, INSTALL_HINT, Missing, MissingPrerequisites};
 pub use persistent::{Persistent, Started};
 pub use pg::Pg;

@@ -2,13 +2,10 @@
 //! reused across runs) and, beside it, the env file the backend and `verify` read, and the
 //! backend's log and pid.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
-use intowork_pglocal::{Persistent, Pg, Started};
+use intowork_pglocal::{Persistent, Pg, Started, write_private_file};
 
 /// The application's database and its login role (the bench's cluster uses the same name).
 pub(crate) const APP_DB: &str = "intowork";
@@ -79,7 +76,8 @@ impl Stack {
              ALLOWED_ORIGINS=http://localhost:3000\n\
              FRONTEND_URL=http://localhost:3000\n"
         );
-        write_private(&self.env_file(), &env)
+        // Created 0600: the file holds a password and a secret.
+        Ok(write_private_file(&self.env_file(), &env)?)
     }
 
     /// Rewrites the env file's port when the cluster had to move.
@@ -100,21 +98,8 @@ impl Stack {
                 &format!("@localhost:{old}/"),
                 &format!("@localhost:{port}/"),
             );
-            write_private(&self.env_file(), &moved)?;
+            write_private_file(&self.env_file(), &moved)?;
         }
         Ok(())
     }
-}
-
-/// Created 0600: the file holds a password and a secret.
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    let _ = std::fs::remove_file(path);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("failed to create `{}`", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("failed to write `{}`", path.display()))
 }
