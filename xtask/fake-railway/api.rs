@@ -1,9 +1,12 @@
-//! `api` (the documents the wrapper sends, recognised by operation name, with state: a
-//! rollback creates a deployment, an approval moves NEEDS_APPROVAL on) and `config plan`
-//! (a scripted change set).
+//! `api`: the documents the wrapper sends, recognised by operation name, with state (a
+//! rollback creates a deployment, an approval moves NEEDS_APPROVAL on).
 //!
-//! The real `api` posts the document and prints the response body; with GraphQL errors it
-//! exits 1 unless `--allow-errors`. Ids arrive as `--raw-var`, numbers as `--var`.
+//! As railwayapp 5.71.0's `src/commands/api.rs` (`execute_document`): the document is posted
+//! and the response body printed on stdout (`print_response_body`: re-serialised when it is
+//! JSON, compact with `--compact`, else as is); then a non-2xx status fails with "Railway API
+//! request failed with HTTP …" (exit 1, even with `--allow-errors`), and a body with an
+//! `errors` array fails with "Railway API returned N GraphQL error(s)" unless
+//! `--allow-errors`. Ids arrive as `--raw-var`, numbers as `--var` (`parse_variables`).
 
 use std::collections::BTreeMap;
 
@@ -11,9 +14,10 @@ use anyhow::{Result, bail};
 use serde_json::{Map, Value, json};
 
 use crate::context::{self, created_status};
+use crate::errors::RailwayError;
 use crate::errors::unsupported;
-use crate::flags::{ApiArgs, ConfigArgs, ConfigCommand};
-use crate::scenario::Scenario;
+use crate::flags::ApiArgs;
+use crate::scenario::{ErrorKind, Scenario, Variables};
 use crate::state::{Origin, State};
 
 /// A GraphQL error the fake answers with, as Railway words its refusals.
@@ -43,22 +47,78 @@ pub(crate) fn api(scenario: &Scenario, state: &mut State, args: ApiArgs) -> Resu
         ),
         other => return Err(unsupported(format!("the GraphQL operation `{other}`"))),
     };
-    let (body, errors) = match answer {
-        Ok(value) => (json!({ "data": { field: value } }), 0),
-        Err(Refused(message)) => (
-            json!({ "data": null, "errors": [{ "message": message }] }),
-            1,
-        ),
-    };
-    if args.compact {
-        println!("{body}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(&body)?);
+    match answer {
+        Ok(value) => respond(&args, 200, &json!({ "data": { field: value } })),
+        Err(Refused(message)) => respond(&args, 200, &refusal(&message)),
     }
+}
+
+/// A GraphQL refusal as the API words it: HTTP 200, `data: null` and the message.
+fn refusal(message: &str) -> Value {
+    json!({ "data": null, "errors": [{ "message": message }] })
+}
+
+/// A scripted failure of `api`: without credentials the client is never built
+/// (`GQLClient::new_authorized`, src/client.rs); otherwise the API answers, and `api` prints
+/// its body whatever it is. Token refusals carry the messages `parse_graphql_response`
+/// (src/client.rs) looks for — it lower-cases them first, so their exact casing is not in
+/// the sources — which `api` does not translate. The body of a 429 is not in the sources
+/// either: script it with `http`.
+pub(crate) fn failure(kind: &ErrorKind, args: &ApiArgs) -> Result<()> {
+    match kind {
+        ErrorKind::Unauthorized => Err(RailwayError::unauthorized().into()),
+        ErrorKind::UnauthorizedToken | ErrorKind::UnauthorizedLogin => {
+            respond(args, 200, &refusal("Not Authorized"))
+        }
+        ErrorKind::InvalidToken => respond(args, 200, &refusal("Project Token not found")),
+        ErrorKind::Graphql(message) => respond(args, 200, &refusal(message)),
+        ErrorKind::RateLimited => Err(unsupported(
+            "`rate_limited` for `api` (the body of a 429 is not known: script it with `http`)",
+        )),
+        ErrorKind::Http { status, body } => respond(args, *status, body),
+        other => Err(other.error()),
+    }
+}
+
+/// Prints the body (`print_response_body`), then fails as `execute_document` does.
+fn respond(args: &ApiArgs, status: u16, body: &Value) -> Result<()> {
+    match body {
+        // Not JSON: printed as is, without a newline.
+        Value::String(raw) => print!("{raw}"),
+        _ if args.compact => println!("{body}"),
+        _ => println!("{}", serde_json::to_string_pretty(body)?),
+    }
+    if !(200..300).contains(&status) {
+        bail!(
+            "Railway API request failed with HTTP {}",
+            http_status(status)
+        );
+    }
+    let errors = body
+        .get("errors")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     if errors > 0 && !args.allow_errors {
         bail!("Railway API returned {errors} GraphQL error(s)");
     }
     Ok(())
+}
+
+/// `reqwest::StatusCode`'s `Display`: the code and its canonical reason.
+fn http_status(status: u16) -> String {
+    let reason = match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "<unknown status code>",
+    };
+    format!("{status} {reason}")
 }
 
 fn operation_name(document: &str) -> &str {
@@ -173,9 +233,11 @@ fn unrendered(scenario: &Scenario, vars: &BTreeMap<String, Value>) -> Answer {
     Ok(Ok(Value::Object(values)))
 }
 
-fn to_map(vars: &BTreeMap<String, String>) -> Map<String, Value> {
+/// A sealed variable is `null`, as in `variables(…, unrendered: true)` (railway.md: checked
+/// against the API through `railway api`).
+fn to_map(vars: &Variables) -> Map<String, Value> {
     vars.iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .map(|(k, v)| (k.clone(), v.clone().map_or(Value::Null, Value::String)))
         .collect()
 }
 
@@ -242,39 +304,4 @@ fn deploy_commit(scenario: &Scenario, state: &mut State, vars: &BTreeMap<String,
         Some(json!({ "commitHash": commit })),
     );
     Ok(Ok(Value::String(id)))
-}
-
-/// `config plan --json [--detailed-exit-code]`: the scripted change set; exit 2 when changes
-/// are pending (the real CLI's `std::process::exit(2)`), 1 after printing `ok: false`.
-pub(crate) fn config(scenario: &Scenario, args: ConfigArgs) -> Result<()> {
-    let plan = match args.command {
-        ConfigCommand::Plan(plan) => plan,
-        ConfigCommand::Apply(_) => return Err(unsupported("`config apply`")),
-    };
-    if !plan.json {
-        return Err(unsupported("`config plan` without --json"));
-    }
-    let scripted = scenario.config_plan.clone();
-    let (ok, changes, diagnostics) = scripted
-        .map(|p| (p.ok, p.changes, p.diagnostics))
-        .unwrap_or((true, Vec::new(), Vec::new()));
-    let file = plan
-        .file
-        .map(|f| f.display().to_string())
-        .unwrap_or_else(|| ".railway/railway.ts".into());
-    let doc = json!({
-        "ok": ok, "command": "plan", "file": file,
-        "changeSet": if ok { json!({ "changes": changes }) } else { Value::Null },
-        "diagnostics": diagnostics,
-    });
-    println!("{}", serde_json::to_string_pretty(&doc)?);
-    if !ok {
-        bail!(
-            "Railway configuration has errors. Fix the diagnostics above and run the command again."
-        );
-    }
-    if plan.detailed_exit_code && !changes.is_empty() {
-        std::process::exit(2);
-    }
-    Ok(())
 }

@@ -1,5 +1,6 @@
 //! `status --json`, `variable list --json`, `deployment list --json`, `redeploy` and `up
 //! --detach --json`: what the wrapper calls, nothing more (other spellings are refused).
+//! Each prints what railwayapp 5.71.0 prints; the source file is named at each function.
 
 use std::io::IsTerminal;
 
@@ -15,6 +16,8 @@ use crate::flags::{
 use crate::scenario::Scenario;
 use crate::state::{Origin, State};
 
+/// `status --json` (src/commands/status.rs): the serialized project — `id`, `name`,
+/// `environments.edges[].node`, `services.edges[].node`, `workspace`, …
 pub(crate) fn status(scenario: &Scenario, args: &StatusArgs) -> Result<()> {
     let project_arg = args.project.as_deref();
     let environment_arg = args.environment.as_deref();
@@ -77,6 +80,9 @@ pub(crate) fn variable(scenario: &Scenario, args: VariableArgs) -> Result<()> {
     }
 }
 
+/// `variable list --json` (src/commands/variable.rs, `list_variables`): the service's
+/// variables, pretty, as `BTreeMap<String, Option<String>>` (src/controllers/variables.rs,
+/// `get_service_variables_including_sealed`) — "Sealed variables serialize as `null`".
 fn variable_list(scenario: &Scenario, args: &VariableListArgs) -> Result<()> {
     let service = context::resolve(
         scenario,
@@ -94,6 +100,8 @@ fn variable_list(scenario: &Scenario, args: &VariableListArgs) -> Result<()> {
     Ok(())
 }
 
+/// `deployment list --json` (src/commands/deployment.rs): `[{id, status, createdAt, meta}]`,
+/// newest first, with its warnings for an out-of-range `--limit`.
 pub(crate) fn deployment_list(
     scenario: &Scenario,
     state: &mut State,
@@ -125,6 +133,8 @@ pub(crate) fn deployment_list(
     Ok(())
 }
 
+/// `redeploy --yes --json` (src/commands/redeploy.rs): `{"id"}` of the new deployment, or
+/// `{"success": true}` with `--from-source`; without `--yes` off a terminal, its refusal.
 pub(crate) fn redeploy(scenario: &Scenario, state: &mut State, args: &RedeployArgs) -> Result<()> {
     let service = context::resolve(
         scenario,
@@ -164,6 +174,7 @@ pub(crate) fn redeploy(scenario: &Scenario, state: &mut State, args: &RedeployAr
     Ok(())
 }
 
+/// `up --detach --json` (src/commands/up.rs): `{"deploymentId", "logsUrl"}` at once.
 pub(crate) fn up(scenario: &Scenario, state: &mut State, args: &UpArgs) -> Result<()> {
     if !args.detach {
         return Err(unsupported(

@@ -1,5 +1,10 @@
 //! Which project, environment and service a command targets — found the way each real
 //! command finds them, for they differ — and which deployments a service has right now.
+//! Texts and lookups of railwayapp 5.71.0: `resolve_service_context` and `get_project`
+//! (src/controllers/project.rs: "--environment is required when using --project", `Project
+//! "…" not found`, `Service '…' not found`), `get_service` (src/controllers/service.rs:
+//! "Service not found"), `RailwayError::{ProjectNotFound, EnvironmentNotFound,
+//! ProjectHasNoServices}` (src/errors.rs).
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};

@@ -1,8 +1,12 @@
 //! Errors as the real CLI prints them, plus the fake's own failures.
 //!
-//! The real CLI renders a failed command with `{err:?}` on stderr, then, for some
-//! `RailwayError` variants, a hint line `  → …`. Only `up` switches to JSON errors with
-//! `--json`: one `{"code","error","hint"}` object on stdout (its `reporter::set_mode`).
+//! Every text here is copied from railwayapp 5.71.0: the messages, codes and hints of
+//! `src/errors.rs` (`RailwayError`, `code()`, `hint()`), and where each is rendered from
+//! `src/util/reporter.rs` (`render_error_message`): on stderr as `{err:?}` followed, for the
+//! variants with a hint, by a line `  → <hint>` (plain when stdout is not a terminal: the
+//! `colored` crate checks it); in JSON mode — only commands that call `reporter::set_mode`,
+//! of those the wrapper uses only `up --json` (`src/commands/up.rs`) — as one
+//! `{"code","error","hint"}` object on **stdout** with stderr empty. `main.rs` then exits 1.
 
 use std::fmt;
 
@@ -14,6 +18,10 @@ pub(crate) struct RailwayError {
     hint: Option<&'static str>,
 }
 
+/// `RailwayError::hint()` of the variants that have one (src/errors.rs).
+const LINK_HINT: &str = "Run `railway link` to connect to a project.";
+const LOGIN_HINT: &str = "Run `railway login` to authenticate, then re-run.";
+
 impl RailwayError {
     fn new(message: impl Into<String>, code: &'static str) -> Self {
         Self {
@@ -23,6 +31,8 @@ impl RailwayError {
         }
     }
 
+    /// `RailwayError::Unauthorized` (src/errors.rs): no credentials at all
+    /// (`GQLClient::new_authorized`, src/client.rs).
     pub(crate) fn unauthorized() -> Self {
         Self::new(
             "Unauthorized. Please login with `railway login`",
@@ -30,6 +40,26 @@ impl RailwayError {
         )
     }
 
+    /// `RailwayError::UnauthorizedToken("RAILWAY_TOKEN")` (src/errors.rs): the API said "not
+    /// authorized" to a request carrying RAILWAY_TOKEN (`auth_failure_error`, src/client.rs).
+    pub(crate) fn unauthorized_token() -> Self {
+        Self::new(
+            "Unauthorized. Please check that your RAILWAY_TOKEN is valid and has access to the resource you're trying to use.",
+            "UNAUTHORIZED",
+        )
+    }
+
+    /// `RailwayError::UnauthorizedLogin` (src/errors.rs): a stored login the API refused.
+    pub(crate) fn unauthorized_login() -> Self {
+        Self::new(
+            "Unauthorized. Please run `railway login` again.",
+            "UNAUTHORIZED",
+        )
+    }
+
+    /// `RailwayError::InvalidRailwayToken("RAILWAY_TOKEN")` (src/errors.rs), which
+    /// `parse_graphql_response` (src/client.rs) returns when the API answers "Project token
+    /// not found".
     pub(crate) fn invalid_token() -> Self {
         Self::new(
             "Invalid RAILWAY_TOKEN. Please check that it is valid and has access to the resource you're trying to use.",
@@ -37,9 +67,24 @@ impl RailwayError {
         )
     }
 
+    /// `RailwayError::NotAuthenticated` (src/errors.rs): `up` without credentials in a
+    /// non-interactive run (`prompt_unauth_and_login`, src/commands/up.rs).
+    pub(crate) fn not_authenticated() -> Self {
+        Self {
+            hint: Some(LOGIN_HINT),
+            ..Self::new("Not signed in.", "NOT_AUTHENTICATED")
+        }
+    }
+
+    /// `RailwayError::GraphQLError(message)` (src/errors.rs): the first GraphQL error's
+    /// message, verbatim (`parse_graphql_response`, src/client.rs).
+    pub(crate) fn graphql(message: &str) -> Self {
+        Self::new(message, "GRAPHQL_ERROR")
+    }
+
     pub(crate) fn no_linked_project() -> Self {
         Self {
-            hint: Some("Run `railway link` to connect to a project."),
+            hint: Some(LINK_HINT),
             ..Self::new(
                 "No linked project found. Run railway link to connect to a project",
                 "NO_LINKED_PROJECT",
@@ -57,6 +102,7 @@ impl RailwayError {
         }
     }
 
+    /// `RailwayError::Ratelimited` with `Retry-After: 30` (`ratelimit_message`, src/errors.rs).
     pub(crate) fn rate_limited() -> Self {
         Self::new(
             "You are being ratelimited. Try again in 30 seconds",
@@ -66,7 +112,7 @@ impl RailwayError {
 
     pub(crate) fn project_not_found() -> Self {
         Self {
-            hint: Some("Run `railway link` to connect to a project."),
+            hint: Some(LINK_HINT),
             ..Self::new(
                 "Project not found. Run `railway link` to connect to a project.",
                 "PROJECT_NOT_FOUND",
@@ -122,7 +168,8 @@ pub(crate) fn fake(err: anyhow::Error) -> anyhow::Error {
     FakeError(format!("{err:#}")).into()
 }
 
-/// Prints a failed command's error where the real CLI would, and in its words.
+/// Prints a failed command's error where the real CLI would, and in its words
+/// (`render_error_message`, src/util/reporter.rs).
 pub(crate) fn render(err: &anyhow::Error, json_mode: bool) {
     if err.downcast_ref::<FakeError>().is_some() {
         eprintln!("{err}");
@@ -130,8 +177,9 @@ pub(crate) fn render(err: &anyhow::Error, json_mode: bool) {
     }
     let railway = err.downcast_ref::<RailwayError>();
     if json_mode {
+        // serde_json without `preserve_order` (railwayapp's Cargo.lock): keys sorted.
         let object = serde_json::json!({
-            "error": err.to_string(),
+            "error": format!("{err:#}"),
             "code": railway.map_or("ERROR", |e| e.code),
             "hint": railway.and_then(|e| e.hint),
         });

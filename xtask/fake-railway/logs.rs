@@ -1,5 +1,8 @@
 //! `logs`: the lines a deployment has shown so far, fetched the way the real CLI fetches
-//! them when it does not stream (stdout not a terminal, or `-n/--since/--until` given).
+//! them when it does not stream (stdout not a terminal, or `-n/--since/--until` given):
+//! railwayapp 5.71.0 `src/commands/logs.rs` (the deployment picked, `--json` lines, the plain
+//! rendering, "No deployments found", "--since time must be before --until time") and
+//! `src/util/time.rs` (`parse_time`).
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Local, NaiveDateTime, TimeZone, Utc};

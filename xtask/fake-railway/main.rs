@@ -12,9 +12,15 @@
 //! …`, `deployment up|redeploy`, `config apply`, `api schema`, …) are defined, so clap
 //! rejects what the real CLI rejects, but running them is refused as unsupported.
 //! Exit codes: 0 ok; 1 command error (text on stderr; only `up --json` puts a
-//! `{"code","error","hint"}` object on stdout instead, as the real one does); 2 usage
-//! error (clap). Anything the real CLI accepts but the fake does not model (attached `up`,
-//! `variable set`, `logs --http`, …) exits 1 with a message starting `fake-railway:`.
+//! `{"code","error","hint"}` object on stdout instead, as the real one does: errors.rs);
+//! 2 usage error (clap). Anything the real CLI accepts but the fake does not model (attached
+//! `up`, `variable set`, `logs --http`, …) exits 1 with a message starting `fake-railway:`.
+//!
+//! Every shape printed cites, where it is built, the railwayapp 5.71.0 source file it copies:
+//! errors.rs (`src/errors.rs`, `src/util/reporter.rs`, `src/client.rs`), commands.rs
+//! (`src/commands/{status,variable,deployment,redeploy,up}.rs`), api.rs
+//! (`src/commands/api.rs`), plan.rs (`src/commands/config/runner.rs`, `src/iac/engine.rs`),
+//! logs.rs (`src/commands/logs.rs`), context.rs (`src/controllers/project.rs`).
 //!
 //! # Environment
 //! - `FAKE_RAILWAY_SCENARIO` (required): path of the scenario JSON file.
@@ -33,7 +39,7 @@
 //!   "errors": {"redeploy": "rate_limited"},
 //!   "project": {"id": "prj-1", "name": "project", "environments": ["production"],
 //!               "services": ["backend"], "workspace": "workspace"},
-//!   "variables": {"backend": {"DATABASE_URL": "postgresql://…"}},
+//!   "variables": {"backend": {"DATABASE_URL": "postgresql://…", "STRIPE_KEY": null}},
 //!   "deployments": {"backend": [{"id": "dep-old", "status": "SUCCESS",
 //!                   "createdAt": "2026-11-26T10:00:00Z", "meta": {"commitHash": "abc"}}]},
 //!   "new_deployment_id": "dep-new",
@@ -48,16 +54,26 @@
 //!   "unrendered_variables": {"backend": {"DATABASE_URL": "${{Postgres.DATABASE_URL}}"}},
 //!   "shared_variables": {},
 //!   "config_plan": {"ok": true, "changes": [{"kind": "variable.delete", "summary": "…",
-//!                   "severity": "destructive"}], "diagnostics": []}
+//!                   "severity": "destructive"}], "preview": [{…}], "diagnostics": [],
+//!                   "current_graph": {"project": {…}, "resources": [{…}]}, "desired_graph": {…}}
 //! }
 //! ```
 //! The defaults are shown, except `error`/`errors`/`variables`/`deployments`/`logs`/
 //! `build_logs` (empty). Semantics:
 //! - `error`: every command (not `--version`/`--help`) fails with that error; `errors`: per
 //!   command, keyed by top-level subcommand (`status`, `variable`, `redeploy`, `up`,
-//!   `deployment`, `service`, `logs`) or by the operation (`service redeploy` is also
-//!   `redeploy`, `deployment up` also `up`). Names: `unauthorized`, `invalid_token`,
-//!   `no_linked_project`, `no_service_linked`, `rate_limited` — the real CLI's texts.
+//!   `deployment`, `service`, `logs`, `api`, `config`) or by the operation (`service
+//!   redeploy` is also `redeploy`, `deployment up` also `up`). Names: `unauthorized` (no
+//!   credentials: `up --json` then says `NotAuthenticated` on stdout, `config` its runner's
+//!   "Not authenticated…"), `unauthorized_token`, `unauthorized_login`, `invalid_token`,
+//!   `no_linked_project`, `no_service_linked`, `rate_limited` — the real CLI's texts — and
+//!   `{"graphql": "message"}` (the API refused with that message: printed verbatim, as
+//!   `GraphQLError`; `api` prints it in the body) and, for `api` only, `{"http": {"status":
+//!   502, "body": …}}` (a non-2xx answer: the body on stdout, exit 1 even with
+//!   `--allow-errors`; a string body is printed as is).
+//! - `variables`: a `null` value is a sealed variable: `variable list --json` prints it as
+//!   `null` (src/commands/variable.rs: "null in JSON"), and so does `api`'s
+//!   `variables(unrendered: true)`.
 //! - The first environment and the first service play the linked ones (used when `-e`/`-s`
 //!   is omitted). IDs are `env-<name>`, `svc-<name>` and `ws-<workspace slug>`; `-s`/`-e`
 //!   also accept them. Names match as the real CLI matches them: services ignoring case,
@@ -76,8 +92,11 @@
 //! - `service_instances` overrides fields of a service's `serviceInstance` (the default passes
 //!   every check); `XtaskVariables` answers `unrendered_variables` (else the rendered
 //!   `variables`) or, without a service, `shared_variables`. `config plan` prints the scripted
-//!   change set (none by default): exit 2 with `--detailed-exit-code` when changes are
-//!   pending, 1 after printing `ok: false`.
+//!   plan as 5.71 prints it (plan.rs): `preview` (the server's `environmentPreviewChangeSet`)
+//!   replaces `changes` when the plan is ok and has changes; each change keeps only
+//!   `summary`, `severity`, `kind`, `details`; the graphs default to the live `backend`
+//!   service deployed from `intowork/intowork-backend`. Exit 2 with `--detailed-exit-code`
+//!   when changes are pending, 1 after printing `ok: false`.
 //! - `logs` prints deploy lines (`build_logs` with `-b`, or when the default deployment
 //!   FAILED); each call for a deployment counts, and a line is visible when `after_polls`
 //!   ≤ the number of earlier calls for it. Then `--since` (strictly after), `--until` (at
@@ -91,6 +110,7 @@ mod context;
 mod errors;
 mod flags;
 mod logs;
+mod plan;
 mod scenario;
 mod state;
 
@@ -102,7 +122,7 @@ use clap::error::ErrorKind;
 
 use crate::errors::{fake, unsupported};
 use crate::flags::{Command, DeploymentCommand, ServiceCommand};
-use crate::scenario::{Endpoint, Scenario};
+use crate::scenario::{Endpoint, ErrorKind as Scripted, Scenario};
 use crate::state::State;
 
 fn main() -> ExitCode {
@@ -155,7 +175,7 @@ fn main() -> ExitCode {
 
 fn run(scenario: &Scenario, scenario_path: &Path, command: Command) -> Result<()> {
     if let Some(kind) = scenario.error_for(&endpoints(&command)) {
-        return Err(kind.error().into());
+        return failure(&kind, &command);
     }
     let state_path = State::path_for(scenario_path);
     // Two deploys may drive one scenario at once: one invocation at a time reads and
@@ -184,7 +204,25 @@ fn dispatch(scenario: &Scenario, state: &mut State, command: Command) -> Result<
         Command::Service(_) => Err(unsupported("`service …` (the wrapper does not call it)")),
         Command::Logs(args) => logs::logs(scenario, state, &args),
         Command::Api(args) => api::api(scenario, state, args),
-        Command::Config(args) => api::config(scenario, args),
+        Command::Config(args) => plan::config(scenario, args),
+    }
+}
+
+/// A scripted failure, as each command meets it in railwayapp 5.71.0: most go through
+/// `GQLClient` (src/client.rs); `api` prints the response body itself (src/commands/api.rs);
+/// without credentials, `up --json` fails fast with `NotAuthenticated`
+/// (`prompt_unauth_and_login`, src/commands/up.rs) and `config` with the runner's own text
+/// (`get_runner_token`, src/commands/config/runner.rs).
+fn failure(kind: &Scripted, command: &Command) -> Result<()> {
+    match (kind, command) {
+        (_, Command::Api(args)) => api::failure(kind, args),
+        (Scripted::Unauthorized, Command::Up(_)) => {
+            Err(errors::RailwayError::not_authenticated().into())
+        }
+        (Scripted::Unauthorized, Command::Config(_)) => Err(anyhow::anyhow!(
+            "Not authenticated. Run `railway login`, set RAILWAY_API_TOKEN, or set RAILWAY_TOKEN."
+        )),
+        _ => Err(kind.error()),
     }
 }
 

@@ -29,9 +29,9 @@ pub(crate) struct Scenario {
     pub(crate) errors: BTreeMap<Endpoint, ErrorKind>,
     #[serde(default)]
     pub(crate) project: Project,
-    /// Service name → variables.
+    /// Service name → variables; `null` is a sealed variable (set, unreadable).
     #[serde(default)]
-    pub(crate) variables: BTreeMap<String, BTreeMap<String, String>>,
+    pub(crate) variables: BTreeMap<String, Variables>,
     /// Service name → deployments, newest first.
     #[serde(default)]
     pub(crate) deployments: BTreeMap<String, Vec<Deployment>>,
@@ -53,10 +53,10 @@ pub(crate) struct Scenario {
     pub(crate) service_instances: BTreeMap<String, Value>,
     /// Service name → variables as written (default: the rendered `variables`).
     #[serde(default)]
-    pub(crate) unrendered_variables: BTreeMap<String, BTreeMap<String, String>>,
+    pub(crate) unrendered_variables: BTreeMap<String, Variables>,
     /// The environment's shared variables.
     #[serde(default)]
-    pub(crate) shared_variables: BTreeMap<String, String>,
+    pub(crate) shared_variables: Variables,
     /// What `config plan` reports: `{ok, changes, diagnostics}` (default: no change).
     #[serde(default)]
     pub(crate) config_plan: Option<ConfigPlan>,
@@ -104,18 +104,35 @@ pub(crate) struct Deployment {
     pub(crate) can_rollback: Option<bool>,
 }
 
-/// A scripted change set, as the CLI's runner prints it.
+/// Variable name → value; `None` (`null` in JSON) is a sealed variable: the API answers
+/// `null` for it (railwayapp 5.71.0, `src/controllers/variables.rs`,
+/// `get_service_variables_including_sealed`).
+pub(crate) type Variables = BTreeMap<String, Option<String>>;
+
+/// A scripted plan: what the engine computed locally and what Railway's server-side preview
+/// answered (`src/iac/engine.rs`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfigPlan {
     #[serde(default = "default_true")]
     pub(crate) ok: bool,
-    /// `{kind, summary, severity, details}` each.
+    /// The local change set, as the engine builds it (`src/iac/change_set.rs`: `kind`,
+    /// `address`, `path`, `summary`, `severity`, `details`, …).
     #[serde(default)]
     pub(crate) changes: Vec<Value>,
+    /// `environmentPreviewChangeSet`'s `changeSet.changes`: when the plan is ok and has
+    /// changes, they replace the local ones before printing, as the engine does.
+    #[serde(default)]
+    pub(crate) preview: Option<Vec<Value>>,
     /// `{severity, path, message}` each.
     #[serde(default)]
     pub(crate) diagnostics: Vec<Value>,
+    /// The live environment and the evaluated file as graphs (`{project, resources}`);
+    /// default: one `backend` service deployed from `intowork/intowork-backend`, both sides.
+    #[serde(default)]
+    pub(crate) current_graph: Option<Value>,
+    #[serde(default)]
+    pub(crate) desired_graph: Option<Value>,
 }
 
 fn default_true() -> bool {
@@ -156,25 +173,47 @@ impl TryFrom<String> for Timestamp {
     }
 }
 
-/// The scripted failures, named after the real CLI's errors.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// The scripted failures, named after the real CLI's errors (each command prints them as
+/// the real one does: see `failure` in main.rs).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ErrorKind {
+    /// No credentials at all.
     Unauthorized,
+    /// RAILWAY_TOKEN set, and the API said "not authorized".
+    UnauthorizedToken,
+    /// A stored login the API refused.
+    UnauthorizedLogin,
+    /// RAILWAY_TOKEN set, and the API said "project token not found".
     InvalidToken,
     NoLinkedProject,
     NoServiceLinked,
     RateLimited,
+    /// `{"graphql": "…"}`: the API refused the request with this message.
+    Graphql(String),
+    /// `{"http": {"status": 502, "body": …}}` (`api` only): a non-2xx answer and its body.
+    Http {
+        status: u16,
+        body: Value,
+    },
 }
 
 impl ErrorKind {
-    pub(crate) fn error(self) -> RailwayError {
+    /// The error a command other than `api`, `up` and `config` prints.
+    pub(crate) fn error(&self) -> anyhow::Error {
         match self {
-            Self::Unauthorized => RailwayError::unauthorized(),
-            Self::InvalidToken => RailwayError::invalid_token(),
-            Self::NoLinkedProject => RailwayError::no_linked_project(),
-            Self::NoServiceLinked => RailwayError::no_service_linked(),
-            Self::RateLimited => RailwayError::rate_limited(),
+            Self::Unauthorized => RailwayError::unauthorized().into(),
+            Self::UnauthorizedToken => RailwayError::unauthorized_token().into(),
+            Self::UnauthorizedLogin => RailwayError::unauthorized_login().into(),
+            Self::InvalidToken => RailwayError::invalid_token().into(),
+            Self::NoLinkedProject => RailwayError::no_linked_project().into(),
+            Self::NoServiceLinked => RailwayError::no_service_linked().into(),
+            Self::RateLimited => RailwayError::rate_limited().into(),
+            Self::Graphql(message) => RailwayError::graphql(message).into(),
+            Self::Http { .. } => crate::errors::FakeError(
+                "`http` errors are for `api` only (other commands do not print bodies)".into(),
+            )
+            .into(),
         }
     }
 }
@@ -282,6 +321,7 @@ impl Scenario {
     /// The scripted failure for a command, if any: `error` first, then `errors`.
     pub(crate) fn error_for(&self, endpoints: &[Endpoint]) -> Option<ErrorKind> {
         self.error
-            .or_else(|| endpoints.iter().find_map(|e| self.errors.get(e).copied()))
+            .clone()
+            .or_else(|| endpoints.iter().find_map(|e| self.errors.get(e).cloned()))
     }
 }
