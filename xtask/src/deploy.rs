@@ -2,11 +2,11 @@
 //! streaming logs, probe readiness and the build that serves, watch and roll back when asked.
 //! Exit 0 only when the deployed commit serves, healthy.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
+use intowork_config::Escaped;
 use serde_json::json;
 use xshell::{Shell, cmd};
 
@@ -15,7 +15,7 @@ use crate::flags;
 use crate::health::Probe;
 use crate::mask::Masker;
 use crate::railway::poll::Outcome;
-use crate::railway::{Call, Deployment, Ids, Op, Phase, Railway};
+use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway};
 use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
 use crate::{checklist, config_source, remote, rollback};
 
@@ -23,7 +23,6 @@ use crate::{checklist, config_source, remote, rollback};
 struct PreFlight {
     railway: Railway,
     ids: Ids,
-    variables: BTreeMap<String, String>,
     health_url: Option<String>,
     /// The deployments before the trigger, newest first (the active one is the rollback target).
     history: Vec<Deployment>,
@@ -72,7 +71,7 @@ impl flags::Deploy {
 
         // 4. Wait for its outcome, streaming its logs.
         let t = Instant::now();
-        let masker = Masker::from_variables(&pre.variables);
+        let masker = pre.railway.relay().masker();
         let cadence = release::cadence(&self.wait);
         let railway = &pre.railway;
         let waited =
@@ -139,22 +138,45 @@ impl flags::Deploy {
         }
     }
 
+    /// What this run asks of the CLI: the version gate refuses an older one first.
+    fn needs(&self) -> Needs {
+        let mut features = vec![
+            Feature::Status,
+            Feature::VariableList,
+            Feature::Api,
+            Feature::DeploymentList,
+            Feature::Logs,
+        ];
+        if !self.skip_verify {
+            features.extend(remote::features());
+        }
+        if self.commit.is_none() {
+            if self.up {
+                features.push(Feature::UpDetach);
+            } else {
+                features.push(Feature::Redeploy);
+                if self.from_source {
+                    features.push(Feature::RedeployFromSource);
+                }
+            }
+        }
+        Needs::new("deploy", &features)
+    }
+
     fn pre_flight(&self, sh: &Shell, say: Say) -> anyhow::Result<PreFlight> {
-        let (mut railway, ids) = remote::railway_ready(sh, &self.railway)?;
-        railway.read_only = self.dry_run;
-        let variables = if self.skip_verify {
+        let mut ready = remote::railway_ready(sh, &self.railway, &self.needs())?;
+        ready.railway.read_only = self.dry_run;
+        if self.skip_verify {
             eprintln!(
                 "WARNING: --skip-verify: the platform's variables, the service's settings and the plan of .railway/railway.ts are NOT checked before deploying"
             );
-            railway.variables(sh, &self.railway.service)?
         } else {
-            let platform = remote::check(sh, &railway, &ids, None, &self.env)?;
-            let report = &platform.report;
+            let report = remote::check(sh, &ready, None, &self.env)?;
             if report.has_failures() {
                 if self.json {
-                    eprint!("{}", checklist::human(report, false));
+                    eprint!("{}", checklist::human(&report, false));
                 } else {
-                    checklist::print(report, false)?;
+                    checklist::print(&report, false)?;
                 }
                 return Err(Reported(
                     "deploy: pre-flight failed (see the checklist above); nothing was deployed"
@@ -164,20 +186,24 @@ impl flags::Deploy {
             }
             for w in report.warnings() {
                 let subject = w.variable.as_deref().unwrap_or(&w.id);
-                eprintln!("warning: {subject}: {}", w.message);
+                eprintln!("warning: {}: {}", Escaped(subject), Escaped(&w.message));
             }
             say.line(&format!(
                 "pre-flight ok: Railway CLI {}, service `{}` in `{}`: variables, settings and plan verified",
-                railway.version, self.railway.service, self.railway.environment
+                ready.railway.version, self.railway.service, self.railway.environment
             ));
-            platform.variables
-        };
+        }
+        let remote::Ready {
+            railway,
+            ids,
+            variables,
+        } = ready;
         let health_url = release::health_url(self.health_url.as_deref(), &variables);
+        release::sealed_note(&variables, &self.railway.service);
         let history = railway.history(sh, &ids)?;
         Ok(PreFlight {
             railway,
             ids,
-            variables,
             health_url,
             history,
         })

@@ -9,15 +9,25 @@ use crate::exit::Reported;
 use crate::flags;
 use crate::follow::Follower;
 use crate::log_line::LogLine;
-use crate::mask::Masker;
-use crate::railway::{Call, DeploymentStatus, Phase, Railway};
-use crate::{checklist, remote, runtime};
+use crate::railway::{Call, DeploymentStatus, Feature, Needs, Phase, Railway};
+use crate::{checklist, release, remote, runtime};
 
 impl flags::Logs {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let (railway, _) = remote::railway_ready(sh, &self.railway)?;
+        let needs = Needs::new(
+            "logs",
+            &[
+                Feature::Status,
+                Feature::VariableList,
+                Feature::DeploymentList,
+                Feature::Logs,
+            ],
+        );
+        let ready = remote::railway_ready(sh, &self.railway, &needs)?;
         // Values of the service's secrets are hidden in everything printed.
-        let masker = Masker::from_variables(&railway.variables(sh, &self.railway.service)?);
+        release::sealed_note(&ready.variables, &self.railway.service);
+        let railway = ready.railway;
+        let masker = railway.relay().masker();
         let deployment = self.pick_deployment(sh, &railway)?;
         let colour = checklist::use_colour();
         let print = |line: &LogLine| {

@@ -12,7 +12,7 @@ use crate::flags::{self, WaitArgs};
 use crate::health::Probe;
 use crate::mask::Masker;
 use crate::railway::poll::Outcome;
-use crate::railway::{Call, Deployment, Op, Phase, Railway};
+use crate::railway::{Call, Deployment, Feature, Needs, Op, Phase, Railway};
 use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
 use crate::remote;
 
@@ -21,8 +21,12 @@ impl flags::Rollback {
         let started = Instant::now();
         let say = Say { json: self.json };
 
-        // 1. Pre-flight: CLI, credentials, ids.
-        let (mut railway, ids) = remote::railway_ready(sh, &self.railway)?;
+        // 1. Pre-flight: CLI (its version, before anything), credentials, ids.
+        let remote::Ready {
+            mut railway,
+            ids,
+            variables,
+        } = remote::railway_ready(sh, &self.railway, &needs())?;
         railway.read_only = self.dry_run;
 
         // 2. One deploy at a time: a rollback races a running deploy like any deploy.
@@ -39,8 +43,8 @@ impl flags::Rollback {
             target.commit().as_deref().unwrap_or("unknown")
         ));
         say.line(&format!("note: {MIGRATION_NOTE}"));
-        let variables = railway.variables(sh, &railway.target.service)?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
+        release::sealed_note(&variables, &railway.target.service);
         if self.dry_run {
             let trigger = Call::Api(Op::Rollback {
                 id: target.id.clone(),
@@ -53,7 +57,7 @@ impl flags::Rollback {
         }
 
         // 4. Trigger, wait for the new deployment's outcome, probe.
-        let masker = Masker::from_variables(&variables);
+        let masker = railway.relay().masker();
         let run = execute(
             sh,
             &railway,
@@ -86,6 +90,20 @@ impl flags::Rollback {
         }
         .finish(&railway, self.json, say)
     }
+}
+
+/// What a rollback asks of the CLI: the version gate refuses an older one first.
+fn needs() -> Needs {
+    Needs::new(
+        "rollback",
+        &[
+            Feature::Status,
+            Feature::VariableList,
+            Feature::Api,
+            Feature::DeploymentList,
+            Feature::Logs,
+        ],
+    )
 }
 
 /// `--to ID` (refused when Railway says it cannot be rolled back to), else the newest

@@ -4,15 +4,17 @@ use intowork_config::{Check, Settings, Status};
 use xshell::Shell;
 
 use crate::exit::Reported;
+use crate::railway::Needs;
 use crate::{checklist, config_source, flags, remote, runtime};
 
 impl flags::Verify {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         if self.remote {
-            let (railway, ids) = remote::railway_ready(sh, &self.railway)?;
+            let needs = Needs::new("verify --remote", &remote::features());
+            let ready = remote::railway_ready(sh, &self.railway, &needs)?;
             let frontend = self.frontend_service.as_deref();
-            let platform = remote::check(sh, &railway, &ids, frontend, &self.env)?;
-            return finish(&platform.report, self.json);
+            let report = remote::check(sh, &ready, frontend, &self.env)?;
+            return finish(&report, self.json);
         }
         let (env_file, source) = config_source::load(&self.env)?;
         let (settings, mut report) = match Settings::load(&source) {

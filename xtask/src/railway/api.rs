@@ -1,18 +1,20 @@
 //! The GraphQL documents this tool sends through `railway api` (the CLI's own client, with
 //! its credentials): one variant per document, names and fields as in railwayapp 5.71.0's
 //! schema (`src/gql/schema.json`). Ids travel as `--raw-var` (strings even when they look
-//! like numbers), counts as `--var` (JSON). `--allow-errors` keeps the body of a refused
-//! request on stdout, so its `errors[].message` become [`RailwayError::Api`].
+//! like numbers), counts as `--var` (JSON). The CLI prints the response body on stdout in
+//! every case (`src/commands/api.rs`): with `--allow-errors` a GraphQL refusal exits 0, a
+//! non-2xx answer exits 1 anyway; either way its `errors[].message` become
+//! [`RailwayError::Api`] (masked, escaped), never lost.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use xshell::Shell;
 
+use super::error::api_refusal;
+use super::relay::Relay;
 use super::status::DeploymentStatus;
-use super::{Call, Ids, Railway, RailwayError};
+use super::{Call, Ids, Railway, RailwayError, Variables, relayed};
 
 /// One `railway api` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,30 +136,14 @@ impl Op {
         }
     }
 
-    /// `data.<field>` of the response body, or the API's refusal as a typed error.
-    pub(crate) fn answer(&self, body: &str) -> Result<Value, RailwayError> {
+    /// `data.<field>` of a response body without `errors` (see [`api_refusal`]).
+    pub(crate) fn answer(&self, body: &str, relay: &Relay) -> Result<Value, RailwayError> {
         let unexpected = |detail: String| RailwayError::Unexpected {
             command: format!("api ({})", self.field()),
-            detail,
+            detail: relay.text(&detail),
         };
         let mut doc: Value =
             serde_json::from_str(body).map_err(|e| unexpected(format!("not JSON: {e}")))?;
-        if let Some(errors) = doc.get("errors").and_then(Value::as_array)
-            && !errors.is_empty()
-        {
-            return Err(RailwayError::Api {
-                operation: self.field().to_owned(),
-                messages: errors
-                    .iter()
-                    .map(|e| {
-                        e.get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("an error without a message")
-                            .to_owned()
-                    })
-                    .collect(),
-            });
-        }
         match doc.pointer_mut(&format!("/data/{}", self.field())) {
             Some(value) => Ok(value.take()),
             None => Err(unexpected(format!(
@@ -191,9 +177,11 @@ pub(crate) struct Source {
 }
 
 /// A deployment, from `deployment list --json` or from the API (which adds `canRollback`).
+/// Its id is printed in many places: it is relayed (masked, escaped) as it is read.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Deployment {
+    #[serde(deserialize_with = "relayed_text")]
     pub(crate) id: String,
     pub(crate) status: DeploymentStatus,
     #[serde(default)]
@@ -205,49 +193,58 @@ pub(crate) struct Deployment {
     pub(crate) meta: Option<Value>,
 }
 
+fn relayed_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    String::deserialize(d).map(|s| relayed(&s))
+}
+
 impl Deployment {
-    /// The commit this deployment was built from, when the platform says.
+    /// The commit this deployment was built from, when the platform says (relayed: it is
+    /// printed and compared with what the service serves).
     pub(crate) fn commit(&self) -> Option<String> {
         self.meta
             .as_ref()?
             .get("commitHash")?
             .as_str()
             .filter(|c| !c.is_empty())
-            .map(str::to_owned)
+            .map(relayed)
     }
 }
 
-/// `deployments` → newest first.
-pub(crate) fn deployments(value: Value) -> Result<Vec<Deployment>, serde_json::Error> {
-    #[derive(Deserialize)]
-    struct Connection {
-        edges: Vec<Edge>,
-    }
-    #[derive(Deserialize)]
-    struct Edge {
-        node: Deployment,
-    }
-    let connection: Connection = serde_json::from_value(value)?;
-    Ok(connection.edges.into_iter().map(|e| e.node).collect())
+/// `deployments`: newest first.
+#[derive(Deserialize)]
+struct Connection {
+    edges: Vec<Edge>,
 }
 
-/// `variables` → name to value (unrendered: a reference stays `${{…}}`). Never print values.
-pub(crate) fn variables(value: Value) -> Result<BTreeMap<String, String>, serde_json::Error> {
-    let map: BTreeMap<String, Value> = serde_json::from_value(value)?;
-    Ok(map
-        .into_iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => (k, s),
-            other => (k, other.to_string()),
-        })
-        .collect())
+#[derive(Deserialize)]
+struct Edge {
+    node: Deployment,
 }
 
 impl Railway {
-    /// One `railway api` document; `data.<field>` of the answer.
+    /// One `railway api` document; `data.<field>` of the answer, or the refusal the body
+    /// (and, for a non-2xx answer, stderr) carries.
     pub(crate) fn api(&self, sh: &Shell, op: Op) -> Result<Value, RailwayError> {
-        let out = self.call(sh, &Call::Api(op.clone()))?;
-        op.answer(&out)
+        let call = Call::Api(op.clone());
+        let out = self.run(sh, &call)?;
+        if out.code == 2 {
+            return Err(self.failure(&call, &out));
+        }
+        if let Some(refused) = api_refusal(op.field(), &out, &self.relay, &self.target) {
+            return Err(refused);
+        }
+        op.answer(&out.stdout, &self.relay)
+    }
+
+    fn api_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        what: &str,
+        value: Value,
+    ) -> Result<T, RailwayError> {
+        serde_json::from_value(value).map_err(|e| RailwayError::Json {
+            command: format!("api ({what})"),
+            detail: self.relay.text(&e.to_string()),
+        })
     }
 
     pub(crate) fn service_instance(
@@ -260,10 +257,7 @@ impl Railway {
             service_id: ids.service_id.clone(),
         };
         let value = self.api(sh, op)?;
-        serde_json::from_value(value).map_err(|source| RailwayError::Json {
-            command: "api (serviceInstance)".into(),
-            source,
-        })
+        self.api_json("serviceInstance", value)
     }
 
     /// The service's deployments through the API, newest first, with `canRollback`.
@@ -273,28 +267,32 @@ impl Railway {
             service_id: ids.service_id.clone(),
             first: 20,
         };
-        deployments(self.api(sh, op)?).map_err(|source| RailwayError::Json {
-            command: "api (deployments)".into(),
-            source,
-        })
+        let connection = self.api(sh, op)?;
+        Ok(self
+            .api_json::<Connection>("deployments", connection)?
+            .edges
+            .into_iter()
+            .map(|e| e.node)
+            .collect())
     }
 
-    /// Variables as written, references unresolved; `service: None` = shared variables.
+    /// Variables as written, references unresolved, sealed ones without a value;
+    /// `service: None` = shared variables. Every value read is masked from then on.
     pub(crate) fn unrendered_variables(
         &self,
         sh: &Shell,
         ids: &Ids,
         service_id: Option<&str>,
-    ) -> Result<BTreeMap<String, String>, RailwayError> {
+    ) -> Result<Variables, RailwayError> {
         let op = Op::UnrenderedVariables {
             project_id: ids.project_id.clone(),
             environment_id: ids.environment_id.clone(),
             service_id: service_id.map(str::to_owned),
         };
-        variables(self.api(sh, op)?).map_err(|source| RailwayError::Json {
-            command: "api (variables)".into(),
-            source,
-        })
+        let value = self.api(sh, op)?;
+        let variables: Variables = self.api_json("variables", value)?;
+        self.relay.learn(&variables);
+        Ok(variables)
     }
 
     /// `deploymentRollback(id)`: Railway redeploys that deployment's image as a new deployment.
@@ -312,7 +310,9 @@ impl Railway {
             Value::Bool(true) => Ok(()),
             other => Err(RailwayError::Unexpected {
                 command: format!("api ({field})"),
-                detail: format!("answered {other} instead of true"),
+                detail: self
+                    .relay
+                    .text(&format!("answered {other} instead of true")),
             }),
         }
     }
@@ -330,10 +330,12 @@ impl Railway {
             commit: commit.to_owned(),
         };
         match self.api(sh, op)? {
-            Value::String(id) if !id.is_empty() => Ok(id),
+            Value::String(id) if !id.is_empty() => Ok(relayed(&id)),
             other => Err(RailwayError::Unexpected {
                 command: "api (serviceInstanceDeployV2)".into(),
-                detail: format!("answered {other} instead of a deployment id"),
+                detail: self
+                    .relay
+                    .text(&format!("answered {other} instead of a deployment id")),
             }),
         }
     }
@@ -374,21 +376,14 @@ mod tests {
     }
 
     #[test]
-    fn refusals_become_typed_errors_and_answers_are_unwrapped() {
+    fn answers_are_unwrapped() {
         let op = Op::Rollback { id: "d".into() };
-        let err = op
-            .answer(r#"{"data":null,"errors":[{"message":"Deployment cannot be rolled back"}]}"#)
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("refused `deploymentRollback`: Deployment cannot be rolled back"),
-            "{err}"
-        );
+        let relay = Relay::default();
         assert_eq!(
-            op.answer(r#"{"data":{"deploymentRollback":true}}"#)
+            op.answer(r#"{"data":{"deploymentRollback":true}}"#, &relay)
                 .unwrap(),
             json!(true)
         );
-        assert!(op.answer("{}").is_err());
+        assert!(op.answer("{}", &relay).is_err());
     }
 }

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::Target;
 use super::api::Op;
+use super::{Feature, Target};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Call {
@@ -42,6 +42,27 @@ impl Call {
             Call::Redeploy { .. } | Call::Up { .. } => true,
             Call::Api(op) => op.mutates(),
             _ => false,
+        }
+    }
+
+    /// What the call asks of the CLI, as the version gate knows it ([`super::version`]).
+    pub(crate) fn features(&self) -> Vec<Feature> {
+        match self {
+            Call::Version => Vec::new(),
+            Call::Status => vec![Feature::Status],
+            Call::Variables => vec![Feature::VariableList],
+            Call::Redeploy { from_source } => {
+                let mut v = vec![Feature::Redeploy];
+                if *from_source {
+                    v.push(Feature::RedeployFromSource);
+                }
+                v
+            }
+            Call::Up { .. } => vec![Feature::UpDetach],
+            Call::Deployments { .. } => vec![Feature::DeploymentList],
+            Call::Logs { .. } => vec![Feature::Logs],
+            Call::Api(_) => vec![Feature::Api],
+            Call::ConfigPlan { .. } => vec![Feature::ConfigPlan],
         }
     }
 
@@ -217,6 +238,23 @@ impl Call {
 mod tests {
     use super::super::tests::t;
     use super::*;
+
+    /// Every row of the version table is asked for by some call, except the one about how
+    /// `variable list` prints sealed variables (a matter of reading, not of flags).
+    #[test]
+    fn every_feature_of_the_table_is_used() {
+        let used: Vec<Feature> = Call::every_shape()
+            .iter()
+            .flat_map(Call::features)
+            .collect();
+        for row in crate::railway::version::TABLE {
+            assert!(
+                used.contains(&row.feature) || row.feature == Feature::SealedAsNull,
+                "{:?} is in the table but no call uses it",
+                row.feature
+            );
+        }
+    }
 
     #[test]
     fn only_deploying_calls_mutate() {

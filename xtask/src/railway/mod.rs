@@ -1,11 +1,14 @@
 //! One typed wrapper around the `railway` CLI (v5). Every call goes through `xshell::cmd!`
 //! with `--service`/`--environment` explicit, `-y` where the CLI would prompt, `--json` where
 //! the command has it, and `RAILWAY_NO_AUTO_UPDATE=1`. Only stdout of `--json` commands is
-//! parsed; known stderr texts become typed errors with their fix.
+//! parsed; the CLI's failures — wherever it prints them — become typed errors with their fix
+//! ([`error`]), and any text of the CLI is shown only masked and escaped ([`relay`]).
 //!
-//! The wrapper owns the deployment statuses ([`status`]), the GraphQL documents sent through
-//! `railway api` ([`api`]), the reading of `railway config plan` ([`plan`]) and the polling
-//! that waits for a deployment's outcome ([`poll`]).
+//! The wrapper owns the minimum CLI release of each feature and the gate that reads
+//! `railway --version` once per task ([`version`]), the deployment statuses ([`status`]),
+//! variables with sealed ones ([`variables`]), the GraphQL documents sent through `railway
+//! api` ([`api`]), the reading of `railway config plan` ([`plan`]) and the polling that waits
+//! for a deployment's outcome ([`poll`]).
 
 pub(crate) mod api;
 mod call;
@@ -13,9 +16,11 @@ mod error;
 mod ids;
 pub(crate) mod plan;
 pub(crate) mod poll;
+mod relay;
 pub(crate) mod status;
+mod variables;
+pub(crate) mod version;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -26,12 +31,18 @@ pub(crate) use api::{Deployment, Op, ServiceInstance};
 pub(crate) use call::Call;
 pub(crate) use error::RailwayError;
 pub(crate) use ids::Ids;
+pub(crate) use relay::{Relay, relayed};
 pub(crate) use status::{DeploymentStatus, Phase};
+pub(crate) use variables::Variables;
+pub(crate) use version::{Feature, Needs, Version};
 
-/// The CLI version this wrapper's argument vectors and parsers were checked against
+/// The CLI release this wrapper's argument vectors and parsers were checked against
 /// (railwayapp 5.71.0 from crates.io: its clap definitions, GraphQL schema and IaC engine).
-pub(crate) const TESTED_VERSION: (u32, u32, u32) = (5, 71, 0);
-pub(crate) const INSTALL: &str = "install it with `cargo install railwayapp --locked`, `npm install -g @railway/cli`, or Railway's installer (https://docs.railway.com/guides/cli)";
+/// What each task needs at least is in [`version::TABLE`].
+#[cfg(test)]
+pub(crate) const TESTED_VERSION: Version = Version(5, 71, 0);
+/// How to get the CLI, pinned to [`TESTED_VERSION`] (README, "The Railway CLI": trade-offs).
+pub(crate) const INSTALL: &str = "`cargo install railwayapp --locked --version 5.71.0` (crates.io has every release; a build takes about 11 minutes on 2 cores), `npm install --global @railway/cli@VERSION` (a prebuilt binary in seconds, but a registry may lag: `npm view @railway/cli versions` lists what it has), or Railway's installer `bash <(curl -fsSL cli.new)` (the latest release, unpinned)";
 
 /// Which service and environment every call names.
 #[derive(Debug, Clone)]
@@ -40,17 +51,22 @@ pub(crate) struct Target {
     pub(crate) environment: String,
 }
 
-/// A located, version-checked CLI.
+/// A located CLI whose version passed the task's [`Needs`].
 #[derive(Debug, Clone)]
 pub(crate) struct Railway {
     pub(crate) bin: PathBuf,
-    pub(crate) version: String,
+    pub(crate) version: Version,
     pub(crate) target: Target,
     /// Set for `--dry-run`: mutating calls are refused here, not just skipped by the caller.
     pub(crate) read_only: bool,
+    /// What the version gate let through: a call outside it is a bug of the task's `Needs`.
+    gated: Vec<Feature>,
+    /// The one way CLI text reaches people (masked, escaped); shared by every clone.
+    relay: Relay,
 }
 
 /// A finished CLI run.
+#[derive(Debug)]
 pub(crate) struct Output {
     pub(crate) code: i32,
     pub(crate) stdout: String,
@@ -58,12 +74,13 @@ pub(crate) struct Output {
 }
 
 impl Railway {
-    /// Finds the CLI (RAILWAY_BIN, else PATH) and checks it is v5+. Returns a note when it is
-    /// older than the version this wrapper was tested with.
+    /// Finds the CLI (RAILWAY_BIN, else PATH), reads `railway --version` once and refuses
+    /// one older than what `needs` names, before anything else runs.
     pub(crate) fn locate(
         sh: &Shell,
         target: Target,
-    ) -> Result<(Railway, Option<String>), RailwayError> {
+        needs: &Needs,
+    ) -> Result<Railway, RailwayError> {
         let bin = match std::env::var_os("RAILWAY_BIN").filter(|v| !v.is_empty()) {
             Some(path) => PathBuf::from(path),
             None => crate::which::find("railway").ok_or(RailwayError::NotInstalled)?,
@@ -72,38 +89,21 @@ impl Railway {
             return Err(RailwayError::NotInstalled);
         }
         let out = run(sh, &bin, &Call::Version.args(&target))?;
-        let found = out
-            .stdout
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_start_matches("railway")
-            .trim()
-            .to_owned();
-        let note = match parse_version(&found) {
-            Some(v) if v.0 < 5 => return Err(RailwayError::TooOld { bin, found }),
-            None => {
-                let found = if found.is_empty() {
-                    "unknown".into()
-                } else {
-                    found
-                };
-                return Err(RailwayError::TooOld { bin, found });
-            }
-            Some(v) if v < TESTED_VERSION => Some(format!(
-                "Railway CLI {found} is older than {}.{}.{}, the version this tool was tested with: update it (`railway upgrade`, or {INSTALL})",
-                TESTED_VERSION.0, TESTED_VERSION.1, TESTED_VERSION.2
-            )),
-            Some(_) => None,
-        };
-        let railway = Railway {
+        let version = Version::parse(&out.stdout)
+            .filter(|_| out.code == 0)
+            .ok_or_else(|| RailwayError::UnknownVersion {
+                bin: bin.clone(),
+                printed: relayed(&format!("{}{}", out.stdout, out.stderr)),
+            })?;
+        needs.check(version)?;
+        Ok(Railway {
             bin,
-            version: found,
+            version,
             target,
             read_only: false,
-        };
-        Ok((railway, note))
+            gated: needs.features.clone(),
+            relay: Relay::default(),
+        })
     }
 
     /// The command line a call runs, for `--dry-run` and messages (no secret is ever in it).
@@ -122,6 +122,11 @@ impl Railway {
         format!("railway {}", shown.join(" "))
     }
 
+    /// Masks and escapes text that came from the CLI, with every value read so far.
+    pub(crate) fn relay(&self) -> &Relay {
+        &self.relay
+    }
+
     /// Runs a call whatever its exit code (refusing mutations in a dry run).
     pub(crate) fn run(&self, sh: &Shell, call: &Call) -> Result<Output, RailwayError> {
         if self.read_only && call.mutates() {
@@ -129,6 +134,13 @@ impl Railway {
                 command: call.name().into(),
             });
         }
+        debug_assert!(
+            call.features().iter().all(|f| self.gated.contains(f)),
+            "`railway {}` uses {:?}, which the task's version gate ({:?}) did not check",
+            call.name(),
+            call.features(),
+            self.gated
+        );
         run(sh, &self.bin, &call.args(&self.target))
     }
 
@@ -137,19 +149,31 @@ impl Railway {
         let out = self.run(sh, call)?;
         match out.code {
             0 => Ok(out.stdout),
-            code => Err(self.failure(call, code, &out.stderr)),
+            _ => Err(self.failure(call, &out)),
         }
     }
 
-    fn failure(&self, call: &Call, code: i32, stderr: &str) -> RailwayError {
-        match code {
+    fn failure(&self, call: &Call, out: &Output) -> RailwayError {
+        match out.code {
             2 => RailwayError::Usage {
                 command: call.name().into(),
-                version: self.version.clone(),
-                stderr: stderr.trim().to_owned(),
+                version: self.version.to_string(),
+                said: self.relay.text(&out.stderr),
             },
-            code => error::classify(call.name(), code, stderr, &self.target),
+            _ => error::from_output(call.name(), out, &self.relay, &self.target),
         }
+    }
+
+    /// The JSON a call printed, or an error whose detail is relayed (serde quotes values).
+    fn parse<T: for<'de> Deserialize<'de>>(
+        &self,
+        command: &str,
+        text: &str,
+    ) -> Result<T, RailwayError> {
+        serde_json::from_str(text).map_err(|e| RailwayError::Json {
+            command: command.into(),
+            detail: self.relay.text(&e.to_string()),
+        })
     }
 
     fn json<T: for<'de> Deserialize<'de>>(
@@ -158,10 +182,7 @@ impl Railway {
         call: &Call,
     ) -> Result<T, RailwayError> {
         let out = self.call(sh, call)?;
-        serde_json::from_str(&out).map_err(|source| RailwayError::Json {
-            command: call.name().into(),
-            source,
-        })
+        self.parse(call.name(), &out)
     }
 
     /// Auth pre-flight: `status --json` works with project tokens (`whoami` does not). It
@@ -171,12 +192,9 @@ impl Railway {
         Ids::from_status(&status, &self.target.environment, &self.target.service)
     }
 
-    /// The service's rendered variables. Values are secrets: never print them.
-    pub(crate) fn variables(
-        &self,
-        sh: &Shell,
-        service: &str,
-    ) -> Result<BTreeMap<String, String>, RailwayError> {
+    /// A service's rendered variables, sealed ones without a value. Values are secrets:
+    /// never print them (every one read is masked from then on).
+    pub(crate) fn variables(&self, sh: &Shell, service: &str) -> Result<Variables, RailwayError> {
         let other = Railway {
             target: Target {
                 service: service.to_owned(),
@@ -184,7 +202,9 @@ impl Railway {
             },
             ..self.clone()
         };
-        other.json(sh, &Call::Variables)
+        let variables: Variables = other.json(sh, &Call::Variables)?;
+        self.relay.learn(&variables);
+        Ok(variables)
     }
 
     /// `redeploy`: the new deployment's id (`None` with `--from-source`, which prints none).
@@ -197,7 +217,8 @@ impl Railway {
         struct Out {
             id: Option<String>,
         }
-        Ok(self.json::<Out>(sh, &Call::Redeploy { from_source })?.id)
+        let id = self.json::<Out>(sh, &Call::Redeploy { from_source })?.id;
+        Ok(id.map(|id| relayed(&id)))
     }
 
     pub(crate) fn up(&self, sh: &Shell, path: &Path) -> Result<String, RailwayError> {
@@ -209,7 +230,7 @@ impl Railway {
         let call = Call::Up {
             path: path.to_path_buf(),
         };
-        Ok(self.json::<Out>(sh, &call)?.deployment_id)
+        Ok(relayed(&self.json::<Out>(sh, &call)?.deployment_id))
     }
 
     /// `deployment list --json`, newest first (statuses and `meta`, no `canRollback`).
@@ -251,9 +272,13 @@ impl Railway {
             file: file.to_path_buf(),
         };
         let out = self.run(sh, &call)?;
-        match plan::parse(&out.stdout) {
+        match plan::parse(&out.stdout, &self.relay) {
             Ok(plan) if matches!(out.code, 0 | 2) || (out.code == 1 && !plan.ok) => Ok(plan),
-            _ => Err(self.failure(&call, out.code.max(1), &out.stderr)),
+            _ if out.code == 0 => Err(RailwayError::Json {
+                command: call.name().into(),
+                detail: "no plan on stdout".into(),
+            }),
+            _ => Err(self.failure(&call, &out)),
         }
     }
 }
@@ -275,18 +300,10 @@ fn run(sh: &Shell, bin: &Path, args: &[String]) -> Result<Output, RailwayError> 
     })
 }
 
-fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = text.split(['.', '-', '+']).map(|p| p.parse::<u32>());
-    Some((
-        parts.next()?.ok()?,
-        parts.next()?.ok()?,
-        parts.next().and_then(Result::ok).unwrap_or(0),
-    ))
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::railway::version::TABLE;
 
     /// The target every test call names.
     pub(crate) fn t() -> Target {
@@ -296,32 +313,31 @@ pub(crate) mod tests {
         }
     }
 
-    /// The contract with the real CLI: no argument vector this wrapper produces may be a usage
-    /// error (exit 2). Runs without credentials (every call then fails with exit 1,
-    /// "Unauthorized", after clap accepted the arguments). `config plan` may also exit 2 for
-    /// "changes pending", but only after authenticating, which it cannot do here.
+    /// The contract with the real CLI: its version passes the gate of every task, and no
+    /// argument vector this wrapper produces is a usage error (exit 2). Runs without
+    /// credentials (every call then fails with exit 1, "Unauthorized", after clap accepted
+    /// the arguments). `config plan` may also exit 2 for "changes pending", but only after
+    /// authenticating, which it cannot do here.
     ///
     /// Without the real CLI the test is skipped with a note, unless `RAILWAY_CONTRACT=1`
-    /// asks for the contract: then a missing CLI fails it.
+    /// asks for the contract: then a missing CLI fails it. The gate itself is shown refusing
+    /// an older CLI by xtask/tests/it/railway_cli.rs (a stand-in printing `railway 5.63.1`).
     #[test]
-    fn the_real_cli_accepts_every_argument_vector() {
+    fn the_real_cli_passes_the_version_gate_and_accepts_every_argument_vector() {
         let required = std::env::var_os("RAILWAY_CONTRACT").is_some_and(|v| v == "1");
         let Some(bin) = crate::which::find("railway") else {
             assert!(
                 !required,
-                "RAILWAY_CONTRACT=1 but the real Railway CLI is not on PATH: {INSTALL} (tested with {}.{}.{})",
-                TESTED_VERSION.0, TESTED_VERSION.1, TESTED_VERSION.2
+                "RAILWAY_CONTRACT=1 but the real Railway CLI is not on PATH: install with {INSTALL}"
             );
             eprintln!(
-                "skipped: the real Railway CLI is not installed ({INSTALL}); set RAILWAY_CONTRACT=1 to require it"
+                "skipped: the real Railway CLI is not installed (install with {INSTALL}); set RAILWAY_CONTRACT=1 to require it"
             );
             return;
         };
         let sh = Shell::new().unwrap();
         let home = sh.create_temp_dir().unwrap();
-        for call in Call::every_shape() {
-            let args = call.args(&t());
-            let shown = args.join(" ");
+        let real = |args: &[String]| {
             let out = cmd!(sh, "{bin} {args...}")
                 .env("RAILWAY_NO_AUTO_UPDATE", "1")
                 .env("HOME", home.path())
@@ -331,20 +347,36 @@ pub(crate) mod tests {
                 .ignore_status()
                 .output()
                 .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_ne!(
+            (
                 out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let (_, printed, _) = real(&Call::Version.args(&t()));
+        let version = Version::parse(&printed)
+            .unwrap_or_else(|| panic!("`railway --version` printed {printed:?}"));
+        let every = Needs::new("every task", &TABLE.map(|r| r.feature));
+        if let Err(e) = every.check(version) {
+            panic!("the installed CLI is too old for this workspace: {e}");
+        }
+        for call in Call::every_shape() {
+            let args = call.args(&t());
+            let (code, _, stderr) = real(&args);
+            assert_ne!(
+                code,
                 Some(2),
-                "`railway {shown}` is a usage error for the real CLI:\n{stderr}"
+                "`railway {}` is a usage error for the real CLI:\n{stderr}",
+                args.join(" ")
             );
         }
     }
 
     #[test]
-    fn versions() {
-        assert_eq!(parse_version("5.43.1"), Some((5, 43, 1)));
-        assert_eq!(parse_version("4.0"), Some((4, 0, 0)));
-        assert_eq!(parse_version("5.71.0-beta.1"), Some((5, 71, 0)));
-        assert_eq!(parse_version("garbage"), None);
+    fn the_install_hint_pins_the_tested_release() {
+        assert!(
+            INSTALL.contains(&format!("--version {TESTED_VERSION}`")),
+            "{INSTALL}"
+        );
     }
 }

@@ -63,7 +63,8 @@ impl DeploymentStatus {
 
     /// Parses the CLI's spelling. `deployment list --json` prints the schema's name; a value
     /// the CLI's own generated enum does not know comes out as `Other("…")` (graphql_client's
-    /// catch-all, printed with `{:?}` by railwayapp's `deployment list`): unwrapped here.
+    /// catch-all, printed with `{:?}` by railwayapp's `deployment list`): unwrapped here, and
+    /// kept relayed (masked, escaped): it is printed as it came.
     pub(crate) fn parse(text: &str) -> DeploymentStatus {
         let text = text.trim();
         let bare = text
@@ -74,7 +75,7 @@ impl DeploymentStatus {
             .iter()
             .find(|s| s.as_str() == bare)
             .cloned()
-            .unwrap_or_else(|| DeploymentStatus::Unknown(bare.to_owned()))
+            .unwrap_or_else(|| DeploymentStatus::Unknown(super::relayed(bare)))
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -216,6 +217,10 @@ mod tests {
         assert_eq!(
             DeploymentStatus::Unknown("HIBERNATING".into()).phase(),
             Phase::Unknown
+        );
+        assert_eq!(
+            DeploymentStatus::parse("NEW\x1b[2J\rSUCCESS").to_string(),
+            "NEW\\x1b[2J\\rSUCCESS"
         );
     }
 }

@@ -5,7 +5,6 @@ mod summary;
 
 pub(crate) use summary::{Summary, Verdict, judge};
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use xshell::Shell;
@@ -17,7 +16,7 @@ use crate::health::{self, Probe};
 use crate::log_line::LogLine;
 use crate::mask::Masker;
 use crate::railway::poll::{Cadence, Outcome, Tick};
-use crate::railway::{DeploymentStatus, Ids, Railway};
+use crate::railway::{DeploymentStatus, Ids, Railway, Variables};
 use crate::remote::settings::READINESS_PATH;
 
 /// Said wherever a rollback happens, and in the README.
@@ -133,15 +132,26 @@ pub(crate) fn wait_streaming(
 }
 
 /// `https://$RAILWAY_PUBLIC_DOMAIN/health/ready`, unless a URL was given.
-pub(crate) fn health_url(
-    given: Option<&str>,
-    variables: &BTreeMap<String, String>,
-) -> Option<String> {
+pub(crate) fn health_url(given: Option<&str>, variables: &Variables) -> Option<String> {
     given.map(str::to_owned).or_else(|| {
         variables
-            .get("RAILWAY_PUBLIC_DOMAIN")
+            .value("RAILWAY_PUBLIC_DOMAIN")
             .map(|d| format!("https://{d}{READINESS_PATH}"))
     })
+}
+
+/// Said once, on stderr, by every task that shows the platform's logs: a sealed value is
+/// never read, so it cannot be hidden by value — only by the rules for any text.
+pub(crate) fn sealed_note(variables: &Variables, service: &str) {
+    let sealed = variables.sealed();
+    if sealed.is_empty() {
+        return;
+    }
+    eprintln!(
+        "note: {} of `{service}` {} sealed: Railway never gives a sealed value back, so it cannot be masked by value in the logs shown here; passwords in URLs, `password=` parameters and `Bearer` tokens are still masked",
+        sealed.join(", "),
+        if sealed.len() == 1 { "is" } else { "are" }
+    );
 }
 
 /// Probes the service with what is left of the timeout (never less than a fair chance:

@@ -6,65 +6,100 @@
 
 pub(crate) mod plan;
 mod references;
+mod sealed;
 pub(crate) mod settings;
 mod variables;
 
 #[cfg(test)]
 mod railway_ts_tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use intowork_config::{Check, Report, Settings, Source, Status, ValueOrigin};
 use xshell::Shell;
 
 use crate::flags::{EnvFileArgs, RailwayArgs};
-use crate::railway::{Ids, Railway, Target};
+use crate::railway::{Feature, Ids, Needs, Railway, Target, Variables};
 use settings::{Runtime, ServiceSettings};
 
-/// Locates the CLI, checks its version and the credentials (`status --json`, which also
-/// gives the ids the API needs).
-pub(crate) fn railway_ready(sh: &Shell, args: &RailwayArgs) -> anyhow::Result<(Railway, Ids)> {
+/// A CLI every task can drive: version checked, credentials proven, and the target
+/// service's variables read — first, so that every later error of the CLI that echoes one
+/// of their values is masked by value.
+#[derive(Debug)]
+pub(crate) struct Ready {
+    pub(crate) railway: Railway,
+    pub(crate) ids: Ids,
+    /// Values included: for checks, masking and the public domain only; never printed.
+    pub(crate) variables: Variables,
+}
+
+/// Locates the CLI, refuses one older than `needs` says before anything else, checks the
+/// credentials (`status --json`, which also gives the ids the API needs) and reads the
+/// service's variables.
+pub(crate) fn railway_ready(
+    sh: &Shell,
+    args: &RailwayArgs,
+    needs: &Needs,
+) -> anyhow::Result<Ready> {
     let target = Target {
         service: args.service.clone(),
         environment: args.environment.clone(),
     };
-    let (railway, note) = Railway::locate(sh, target)?;
-    if let Some(note) = note {
-        eprintln!("note: {note}");
-    }
+    let railway = Railway::locate(sh, target, needs)?;
     let ids = railway.ids(sh)?;
-    Ok((railway, ids))
+    let variables = railway.variables(sh, &args.service)?;
+    Ok(Ready {
+        railway,
+        ids,
+        variables,
+    })
 }
 
-/// What `verify --remote` found.
-#[derive(Debug)]
-pub(crate) struct Platform {
-    pub(crate) report: Report,
-    /// The service's variables, values included: for masking and the public domain only.
-    pub(crate) variables: BTreeMap<String, String>,
+/// What [`check`] asks of the CLI (`verify --remote`, and `deploy`'s pre-flight).
+pub(crate) fn features() -> Vec<Feature> {
+    let mut features = vec![
+        Feature::Status,
+        Feature::VariableList,
+        Feature::SealedAsNull,
+        Feature::Api,
+    ];
+    if plan::planned() {
+        features.push(Feature::ConfigPlan);
+    }
+    features
 }
 
+/// What `verify --remote` checks (and `deploy`'s pre-flight).
 pub(crate) fn check(
     sh: &Shell,
-    railway: &Railway,
-    ids: &Ids,
+    ready: &Ready,
     frontend: Option<&str>,
     env: &EnvFileArgs,
-) -> anyhow::Result<Platform> {
+) -> anyhow::Result<Report> {
+    let Ready {
+        railway,
+        ids,
+        variables,
+    } = ready;
     let t = &railway.target;
-    let variables = railway.variables(sh, &t.service)?;
     let mut report = Report::default();
+    let sealed = variables.sealed().len();
     report.push(Check::new(
         "platform.source",
         Status::Pass,
         format!(
-            "{} variables of Railway service `{}` ({}) checked as if inside Railway",
+            "{} variables of Railway service `{}` ({}) checked as if inside Railway{}",
             variables.len(),
             t.service,
-            t.environment
+            t.environment,
+            if sealed > 0 {
+                format!(" ({sealed} sealed: present, value unknown)")
+            } else {
+                String::new()
+            }
         ),
     ));
-    let (config, runtime) = configuration(&variables, t);
+    let (config, runtime) = configuration(variables, t);
     let already: BTreeSet<String> = config
         .failures()
         .filter_map(|c| c.variable.clone())
@@ -72,7 +107,7 @@ pub(crate) fn check(
     report.extend(config);
     report
         .checks
-        .extend(variables::unresolved(&variables, &already));
+        .extend(variables::unresolved(variables, &already));
     let unrendered = railway.unrendered_variables(sh, ids, Some(&ids.service_id))?;
     report
         .checks
@@ -84,11 +119,11 @@ pub(crate) fn check(
         .extend(settings::check(&ServiceSettings::from(&instance), &runtime));
     report.checks.extend(plan::check(sh, railway));
 
-    report.push(variables::local_only(&variables, env)?);
+    report.push(variables::local_only(variables, env)?);
     if let Some(frontend) = frontend {
         let theirs = railway.variables(sh, frontend)?;
         report.push(variables::same_secret(
-            &variables, &theirs, &t.service, frontend,
+            variables, &theirs, &t.service, frontend,
         ));
     }
     report.push(Check::new(
@@ -96,20 +131,21 @@ pub(crate) fn check(
         Status::Skip,
         "--remote: the database is reached from inside Railway (the backend's /health/ready proves it); from here use `cargo xtask verify` with DATABASE_PUBLIC_URL",
     ));
-    Ok(Platform { report, variables })
+    Ok(report)
 }
 
-/// The configuration rules on the rendered variables, and the values the settings'
-/// invariants depend on (the defaults when the configuration is invalid: its report says why).
-fn configuration(variables: &BTreeMap<String, String>, t: &Target) -> (Report, Runtime) {
-    let mut rendered = variables.clone();
+/// The configuration rules on the rendered variables (sealed ones as [`sealed`] says), and
+/// the values the settings' invariants depend on (the defaults when the configuration is
+/// invalid: its report says why).
+fn configuration(variables: &Variables, t: &Target) -> (Report, Runtime) {
+    let mut rendered = sealed::rendered(variables);
     // Railway injects it at run time; the rules must see what the service will see.
     rendered
         .entry("RAILWAY_ENVIRONMENT_NAME".into())
         .or_insert_with(|| t.environment.clone());
     let origin = ValueOrigin::Platform(format!("railway {}", t.service));
     let source = Source::from_pairs(&rendered, origin);
-    match Settings::load(&source) {
+    let (report, runtime) = match Settings::load(&source) {
         Ok(loaded) => {
             let runtime = Runtime {
                 shutdown_grace_secs: loaded.settings.service().shutdown_grace.as_secs(),
@@ -126,5 +162,6 @@ fn configuration(variables: &BTreeMap<String, String>, t: &Target) -> (Report, R
             };
             (invalid.report, runtime)
         }
-    }
+    };
+    (sealed::replace_checks(report, variables), runtime)
 }

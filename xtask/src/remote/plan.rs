@@ -8,30 +8,41 @@ use intowork_config::{Check, Status};
 use xshell::Shell;
 
 use crate::config_source;
-use crate::railway::Railway;
 use crate::railway::plan::Plan;
+use crate::railway::{Railway, RailwayError};
 
 /// Where the service's configuration as code lives, relative to the repository root.
 pub(crate) const CONFIG_FILE: &str = ".railway/railway.ts";
 
 const REVIEW: &str = "run `railway config plan` to review; `railway config apply` writes it";
 
+/// Whether the repository has `.railway/railway.ts` (then `verify --remote` plans it).
+pub(crate) fn planned() -> bool {
+    config_source::project_root().join(CONFIG_FILE).is_file()
+}
+
 /// The plan's checks; none when the repository has no `.railway/railway.ts`.
 pub(crate) fn check(sh: &Shell, railway: &Railway) -> Vec<Check> {
-    let file = Path::new(CONFIG_FILE);
-    if !config_source::project_root().join(file).is_file() {
+    if !planned() {
         return Vec::new();
     }
-    match railway.config_plan(sh, file) {
+    match railway.config_plan(sh, Path::new(CONFIG_FILE)) {
         Ok(plan) => checks(&plan),
-        Err(e) => vec![
-            Check::new(
+        Err(e) => {
+            let failed = Check::new(
                 "config.plan",
                 Status::Fail,
                 format!("`railway config plan` could not run: {e}"),
-            )
-            .hint(install_hint()),
-        ],
+            );
+            // A diagnosed failure (login, token, link) says its own fix; an undiagnosed one
+            // is most often the evaluation of the file.
+            match e {
+                RailwayError::Failed { .. }
+                | RailwayError::Json { .. }
+                | RailwayError::Unexpected { .. } => vec![failed.hint(install_hint())],
+                _ => vec![failed],
+            }
+        }
     }
 }
 

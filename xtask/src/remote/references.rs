@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use intowork_config::{Check, Status};
 use xshell::Shell;
 
-use crate::railway::{Ids, Railway};
+use crate::railway::{Ids, Railway, Variables};
 
 /// One `${{…}}` inside a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,26 +58,27 @@ fn provided(name: &str) -> bool {
 }
 
 /// Checks each reference of the service's unrendered variables against the project's
-/// services and their variables (fetched once per referenced service).
+/// services and their variables (fetched once per referenced service). A sealed variable
+/// counts as present; its own value, unreadable, is not searched for references.
 pub(crate) fn check(
     sh: &Shell,
     railway: &Railway,
     ids: &Ids,
-    own: &BTreeMap<String, String>,
+    own: &Variables,
 ) -> anyhow::Result<Vec<Check>> {
-    let mut known: BTreeMap<Option<String>, BTreeMap<String, String>> = BTreeMap::new();
+    let mut known: BTreeMap<Option<String>, Variables> = BTreeMap::new();
     let mut checks = Vec::new();
     let mut count = 0;
-    for (variable, value) in own {
-        for reference in parse(value) {
+    for (variable, value) in own.iter() {
+        for reference in parse(value.unwrap_or_default()) {
             count += 1;
             let problem = match &reference {
-                Reference::Own(name) => (!own.contains_key(name) && !provided(name)).then(|| {
+                Reference::Own(name) => (!own.contains(name) && !provided(name)).then(|| {
                     format!("references `{reference}`, but this service has no variable `{name}`")
                 }),
                 Reference::Shared(name) => {
                     let shared = fetch(sh, railway, ids, &mut known, None)?;
-                    (!shared.contains_key(name))
+                    (!shared.contains(name))
                         .then(|| format!("references `{reference}`, but the environment has no shared variable `{name}`"))
                 }
                 Reference::Service { service, name } => match ids.services.get(service) {
@@ -87,12 +88,14 @@ pub(crate) fn check(
                     )),
                     Some(id) => {
                         let theirs = fetch(sh, railway, ids, &mut known, Some(id))?;
-                        (!theirs.contains_key(name) && !provided(name))
+                        (!theirs.contains(name) && !provided(name))
                             .then(|| format!("references `{reference}`, but service `{service}` has no variable `{name}`"))
                     }
                 },
             };
             if let Some(message) = problem {
+                // The names come from the platform's values: relayed like any CLI text.
+                let message = railway.relay().text(&message);
                 checks.push(
                     Check::new("platform.reference", Status::Fail, message)
                         .variable(variable)
@@ -115,9 +118,9 @@ fn fetch<'a>(
     sh: &Shell,
     railway: &Railway,
     ids: &Ids,
-    known: &'a mut BTreeMap<Option<String>, BTreeMap<String, String>>,
+    known: &'a mut BTreeMap<Option<String>, Variables>,
     service_id: Option<&String>,
-) -> anyhow::Result<&'a BTreeMap<String, String>> {
+) -> anyhow::Result<&'a Variables> {
     let key = service_id.cloned();
     if !known.contains_key(&key) {
         let vars = railway.unrendered_variables(sh, ids, service_id.map(String::as_str))?;

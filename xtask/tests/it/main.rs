@@ -11,6 +11,7 @@ mod local_by_resolution;
 mod migrate_cli;
 mod prepare;
 mod railway;
+mod railway_cli;
 mod release;
 mod session_secret;
 mod tidy;
