@@ -93,7 +93,7 @@ impl flags::Rollback {
 }
 
 /// What a rollback asks of the CLI: the version gate refuses an older one first.
-fn needs() -> Needs {
+pub(crate) fn needs() -> Needs {
     Needs::new(
         "rollback",
         &[

@@ -78,7 +78,7 @@ pub(crate) const TABLE: [Row; 10] = [
         feature: Feature::SealedAsNull,
         since: Version(5, 47, 2),
         command: "variable list --json listing sealed variables as null",
-        used_for: "telling a sealed variable from a missing one (older releases leave sealed variables out)",
+        used_for: "telling a sealed variable from a missing one: older releases leave sealed variables out",
     },
     Row {
         feature: Feature::Redeploy,
@@ -227,6 +227,65 @@ mod tests {
         );
         assert!(deploy.check(Version(5, 64, 0)).is_ok());
         assert!(deploy.check(Version(6, 0, 0)).is_ok());
+    }
+
+    /// The newest `@railway/cli` that `npm view @railway/cli versions` listed from these
+    /// machines (2026-12): a workflow must not pin a version its source may not have.
+    const NPM_LISTED: Version = Version(5, 63, 1);
+
+    fn pinned(workflow: &str, name: &str) -> Version {
+        let line = workflow
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("deploy.yml sets no {name}"));
+        Version::parse(line.split('"').nth(1).unwrap_or_default())
+            .unwrap_or_else(|| panic!("{line}"))
+    }
+
+    /// deploy.yml installs, for each job, a release its source has and that has every
+    /// feature the job's tasks use.
+    #[test]
+    fn the_deploy_workflow_installs_what_each_job_needs_from_a_source_that_has_it() {
+        let path = crate::config_source::project_root().join(".github/workflows/deploy.yml");
+        let workflow = std::fs::read_to_string(path).unwrap();
+        let crates_io = pinned(&workflow, "RAILWAY_CLI_VERSION");
+        let npm = pinned(&workflow, "RAILWAY_CLI_NPM_VERSION");
+        assert!(
+            workflow.contains(
+                "run: cargo install railwayapp --locked --version \"$RAILWAY_CLI_VERSION\""
+            )
+        );
+        assert!(
+            workflow
+                .contains("run: npm install --global \"@railway/cli@$RAILWAY_CLI_NPM_VERSION\"")
+        );
+        // The deploy job runs `verify --remote` and `deploy --commit`: everything but `up`.
+        let every = Needs::new("deploy", &TABLE.map(|r| r.feature));
+        assert_eq!(crates_io, super::super::TESTED_VERSION);
+        every.check(crates_io).unwrap();
+        crate::rollback::needs().check(npm).unwrap();
+        assert!(
+            npm <= NPM_LISTED,
+            "npm lists @railway/cli up to {NPM_LISTED} only"
+        );
+        assert!(
+            Needs::new("deploy", &[Feature::ConfigPlan])
+                .check(NPM_LISTED)
+                .is_err(),
+            "if npm had a release with `config plan --environment`, the deploy job could use it"
+        );
+    }
+
+    /// README's table is this one.
+    #[test]
+    fn the_readme_lists_the_same_minimum_versions() {
+        let readme =
+            std::fs::read_to_string(crate::config_source::project_root().join("README.md"))
+                .unwrap();
+        for r in &TABLE {
+            let row = format!("| `{}` | {} | {} |", r.command, r.since, r.used_for);
+            assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+        }
     }
 
     #[test]
