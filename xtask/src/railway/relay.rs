@@ -1,7 +1,9 @@
 //! Text that came from the CLI — its error lines, the API's messages, the plan's summaries,
 //! ids and statuses it printed — reaches people only through the one masker ([`Masker`])
-//! and then the one escaper ([`escape_control`]): masked first, on the raw text, so that no
-//! transformation shows a secret in a form the masker did not see.
+//! and the one escaper ([`escape_control`]): masked on the raw text (a secret holding a
+//! control character is found as stored), escaped, and masked again on what is shown (the
+//! escaper writes `\x1b` for ESC: what it writes must not spell a secret either). No
+//! transformation comes after the last masking.
 //!
 //! The masker learns every variable value the wrapper reads (any service's: the frontend's
 //! `NEXTAUTH_SECRET` too), so a secret echoed in a later error is hidden by value; before
@@ -67,13 +69,13 @@ pub(crate) fn relayed(text: &str) -> String {
     shown(&Masker::default(), text)
 }
 
-/// Masks the whole text, then escapes each line; the CLI's own line breaks stay, each
+/// Masks the whole text, escapes and masks each line; the CLI's own line breaks stay, each
 /// continuation indented so that no relayed line can pass for one of this tool's.
 fn shown(masker: &Masker, text: &str) -> String {
     let masked = masker.mask(text.trim());
     masked
         .lines()
-        .map(|line| escape_control(line).into_owned())
+        .map(|line| masker.mask(&escape_control(line)))
         .collect::<Vec<_>>()
         .join("\n    ")
 }
@@ -105,5 +107,17 @@ mod tests {
             relayed("postgres://u:pw-in-url@h/db \x07"),
             "postgres://u:****@h/db \\x07"
         );
+    }
+
+    #[test]
+    fn what_the_escaper_writes_is_masked_too() {
+        let relay = Relay::default();
+        // A secret that the escaped form of a control character would spell.
+        relay.learn(&vars(&[("API_TOKEN", Some("x1b[2Jtoken-tail-0042"))]));
+        relay.learn(&vars(&[("OTHER_TOKEN", Some("raw\ttab-secret-77"))]));
+        let shown = relay.text("a \x1b[2Jtoken-tail-0042 and raw\ttab-secret-77");
+        assert!(!shown.contains("x1b[2Jtoken-tail-0042"), "{shown}");
+        assert!(!shown.contains("tab-secret-77"), "{shown}");
+        assert!(!shown.chars().any(char::is_control), "{shown}");
     }
 }

@@ -16,7 +16,7 @@ use crate::health::{self, Probe};
 use crate::log_line::LogLine;
 use crate::mask::Masker;
 use crate::railway::poll::{Cadence, Outcome, Tick};
-use crate::railway::{DeploymentStatus, Ids, Railway, Variables};
+use crate::railway::{DeploymentStatus, Ids, Railway, Variables, relayed};
 use crate::remote::settings::READINESS_PATH;
 
 /// Said wherever a rollback happens, and in the README.
@@ -132,11 +132,13 @@ pub(crate) fn wait_streaming(
 }
 
 /// `https://$RAILWAY_PUBLIC_DOMAIN/health/ready`, unless a URL was given.
+/// The domain is the platform's value, printed as part of the URL: relayed (a domain with
+/// a control character is broken anyway; shown escaped, it cannot rewrite the terminal).
 pub(crate) fn health_url(given: Option<&str>, variables: &Variables) -> Option<String> {
     given.map(str::to_owned).or_else(|| {
         variables
             .value("RAILWAY_PUBLIC_DOMAIN")
-            .map(|d| format!("https://{d}{READINESS_PATH}"))
+            .map(|d| format!("https://{}{READINESS_PATH}", relayed(d)))
     })
 }
 

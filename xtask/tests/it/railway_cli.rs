@@ -300,6 +300,19 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // Even without the checks, reading the variables must not trip on a `null`.
+    let run = fake.xtask(
+        &[
+            "deploy",
+            "--skip-verify",
+            "--dry-run",
+            "--no-env-file",
+            "--health-url",
+            "http://127.0.0.1:1/",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
 
     let run = fake.xtask(&["logs", "--deployment", "dep-old", "--lines", "5"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
