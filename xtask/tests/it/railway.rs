@@ -17,6 +17,16 @@ const FRONT_SECRET: &str = "railway-test-frontend-secret-99887766554433";
 const RESEND: &str = "re_fakeRailwayKey42";
 const BEARER: &str = "eyFakeBearerToken.abc.def";
 
+/// `verify --remote` comparing NEXTAUTH_SECRET with the `frontend` service, as JSON.
+pub(crate) const VERIFY_WITH_FRONTEND: [&str; 6] = [
+    "verify",
+    "--remote",
+    "--no-env-file",
+    "--frontend-service",
+    "frontend",
+    "--json",
+];
+
 pub(crate) struct Fake {
     _dir: tempfile::TempDir,
     pub(crate) scenario: PathBuf,
@@ -165,7 +175,8 @@ pub(crate) fn health_server(status: u16) -> (u16, std::thread::JoinHandle<()>) {
 
 const FAST: &[&str] = &["--poll-interval", "50ms", "--timeout", "20s"];
 
-fn deploy(fake: &Fake, extra: &[&str], health_port: u16) -> Run {
+/// `deploy` polling fast, probing the local health server on `health_port`.
+pub(crate) fn deploy(fake: &Fake, extra: &[&str], health_port: u16) -> Run {
     let url = format!("http://127.0.0.1:{health_port}/health/ready");
     let mut args = vec!["deploy", "--health-url", url.as_str(), "--no-env-file"];
     args.extend_from_slice(FAST);
@@ -479,16 +490,7 @@ fn an_unhealthy_service_fails_the_deploy_and_the_step_summary_says_so() {
 #[test]
 fn verify_remote_checks_the_platform_and_the_frontend_secret() {
     let fake = scenario(json!({}));
-    let run = fake.xtask(
-        &[
-            "verify",
-            "--remote",
-            "--no-env-file",
-            "--frontend-service",
-            "frontend",
-        ],
-        &[],
-    );
+    let run = fake.xtask(&VERIFY_WITH_FRONTEND[..5], &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -506,17 +508,7 @@ fn verify_remote_checks_the_platform_and_the_frontend_secret() {
     let fake = scenario(
         json!({ "variables": {"backend": good_variables(), "frontend": {"NEXTAUTH_SECRET": FRONT_SECRET}} }),
     );
-    let run = fake.xtask(
-        &[
-            "verify",
-            "--remote",
-            "--no-env-file",
-            "--frontend-service",
-            "frontend",
-            "--json",
-        ],
-        &[],
-    );
+    let run = fake.xtask(&VERIFY_WITH_FRONTEND, &[]);
     assert_eq!(run.code, 1);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let c = check(&doc, "platform.nextauth_secret_match");

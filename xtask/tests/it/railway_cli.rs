@@ -10,7 +10,9 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::common::{Run, check};
-use crate::railway::{SECRET, good_variables, health_server, now_plus, scenario};
+use crate::railway::{
+    SECRET, VERIFY_WITH_FRONTEND, deploy, good_variables, health_server, now_plus, scenario,
+};
 
 /// Two deployments: the active one and the one it replaced (a rollback target).
 fn history() -> Value {
@@ -19,6 +21,18 @@ fn history() -> Value {
         {"id": "dep-older", "status": "REMOVED", "createdAt": now_plus(-3600)},
     ]})
 }
+
+/// A health URL nothing answers on: for runs that never probe.
+const NOWHERE: &str = "--health-url=http://127.0.0.1:1/";
+
+/// `deploy` without checks, running nothing that changes the deployment.
+const DEPLOY_DRY: [&str; 5] = [
+    "deploy",
+    "--skip-verify",
+    "--dry-run",
+    "--no-env-file",
+    NOWHERE,
+];
 
 fn path_env() -> String {
     std::env::var("PATH").unwrap_or_default()
@@ -72,20 +86,8 @@ fn an_older_cli_is_refused_before_anything_runs_naming_the_feature_and_the_insta
     let fake = scenario(json!({"version": "5.63.1", "deployments": history()}));
     for args in [
         &["logs", "--deployment", "dep-old", "--lines", "5"][..],
-        &[
-            "rollback",
-            "--dry-run",
-            "--health-url",
-            "http://127.0.0.1:1/",
-        ][..],
-        &[
-            "deploy",
-            "--skip-verify",
-            "--dry-run",
-            "--no-env-file",
-            "--health-url",
-            "http://127.0.0.1:1/",
-        ][..],
+        &["rollback", "--dry-run", NOWHERE][..],
+        &DEPLOY_DRY[..],
     ] {
         let run = fake.xtask(args, &[]);
         assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
@@ -124,14 +126,7 @@ fn errors_are_read_where_the_cli_prints_them_with_their_diagnosis() {
     let fake = scenario(json!({"errors": {"up": "unauthorized"}, "deployments": history()}));
     let path = path_env();
     let run = fake.xtask(
-        &[
-            "deploy",
-            "--up",
-            "--skip-verify",
-            "--no-env-file",
-            "--health-url",
-            "http://127.0.0.1:1/",
-        ],
+        &["deploy", "--up", "--skip-verify", "--no-env-file", NOWHERE],
         &[("PATH", path.as_str())],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -207,17 +202,7 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
         "deployments": history(),
     }));
 
-    let run = fake.xtask(
-        &[
-            "verify",
-            "--remote",
-            "--no-env-file",
-            "--frontend-service",
-            "frontend",
-            "--json",
-        ],
-        &[],
-    );
+    let run = fake.xtask(&VERIFY_WITH_FRONTEND, &[]);
     assert_eq!(
         run.code, 0,
         "warnings, not failures:\n{}\n{}",
@@ -268,20 +253,7 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
     );
 
     let (port, server) = health_server(200);
-    let url = format!("http://127.0.0.1:{port}/health/ready");
-    let run = fake.xtask(
-        &[
-            "deploy",
-            "--no-env-file",
-            "--poll-interval",
-            "50ms",
-            "--timeout",
-            "20s",
-            "--health-url",
-            &url,
-        ],
-        &[],
-    );
+    let run = deploy(&fake, &[], port);
     server.join().unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
@@ -290,28 +262,10 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
         run.stderr
     );
 
-    let run = fake.xtask(
-        &[
-            "rollback",
-            "--dry-run",
-            "--health-url",
-            "http://127.0.0.1:1/",
-        ],
-        &[],
-    );
+    let run = fake.xtask(&["rollback", "--dry-run", NOWHERE], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     // Even without the checks, reading the variables must not trip on a `null`.
-    let run = fake.xtask(
-        &[
-            "deploy",
-            "--skip-verify",
-            "--dry-run",
-            "--no-env-file",
-            "--health-url",
-            "http://127.0.0.1:1/",
-        ],
-        &[],
-    );
+    let run = fake.xtask(&DEPLOY_DRY, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     let run = fake.xtask(&["logs", "--deployment", "dep-old", "--lines", "5"], &[]);
@@ -432,7 +386,7 @@ proptest! {
             "deployments": history(),
             "errors": {endpoint: error},
         }));
-        let probe = "--health-url=http://127.0.0.1:1/";
+        let probe = NOWHERE;
         let path_var = path_env();
         let run: Run = match path {
             Path_::Logs => fake.xtask(&["logs", "--deployment", "dep-old", "--lines", "5"], &[]),
@@ -473,15 +427,7 @@ fn a_plan_in_the_servers_words_is_gated_on_its_structure() {
     let fake = scenario(
         json!({"config_plan": {"changes": engine, "preview": server, "current_graph": live, "desired_graph": detached}}),
     );
-    let run = fake.xtask(
-        &[
-            "deploy",
-            "--no-env-file",
-            "--health-url",
-            "http://127.0.0.1:1/",
-        ],
-        &[],
-    );
+    let run = fake.xtask(&["deploy", "--no-env-file", NOWHERE], &[]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("would destroy (source detached): backend: source github:intowork/intowork-backend → none"),
