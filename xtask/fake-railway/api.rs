@@ -20,7 +20,9 @@ use crate::flags::ApiArgs;
 use crate::scenario::{ErrorKind, Scenario, Variables};
 use crate::state::{Origin, State};
 
-/// A GraphQL error the fake answers with, as Railway words its refusals.
+/// A GraphQL refusal of Railway's API. Its wording is the server's, which no CLI source
+/// holds: the messages below are the fake's, and the wrapper relays whatever message comes
+/// (scenarios script others with `{"graphql": "…"}`).
 struct Refused(String);
 
 pub(crate) fn api(scenario: &Scenario, state: &mut State, args: ApiArgs) -> Result<()> {
@@ -153,6 +155,8 @@ fn variables(vars: &[String], raw: &[String]) -> Result<BTreeMap<String, Value>>
     Ok(out)
 }
 
+/// A variable of the document, checked as a GraphQL server checks it (graphql-js's wording
+/// for a missing or mistyped variable; Railway's API is a GraphQL server).
 fn text<'a>(vars: &'a BTreeMap<String, Value>, key: &str) -> Result<&'a str> {
     match vars.get(key) {
         Some(Value::String(s)) => Ok(s),

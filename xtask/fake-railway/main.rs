@@ -144,7 +144,8 @@ fn main() -> ExitCode {
     };
     let command = match flags::parse(&scenario.version, &argv) {
         Ok(railway) => railway.command,
-        // The real CLI prints clap's text with an extra newline, help and version on stdout.
+        // The real CLI prints clap's text with an extra newline, help and version on stdout
+        // (src/main.rs: `println!("{e}")` then exit 0; other clap errors on stderr, exit 2).
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             println!("{e}");
             return ExitCode::SUCCESS;

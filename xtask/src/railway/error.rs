@@ -82,10 +82,12 @@ pub(crate) enum RailwayError {
 
 /// A failed run (exit ≠ 0, 2) as a typed error: what the CLI said, wherever it said it.
 pub(super) fn from_output(command: &str, out: &Output, relay: &Relay, t: &Target) -> RailwayError {
+    // JSON mode puts the error on stdout; stderr may still carry warnings (as JSON objects,
+    // `reporter::warn`), which are not the failure.
     let (said, code) = match json_mode_error(&out.stdout) {
-        Some((text, code)) if out.stderr.trim().is_empty() => (text, code),
-        _ if out.stderr.trim().is_empty() => (out.stdout.clone(), None),
-        _ => (out.stderr.clone(), None),
+        Some((text, code)) => (text, code),
+        None if out.stderr.trim().is_empty() => (out.stdout.clone(), None),
+        None => (out.stderr.clone(), None),
     };
     classify(command, out.code, &relay.text(&said), code.as_deref(), t)
 }
