@@ -34,7 +34,7 @@
 //! # Scenario (every field optional; unknown fields are errors)
 //! ```json
 //! {
-//!   "version": "5.43.1",
+//!   "version": "5.71.0",
 //!   "error": "unauthorized",
 //!   "errors": {"redeploy": "rate_limited"},
 //!   "project": {"id": "prj-1", "name": "project", "environments": ["production"],
