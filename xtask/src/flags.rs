@@ -311,6 +311,23 @@ pub(crate) enum MigrateAction {
     Revert(MigrateRevert),
     /// Create a reversible pair `migrations/<timestamp>_<name>.{up,down}.sql` (sqlx-cli's naming).
     Add(MigrateAdd),
+    /// Judge every up migration before it ships (squawk's rules for a live service, plus
+    /// sqlx's `-- no-transaction`): each finding with its file:line, what it blocks in
+    /// production, the exact rewrite, and contract or locking; each migration expand or
+    /// contract. Offline: no database.
+    ///
+    /// Exit codes: 0 no finding (or every one excepted with a reason), 1 findings, 2 usage error.
+    Lint(MigrateLint),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateLint {
+    /// Lint the migrations in this directory (default: `migrations/` of the repository).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) source: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
