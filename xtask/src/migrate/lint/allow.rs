@@ -91,7 +91,10 @@ fn exceptions(text: &str, problems: &mut Vec<Problem>) -> Vec<Exception> {
             continue;
         };
         let rest = rest.trim();
-        let (rule, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(rest.len());
+        let (rule, reason) = rest.split_at(end);
         let reason = reason
             .trim()
             .trim_start_matches(['—', '–', '-', ':'])
