@@ -14,6 +14,7 @@ use crate::exit::Reported;
 use crate::flags;
 use crate::health::Probe;
 use crate::mask::Masker;
+use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Ids, Op, Phase, Railway};
 use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
@@ -148,7 +149,11 @@ impl flags::Deploy {
             );
             railway.variables(sh, &self.railway.service)?
         } else {
-            let platform = remote::check(sh, &railway, &ids, None, &self.env)?;
+            let mut platform = remote::check(sh, &railway, &ids, None, &self.env)?;
+            let shipped = self.shipped(sh);
+            let schema =
+                guard::preflight::checks(sh, &platform.variables, &railway.target, &shipped);
+            platform.report.checks.extend(schema);
             let report = &platform.report;
             if report.has_failures() {
                 if self.json {
@@ -181,6 +186,24 @@ impl flags::Deploy {
             health_url,
             history,
         })
+    }
+
+    /// The migration files this deploy ships: `--commit`'s, read from git when this clone has
+    /// it, else this checkout's (what `--up` uploads and CI checks out).
+    fn shipped(&self, sh: &Shell) -> guard::preflight::Shipped {
+        use guard::preflight::Shipped;
+        match &self.commit {
+            Some(sha) if crate::migrate::lint::files::has_commit(sh, sha) => {
+                Shipped::Commit(sha.clone())
+            }
+            Some(sha) => {
+                eprintln!(
+                    "note: commit {sha} is not in this clone: the pre-flight checks this checkout's migrations instead"
+                );
+                Shipped::Checkout
+            }
+            None => Shipped::Checkout,
+        }
     }
 
     fn trigger_call(&self, ids: &Ids) -> Call {
@@ -334,6 +357,20 @@ impl flags::Deploy {
                     "Railway says {} cannot be rolled back to (canRollback: false)",
                     target.id
                 ),
+            )));
+        }
+        let target_env = &pre.railway.target;
+        if let Err(refused) = guard::rollback::check(
+            sh,
+            &target,
+            &pre.variables,
+            target_env,
+            self.accept_schema,
+            say,
+        ) {
+            return Ok(Some(rollback::OnFailure::impossible(
+                reason,
+                &refused.to_string(),
             )));
         }
         let url = pre.health_url.as_deref();

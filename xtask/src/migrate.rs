@@ -1,6 +1,7 @@
 //! `cargo xtask migrate run|status|revert|add|lint`: the backend's embedded migrations, from
 //! here, and ([`lint`]) every migration judged before it ships.
 
+pub(crate) mod guard;
 pub(crate) mod lint;
 
 use std::path::Path;

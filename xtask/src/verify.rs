@@ -4,6 +4,7 @@ use intowork_config::{Check, Settings, Status};
 use xshell::Shell;
 
 use crate::exit::Reported;
+use crate::migrate::guard::preflight;
 use crate::{checklist, config_source, flags, remote, runtime};
 
 impl flags::Verify {
@@ -11,7 +12,10 @@ impl flags::Verify {
         if self.remote {
             let (railway, ids) = remote::railway_ready(sh, &self.railway)?;
             let frontend = self.frontend_service.as_deref();
-            let platform = remote::check(sh, &railway, &ids, frontend, &self.env)?;
+            let mut platform = remote::check(sh, &railway, &ids, frontend, &self.env)?;
+            let shipped = preflight::Shipped::Checkout;
+            let schema = preflight::checks(sh, &platform.variables, &railway.target, &shipped);
+            platform.report.checks.extend(schema);
             return finish(&platform.report, self.json);
         }
         let (env_file, source) = config_source::load(&self.env)?;
@@ -31,6 +35,9 @@ impl flags::Verify {
                 format!("configuration read from the {origin}"),
             ),
         );
+
+        // The lint needs no database: offline too.
+        report.push(preflight::lint_check());
 
         match (settings, self.offline) {
             (settings, true) => {

@@ -69,16 +69,20 @@ pub(crate) fn from_dir(dir: &Path, label: &str) -> anyhow::Result<Vec<MigrationF
     Ok(files)
 }
 
-/// The migrations `migrations/` held at `commit`, read from git. A commit this clone does not
-/// have is a refusal that says why (a shallow clone, a commit never fetched).
-pub(crate) fn at_commit(sh: &Shell, commit: &str) -> anyhow::Result<Vec<MigrationFile>> {
+/// Whether this clone has `commit`.
+pub(crate) fn has_commit(sh: &Shell, commit: &str) -> bool {
     let spec = format!("{commit}^{{commit}}");
-    if cmd!(sh, "git cat-file -e {spec}")
+    cmd!(sh, "git cat-file -e {spec}")
         .quiet()
         .ignore_stderr()
         .run()
-        .is_err()
-    {
+        .is_ok()
+}
+
+/// The migrations `migrations/` held at `commit`, read from git. A commit this clone does not
+/// have is a refusal that says why (a shallow clone, a commit never fetched).
+pub(crate) fn at_commit(sh: &Shell, commit: &str) -> anyhow::Result<Migrator> {
+    if !has_commit(sh, commit) {
         let shallow = cmd!(sh, "git rev-parse --is-shallow-repository")
             .quiet()
             .ignore_stderr()
@@ -108,5 +112,6 @@ pub(crate) fn at_commit(sh: &Shell, commit: &str) -> anyhow::Result<Vec<Migratio
         std::fs::write(dir.path().join(file), bytes)
             .with_context(|| format!("failed to write {name} to a temporary directory"))?;
     }
-    from_dir(dir.path(), "migrations")
+    runtime::block_on(Migrator::new(dir.path().to_path_buf()))?
+        .with_context(|| format!("failed to read the migrations of {commit}"))
 }
