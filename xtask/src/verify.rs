@@ -37,7 +37,7 @@ impl flags::Verify {
         );
 
         // The lint needs no database: offline too.
-        report.push(preflight::lint_check());
+        report.push(preflight::lint_check(sh));
 
         match (settings, self.offline) {
             (settings, true) => {

@@ -13,6 +13,7 @@ mod migrate_lint;
 mod prepare;
 mod railway;
 mod release;
+mod rollback_schema;
 mod session_secret;
 mod tidy;
 mod verify_cli;

@@ -528,3 +528,26 @@ fn usage_errors_exit_2() {
     assert_eq!(xtask(&["lint", "--source", "/no/such/dir"], &[]).code, 2);
     assert_eq!(xtask(&["lint", "--sideways"], &[]).code, 2);
 }
+
+#[test]
+fn verify_runs_the_lint_offline() {
+    let sh = Shell::new().unwrap();
+    let bin = env!("CARGO_BIN_EXE_xtask");
+    let out = cmd!(sh, "{bin} verify --offline --json --no-env-file")
+        .env_clear()
+        .ignore_status()
+        .quiet()
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let lint = crate::common::check(&doc, "migrations.lint");
+    assert_eq!(lint["status"], "pass", "{lint}");
+    assert!(
+        lint["message"]
+            .as_str()
+            .unwrap()
+            .contains("every migration lint clean: 20261127000001 expand"),
+        "{lint}"
+    );
+}

@@ -17,7 +17,7 @@ const NEW: &str = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 /// A stand-in for the deployed service's public URL: `respond(path)` gives the status and
 /// body of each request (`/health/ready`, `/health`). Runs until the test binary exits.
-struct Service {
+pub(crate) struct Service {
     port: u16,
 }
 
@@ -43,11 +43,11 @@ impl Service {
     }
 
     /// Ready, serving `commit`.
-    fn serving(commit: &'static str) -> Service {
+    pub(crate) fn serving(commit: &'static str) -> Service {
         Service::start(move |path| respond(path, 200, commit))
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/health/ready", self.port)
     }
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use intowork_config::{HostClass, Settings, Source, ValueOrigin};
 use intowork_db::migrate::{self, State, Status};
 use sqlx::migrate::Migrator;
+use xshell::{Shell, cmd};
 
 use super::lint::{self, MigrationFile};
 use crate::config_source::project_root;
@@ -63,10 +64,17 @@ pub(crate) fn applied(settings: &Settings, migrator: &Migrator) -> Result<Status
     .map_err(|e| format!("{e:#}"))?
 }
 
-/// This checkout's migrations, read now (what `deploy --up` uploads and CI deploys).
-pub(crate) fn checkout() -> anyhow::Result<Migrator> {
-    let dir = project_root().join("migrations");
-    match crate::migrate::MigrationSet::load(Some(&dir))? {
+/// This checkout's migrations, read now (what `deploy --up` uploads and CI deploys): those of
+/// git's work tree (so `GIT_DIR`/`GIT_WORK_TREE` point the release checks at another clone),
+/// or of the repository xtask was built in when git knows none.
+pub(crate) fn checkout(sh: &Shell) -> anyhow::Result<Migrator> {
+    let top = cmd!(sh, "git rev-parse --show-toplevel")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| project_root());
+    match crate::migrate::MigrationSet::load(Some(&top.join("migrations")))? {
         crate::migrate::MigrationSet::Loaded(m) => Ok(m),
         crate::migrate::MigrationSet::Embedded => unreachable!("a directory was given"),
     }

@@ -27,8 +27,8 @@ pub(crate) enum Shipped {
 }
 
 /// `migrations.lint`: every migration of this checkout, offline.
-pub(crate) fn lint_check() -> Check {
-    let judged = match checkout() {
+pub(crate) fn lint_check(sh: &Shell) -> Check {
+    let judged = match checkout(sh) {
         Ok(m) => lint::judge_all(&files(&m)),
         Err(e) => return Check::new("migrations.lint", Status::Fail, format!("{e:#}")),
     };
@@ -42,7 +42,7 @@ pub(crate) fn checks(
     shipped: &Shipped,
 ) -> Vec<Check> {
     let migrator = match shipped {
-        Shipped::Checkout => checkout(),
+        Shipped::Checkout => checkout(sh),
         Shipped::Commit(sha) => lint::files::at_commit(sh, sha),
     };
     let migrator = match migrator {

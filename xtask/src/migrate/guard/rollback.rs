@@ -79,7 +79,7 @@ pub(crate) fn judge(
         Ok(s) => s,
         Err(why) => return Judgement::Unknown(why),
     };
-    let here = match checkout() {
+    let here = match checkout(sh) {
         Ok(m) => m,
         Err(e) => return Judgement::Unknown(format!("{e:#}")),
     };
