@@ -276,9 +276,14 @@ fn every_rule_gives_its_finding_and_a_rewrite_that_passes_the_lint() {
         "{}",
         run.stdout
     );
-    // Every rule the lint knows has a case here.
+    // Every rule the lint knows has a case here, and a line in the README.
+    let readme = crate::common::read("README.md");
     for rule in RULES_DOCUMENTED {
         assert!(rules_seen.contains(rule), "no corpus case for {rule}");
+        assert!(
+            readme.contains(&format!("`{rule}`")),
+            "README.md does not document {rule}"
+        );
     }
 }
 
