@@ -215,7 +215,7 @@ fn add_writes_a_reversible_pair_named_like_sqlx_cli() {
 }
 
 /// `migrate` with exactly `env` (plus the test secret), no database needed.
-fn migrate_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+pub(crate) fn migrate_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let sh = Shell::new().unwrap();
     let bin = env!("CARGO_BIN_EXE_xtask");
     let out = cmd!(sh, "{bin} migrate {args...}")

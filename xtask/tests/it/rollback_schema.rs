@@ -366,6 +366,26 @@ fn edit(history: &History, file: &str, sql: &str) {
     std::fs::write(history.path().join("migrations").join(file), sql).unwrap();
 }
 
+/// `deploy --up` of the clone's work tree, which the pre-flight must refuse (exit 1).
+fn refused_deploy(fake: &Fake, history: &History, serving: &str) -> Run {
+    let service = Service::serving(Box::leak(serving.to_owned().into_boxed_str()));
+    let url = service.url();
+    let args = [
+        "deploy",
+        "--up",
+        "--health-url",
+        &url,
+        "--timeout",
+        "5s",
+        "--poll-interval",
+        "50ms",
+        "--no-env-file",
+    ];
+    let run = xtask_in(fake, history.path(), &args);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    run
+}
+
 fn deploys(fake: &Fake) -> bool {
     fake.commands()
         .iter()
@@ -415,21 +435,7 @@ fn an_applied_migration_edited_since_is_caught_before_the_deploy() {
         "{applied}"
     );
 
-    let service = Service::serving(Box::leak(c3.clone().into_boxed_str()));
-    let url = service.url();
-    let args = [
-        "deploy",
-        "--up",
-        "--health-url",
-        &url,
-        "--timeout",
-        "5s",
-        "--poll-interval",
-        "50ms",
-        "--no-env-file",
-    ];
-    let run = xtask_in(&fake, history.path(), &args);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let run = refused_deploy(&fake, &history, c3);
     assert!(
         run.stderr.contains("deploy: pre-flight failed") && run.stdout.contains("schema.applied"),
         "{}\n{}",
@@ -450,21 +456,7 @@ fn deploy_refuses_a_new_migration_with_an_unexcepted_finding() {
         "29990101000003_title_index.up.sql",
         "CREATE INDEX job_offers_title_idx ON job_offers (title);\n",
     );
-    let service = Service::serving(Box::leak(c3.clone().into_boxed_str()));
-    let url = service.url();
-    let args = [
-        "deploy",
-        "--up",
-        "--health-url",
-        &url,
-        "--timeout",
-        "5s",
-        "--poll-interval",
-        "50ms",
-        "--no-env-file",
-    ];
-    let run = xtask_in(&fake, history.path(), &args);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let run = refused_deploy(&fake, &history, c3);
     assert!(
         run.stdout.contains("schema.lint")
             && run.stdout.contains("migrations/29990101000003_title_index.up.sql:1: require-concurrent-index-creation [locking]"),

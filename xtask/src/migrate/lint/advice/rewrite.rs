@@ -48,7 +48,7 @@ pub(super) fn for_rule(rule: &str, s: &Subject<'_, '_>, columns: &Columns) -> Op
         "ban-drop-table" => later_drop(s, "ban-drop-table", t),
         "require-lock-timeout" => (
             "the runner already sets lock_timeout (MIGRATION_LOCK_TIMEOUT_SECS, default 5 s) on its session: drop the override; a statement that needs longer uses `SET LOCAL lock_timeout = '30s'`".to_owned(),
-            vec![now(without(s, |stmt| turns_lock_timeout_off(stmt)))],
+            vec![now(without(s, turns_lock_timeout_off))],
         ),
         "no-transaction-required" => (
             "give the statement a migration of its own whose first line is `-- no-transaction`".to_owned(),
@@ -258,9 +258,7 @@ fn not_null_dance(s: &Subject<'_, '_>) -> (String, Vec<Step>) {
     let c = s.column();
     let n = format!("{t}_{c}_not_null");
     (
-        format!(
-            "prove it with a CHECK first: add it NOT VALID, VALIDATE it in a later migration (reads and writes go on), then SET NOT NULL, which PostgreSQL 12+ accepts without a scan"
-        ),
+        "prove it with a CHECK first: add it NOT VALID, VALIDATE it in a later migration (reads and writes go on), then SET NOT NULL, which PostgreSQL 12+ accepts without a scan".to_owned(),
         vec![
             now(format!(
                 "ALTER TABLE {t} ADD CONSTRAINT {n} CHECK ({c} IS NOT NULL) NOT VALID;"
