@@ -359,19 +359,8 @@ impl flags::Deploy {
                 ),
             )));
         }
-        let target_env = &pre.railway.target;
-        if let Err(refused) = guard::rollback::check(
-            sh,
-            &target,
-            &pre.variables,
-            target_env,
-            self.accept_schema,
-            say,
-        ) {
-            return Ok(Some(rollback::OnFailure::impossible(
-                reason,
-                &refused.to_string(),
-            )));
+        if let Some(why) = self.schema_refusal(sh, pre, &target, say) {
+            return Ok(Some(rollback::OnFailure::impossible(reason, &why)));
         }
         let url = pre.health_url.as_deref();
         let run = rollback::execute(
@@ -387,6 +376,23 @@ impl flags::Deploy {
         Ok(Some(rollback::OnFailure::ran(
             reason, target, run, &self.wait,
         )))
+    }
+}
+
+impl flags::Deploy {
+    /// Why rolling back to `target` would break on the schema (a contract migration applied
+    /// since, or what cannot be known), unless --accept-schema.
+    fn schema_refusal(
+        &self,
+        sh: &Shell,
+        pre: &PreFlight,
+        target: &Deployment,
+        say: Say,
+    ) -> Option<String> {
+        let env = &pre.railway.target;
+        guard::rollback::check(sh, target, &pre.variables, env, self.accept_schema, say)
+            .err()
+            .map(|refused| refused.to_string())
     }
 }
 

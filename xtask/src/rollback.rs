@@ -40,8 +40,15 @@ impl flags::Rollback {
         ));
         say.line(&format!("note: {MIGRATION_NOTE}"));
         let variables = railway.variables(sh, &railway.target.service)?;
-        let schema = (&variables, &railway.target, self.accept_schema);
-        crate::migrate::guard::rollback::check(sh, &target, schema.0, schema.1, schema.2, say)?;
+        let accept = self.accept_schema;
+        crate::migrate::guard::rollback::check(
+            sh,
+            &target,
+            &variables,
+            &railway.target,
+            accept,
+            say,
+        )?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
         if self.dry_run {
             let trigger = Call::Api(Op::Rollback {
