@@ -14,8 +14,9 @@ use crate::exit::Reported;
 use crate::flags;
 use crate::health::Probe;
 use crate::mask::Masker;
+use crate::migrate::guard;
 use crate::railway::poll::Outcome;
-use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway};
+use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway, Variables};
 use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
 use crate::{checklist, config_source, remote, rollback};
 
@@ -24,6 +25,9 @@ struct PreFlight {
     railway: Railway,
     ids: Ids,
     health_url: Option<String>,
+    /// The service's variables (sealed ones present without a value): the schema guard of
+    /// `--rollback-on-failure` reads the production database URL from them.
+    variables: Variables,
     /// The deployments before the trigger, newest first (the active one is the rollback target).
     history: Vec<Deployment>,
 }
@@ -171,7 +175,15 @@ impl flags::Deploy {
                 "WARNING: --skip-verify: the platform's variables, the service's settings and the plan of .railway/railway.ts are NOT checked before deploying"
             );
         } else {
-            let report = remote::check(sh, &ready, None, &self.env)?;
+            let mut report = remote::check(sh, &ready, None, &self.env)?;
+            let shipped = self.shipped(sh);
+            let target = &ready.railway.target;
+            report.checks.extend(guard::preflight::checks(
+                sh,
+                &ready.variables,
+                target,
+                &shipped,
+            ));
             if report.has_failures() {
                 if self.json {
                     eprint!("{}", checklist::human(&report, false));
@@ -205,8 +217,27 @@ impl flags::Deploy {
             railway,
             ids,
             health_url,
+            variables,
             history,
         })
+    }
+
+    /// The migration files this deploy ships: `--commit`'s, read from git when this clone has
+    /// it, else this checkout's (what `--up` uploads and CI checks out).
+    fn shipped(&self, sh: &Shell) -> guard::preflight::Shipped {
+        use guard::preflight::Shipped;
+        match &self.commit {
+            Some(sha) if crate::migrate::lint::files::has_commit(sh, sha) => {
+                Shipped::Commit(sha.clone())
+            }
+            Some(sha) => {
+                eprintln!(
+                    "note: commit {sha} is not in this clone: the pre-flight checks this checkout's migrations instead"
+                );
+                Shipped::Checkout
+            }
+            None => Shipped::Checkout,
+        }
     }
 
     fn trigger_call(&self, ids: &Ids) -> Call {
@@ -362,6 +393,9 @@ impl flags::Deploy {
                 ),
             )));
         }
+        if let Some(why) = self.schema_refusal(sh, pre, &target, say) {
+            return Ok(Some(rollback::OnFailure::impossible(reason, &why)));
+        }
         let url = pre.health_url.as_deref();
         let run = rollback::execute(
             sh,
@@ -376,6 +410,23 @@ impl flags::Deploy {
         Ok(Some(rollback::OnFailure::ran(
             reason, target, run, &self.wait,
         )))
+    }
+}
+
+impl flags::Deploy {
+    /// Why rolling back to `target` would break on the schema (a contract migration applied
+    /// since, or what cannot be known), unless --accept-schema.
+    fn schema_refusal(
+        &self,
+        sh: &Shell,
+        pre: &PreFlight,
+        target: &Deployment,
+        say: Say,
+    ) -> Option<String> {
+        let env = &pre.railway.target;
+        guard::rollback::check(sh, target, &pre.variables, env, self.accept_schema, say)
+            .err()
+            .map(|refused| refused.to_string())
     }
 }
 

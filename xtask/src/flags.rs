@@ -31,9 +31,11 @@ pub(crate) enum Task {
     Deploy(Deploy),
     /// Roll the service back to an earlier deployment and wait until it serves, healthy.
     ///
-    /// A migration already applied is not reverted: rollbacks are safe when every migration is
-    /// expand/contract (see README). Exit codes: 0 rolled back and healthy, 1 anything else,
-    /// 2 usage error.
+    /// A migration already applied is not reverted, so first the schema is judged: the target's
+    /// commit (from Railway), its migrations (from git) and what the production database applied
+    /// since (through DATABASE_PUBLIC_URL). Expand only: go. A contract migration, or anything
+    /// unknown: refuse before touching anything (--accept-schema overrides). Exit codes: 0 rolled
+    /// back and healthy, 1 anything else (a refusal too), 2 usage error.
     Rollback(Rollback),
     /// Show or follow a Railway deployment's logs (through pipes and in CI), with diagnoses.
     ///
@@ -155,6 +157,10 @@ pub(crate) struct Deploy {
     /// that served before (exit 1, verdict `rolled_back`).
     #[arg(long)]
     pub(crate) rollback_on_failure: bool,
+    /// With --rollback-on-failure: roll back even when a migration applied since the earlier
+    /// deployment is contract (or the schema cannot be judged). Read why first.
+    #[arg(long, requires = "rollback_on_failure")]
+    pub(crate) accept_schema: bool,
     /// With --rollback-on-failure: how long to watch the new deployment after cutover.
     #[arg(long, value_name = "DUR", default_value = "2m", value_parser = humantime::parse_duration, requires = "rollback_on_failure")]
     pub(crate) watch: std::time::Duration,
@@ -197,6 +203,10 @@ pub(crate) struct Rollback {
     /// End with one JSON summary document on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Roll back even when a migration applied since the target deployment is contract (the
+    /// earlier build may break against it), or when the schema cannot be judged. Read why first.
+    #[arg(long)]
+    pub(crate) accept_schema: bool,
 }
 
 /// How deploy and rollback wait, and what they do when a deployment is already running.
@@ -311,6 +321,23 @@ pub(crate) enum MigrateAction {
     Revert(MigrateRevert),
     /// Create a reversible pair `migrations/<timestamp>_<name>.{up,down}.sql` (sqlx-cli's naming).
     Add(MigrateAdd),
+    /// Judge every up migration before it ships (squawk's rules for a live service, plus
+    /// sqlx's `-- no-transaction`): each finding with its file:line, what it blocks in
+    /// production, the exact rewrite, and contract or locking; each migration expand or
+    /// contract. Offline: no database.
+    ///
+    /// Exit codes: 0 no finding (or every one excepted with a reason), 1 findings, 2 usage error.
+    Lint(MigrateLint),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateLint {
+    /// Lint the migrations in this directory (default: `migrations/` of the repository).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) source: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

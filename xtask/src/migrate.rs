@@ -1,4 +1,8 @@
-//! `cargo xtask migrate run|status|revert|add`: the backend's embedded migrations, from here.
+//! `cargo xtask migrate run|status|revert|add|lint`: the backend's embedded migrations, from
+//! here, and ([`lint`]) every migration judged before it ships.
+
+pub(crate) mod guard;
+pub(crate) mod lint;
 
 use std::path::Path;
 
@@ -12,6 +16,7 @@ use crate::exit::{Reported, Usage};
 use crate::flags::{self, MigrateAction};
 use crate::migrate_output as out;
 use crate::{config_source, runtime};
+use lint::class::Class;
 
 impl flags::Migrate {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -60,10 +65,11 @@ impl flags::Migrate {
                     if a.check && !st.up_to_date() {
                         stale = Some(out::stale_summary(&st));
                     }
+                    let classes = classes(set.get());
                     Ok(if a.json {
-                        out::status_json(&st).to_string()
+                        out::status_json(&st, &classes).to_string()
                     } else {
-                        out::status_text(&st)
+                        out::status_text(&st, &classes)
                     })
                 })?;
                 match stale {
@@ -72,8 +78,48 @@ impl flags::Migrate {
                 }
             }
             MigrateAction::Add(a) => add(sh, &a.name, a.dir.as_deref()),
+            MigrateAction::Lint(a) => lint_files(a.source.as_deref(), a.json),
         }
     }
+}
+
+/// `migrate lint`: exit 1 when a finding has no reviewed exception.
+fn lint_files(source: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    let root = config_source::project_root();
+    let dir = match source {
+        Some(dir) => std::path::absolute(dir)?,
+        None => root.join("migrations"),
+    };
+    if !dir.is_dir() {
+        return Err(Usage(format!(
+            "`{}` is not a directory of migrations",
+            dir.display()
+        ))
+        .into());
+    }
+    let judged = lint::judge_all(&lint::files::from_dir(&dir, &rel(&dir))?);
+    if json {
+        println!("{}", lint::output::json(&judged));
+    } else {
+        print!("{}", lint::output::text(&judged));
+    }
+    let failing: usize = judged.iter().map(lint::Judged::failures).sum();
+    if failing > 0 {
+        return Err(Reported(format!(
+            "migrate lint: {failing} finding{} to fix (each names its rewrite; a reviewed exception is `-- migrate-lint: allow <rule> — <why>` above the statement)",
+            if failing == 1 { "" } else { "s" }
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Each migration's class (expand or contract), by version.
+pub(crate) fn classes(migrator: &Migrator) -> std::collections::BTreeMap<i64, Class> {
+    lint::judge_all(&lint::files::from_migrator(migrator, "migrations"))
+        .into_iter()
+        .map(|j| (j.file.version, j.class))
+        .collect()
 }
 
 /// The embedded set, or one read from `--source DIR` at run time.

@@ -1,12 +1,20 @@
 //! How migration results look: a table for people, one JSON document for machines.
 
+use std::collections::BTreeMap;
+
 use intowork_db::migrate::{Outcome, State, Status, Step, StepKind};
 use serde_json::{Value, json};
 
-pub(crate) fn status_text(st: &Status) -> String {
+use crate::migrate::lint::class::Class;
+
+fn class_of(classes: &BTreeMap<i64, Class>, version: i64) -> &'static str {
+    classes.get(&version).map_or("?", Class::as_str)
+}
+
+pub(crate) fn status_text(st: &Status, classes: &BTreeMap<i64, Class>) -> String {
     let mut out = format!(
-        "{:<16} {:<28} {:<9} {}\n",
-        "version", "description", "state", "applied at (UTC)"
+        "{:<16} {:<28} {:<9} {:<9} {}\n",
+        "version", "description", "class", "state", "applied at (UTC)"
     );
     for e in &st.entries {
         let (state, when) = match &e.state {
@@ -26,8 +34,11 @@ pub(crate) fn status_text(st: &Status) -> String {
             State::Dirty => ("DIRTY", "failed part-way in an earlier run".to_owned()),
         };
         out.push_str(&format!(
-            "{:<16} {:<28} {:<9} {when}\n",
-            e.version, e.description, state
+            "{:<16} {:<28} {:<9} {:<9} {when}\n",
+            e.version,
+            e.description,
+            class_of(classes, e.version),
+            state
         ));
     }
     let pending = st.pending().len();
@@ -64,7 +75,7 @@ pub(crate) fn stale_summary(st: &Status) -> String {
     parts.join("; ")
 }
 
-pub(crate) fn status_json(st: &Status) -> Value {
+pub(crate) fn status_json(st: &Status, classes: &BTreeMap<i64, Class>) -> Value {
     let migrations: Vec<Value> = st
         .entries
         .iter()
@@ -74,6 +85,7 @@ pub(crate) fn status_json(st: &Status) -> Value {
                 "description": e.description,
                 "reversible": e.reversible,
                 "no_transaction": e.no_tx,
+                "class": class_of(classes, e.version),
             });
             let (state, installed_on, ms) = match &e.state {
                 State::Applied {

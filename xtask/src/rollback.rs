@@ -43,6 +43,15 @@ impl flags::Rollback {
             target.commit().as_deref().unwrap_or("unknown")
         ));
         say.line(&format!("note: {MIGRATION_NOTE}"));
+        let accept = self.accept_schema;
+        crate::migrate::guard::rollback::check(
+            sh,
+            &target,
+            &variables,
+            &railway.target,
+            accept,
+            say,
+        )?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
         release::sealed_note(&variables, &railway.target.service);
         if self.dry_run {

@@ -4,6 +4,7 @@ use intowork_config::{Check, Settings, Status};
 use xshell::Shell;
 
 use crate::exit::Reported;
+use crate::migrate::guard::preflight;
 use crate::railway::Needs;
 use crate::{checklist, config_source, flags, remote, runtime};
 
@@ -13,7 +14,12 @@ impl flags::Verify {
             let needs = Needs::new("verify --remote", &remote::features());
             let ready = remote::railway_ready(sh, &self.railway, &needs)?;
             let frontend = self.frontend_service.as_deref();
-            let report = remote::check(sh, &ready, frontend, &self.env)?;
+            let mut report = remote::check(sh, &ready, frontend, &self.env)?;
+            let shipped = preflight::Shipped::Checkout;
+            let target = &ready.railway.target;
+            report
+                .checks
+                .extend(preflight::checks(sh, &ready.variables, target, &shipped));
             return finish(&report, self.json);
         }
         let (env_file, source) = config_source::load(&self.env)?;
@@ -33,6 +39,9 @@ impl flags::Verify {
                 format!("configuration read from the {origin}"),
             ),
         );
+
+        // The lint needs no database: offline too.
+        report.push(preflight::lint_check(sh));
 
         match (settings, self.offline) {
             (settings, true) => {

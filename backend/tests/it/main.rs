@@ -8,5 +8,6 @@ mod email;
 mod email_replicas;
 mod leaks;
 mod process;
+mod replicas_migrate;
 mod serve;
 mod sessions;

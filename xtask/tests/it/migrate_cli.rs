@@ -115,7 +115,7 @@ fn dry_run_reports_changes_and_revert_walks_back() {
     assert_eq!(one.code, 0, "{}{}", one.stdout, one.stderr);
     assert!(
         one.stdout
-            .contains("reverted 20261201000002 applications by candidate"),
+            .contains("reverted 20261206000001 applications by offer"),
         "{}",
         one.stdout
     );
@@ -136,7 +136,7 @@ fn dry_run_reports_changes_and_revert_walks_back() {
     let all = xtask(&db, &["revert", "--target", "0"]);
     assert_eq!(all.code, 0);
     assert!(
-        all.stdout.contains("5 migrations reverted"),
+        all.stdout.contains("6 migrations reverted"),
         "{}",
         all.stdout
     );
@@ -215,7 +215,7 @@ fn add_writes_a_reversible_pair_named_like_sqlx_cli() {
 }
 
 /// `migrate` with exactly `env` (plus the test secret), no database needed.
-fn migrate_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+pub(crate) fn migrate_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let sh = Shell::new().unwrap();
     let bin = env!("CARGO_BIN_EXE_xtask");
     let out = cmd!(sh, "{bin} migrate {args...}")

@@ -86,7 +86,7 @@ fn an_older_cli_is_refused_before_anything_runs_naming_the_feature_and_the_insta
     let fake = scenario(json!({"version": "5.63.1", "deployments": history()}));
     for args in [
         &["logs", "--deployment", "dep-old", "--lines", "5"][..],
-        &["rollback", "--dry-run", NOWHERE][..],
+        &["rollback", "--dry-run", "--accept-schema", NOWHERE][..],
         &DEPLOY_DRY[..],
     ] {
         let run = fake.xtask(args, &[]);
@@ -262,7 +262,7 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
         run.stderr
     );
 
-    let run = fake.xtask(&["rollback", "--dry-run", NOWHERE], &[]);
+    let run = fake.xtask(&["rollback", "--dry-run", "--accept-schema", NOWHERE], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     // Even without the checks, reading the variables must not trip on a `null`.
     let run = fake.xtask(&DEPLOY_DRY, &[]);

@@ -6,6 +6,7 @@
 
 mod catalog;
 mod error;
+mod invalid;
 mod lock;
 mod plan;
 mod run;

@@ -9,7 +9,7 @@ use sqlx::{Acquire, Executor, PgConnection};
 use super::error::from_execution;
 use super::plan::{Outcome, Step, StepKind};
 use super::status::{State, status};
-use super::{Limits, MigrateError, catalog, lock};
+use super::{Limits, MigrateError, catalog, invalid, lock};
 use crate::connect::{close, connect};
 
 /// Applies every pending migration (or, with `dry_run`, runs them in a transaction that is
@@ -108,7 +108,11 @@ async fn apply_pending(
     }
     let mut steps = Vec::new();
     for m in pending {
-        let took = conn.apply(m).await.map_err(|e| execution(e, m, limits))?;
+        // Again before each file: one that ran `SET lock_timeout = 0` must not disarm the next.
+        set_limits(conn, limits).await?;
+        let took = apply_one(conn, m)
+            .await
+            .map_err(|e| execution(e, m, limits))?;
         tracing::info!(version = m.version, description = %m.description, took_ms = took.as_millis() as u64, "migration applied");
         steps.push(Step {
             version: m.version,
@@ -166,6 +170,25 @@ async fn revert_to(
         });
     }
     Ok(steps)
+}
+
+/// sqlx's apply; around a `-- no-transaction` file, the invalid index an interrupted
+/// `CREATE INDEX CONCURRENTLY` leaves behind is dropped, so the next start retries cleanly
+/// instead of failing on "already exists" (or, with IF NOT EXISTS, keeping a useless index).
+async fn apply_one(
+    conn: &mut PgConnection,
+    m: &Migration,
+) -> Result<std::time::Duration, sqlx::migrate::MigrateError> {
+    if !m.no_tx {
+        return conn.apply(m).await;
+    }
+    invalid::drop_left_by(conn, &m.sql).await?;
+    let result = conn.apply(m).await;
+    if result.is_err() {
+        // Best effort: a lost connection cannot clean up; the next start does it first.
+        let _ = invalid::drop_left_by(conn, &m.sql).await;
+    }
+    result
 }
 
 /// Runs the SQL in one transaction and rolls it back, noting what each migration changed.

@@ -6,3 +6,4 @@ mod common;
 mod connect;
 mod locality;
 mod migrate;
+mod no_transaction;

@@ -1,0 +1,141 @@
+//! Before a rollback: which migrations did the production database apply that the target
+//! deployment's commit does not know? A rollback does not revert them, so the earlier build
+//! runs against them: fine when every one is *expand*, broken when one is *contract*.
+//! Every piece of information must be there (the target's commit from Railway, its migration
+//! files from git, the applied migrations from the database, the SQL of each one applied
+//! since); anything missing is a refusal with the reason, never a silent pass.
+
+use xshell::Shell;
+
+use super::super::lint::{self, MigrationFile, class::Class};
+use super::{applied, applied_versions, checkout, files, production};
+use crate::exit::Reported;
+use crate::railway::{Deployment, Target, Variables};
+use crate::release::Say;
+
+/// The judgement on a rollback's schema.
+#[derive(Debug)]
+pub(crate) enum Judgement {
+    /// Nothing applied since, or only expand migrations: `(version, description)`.
+    Expand(Vec<(i64, String)>),
+    /// A migration applied since is contract: the earlier build may break.
+    Contract(String),
+    /// Something needed to judge is missing.
+    Unknown(String),
+}
+
+/// Judges a rollback to `target`; `Ok` to go ahead (and says why), a refusal otherwise unless
+/// `accept` (`--accept-schema`), which goes ahead loudly.
+pub(crate) fn check(
+    sh: &Shell,
+    target: &Deployment,
+    variables: &Variables,
+    railway: &Target,
+    accept: bool,
+    say: Say,
+) -> anyhow::Result<()> {
+    let why = match judge(sh, target, variables, railway) {
+        Judgement::Expand(since) if since.is_empty() => {
+            say.line(&format!("schema: the production database has applied no migration that {} does not know: the earlier build runs against the schema it was built for", target.id));
+            return Ok(());
+        }
+        Judgement::Expand(since) => {
+            let list: Vec<String> = since.iter().map(|(v, d)| format!("{v} {d}")).collect();
+            say.line(&format!("schema: {} migration{} applied since {}'s commit, all expand ({}): the earlier build keeps working against them, and they stay applied", since.len(), if since.len() == 1 { "" } else { "s" }, target.id, list.join(", ")));
+            return Ok(());
+        }
+        Judgement::Contract(why) => why,
+        Judgement::Unknown(why) => format!("the schema cannot be judged: {why}"),
+    };
+    if accept {
+        eprintln!("WARNING: --accept-schema: rolling back although {why}");
+        return Ok(());
+    }
+    Err(Reported(format!(
+        "rollback refused before touching anything: {why}. Roll forward instead (fix the code and `cargo xtask deploy` it), or, after reading why, rerun with --accept-schema"
+    ))
+    .into())
+}
+
+pub(crate) fn judge(
+    sh: &Shell,
+    target: &Deployment,
+    variables: &Variables,
+    railway: &Target,
+) -> Judgement {
+    let Some(commit) = target.commit() else {
+        return Judgement::Unknown(format!(
+            "deployment {} carries no commit (meta.commitHash), so which migrations its build knows is unknown",
+            target.id
+        ));
+    };
+    let known: Vec<i64> = match lint::files::at_commit(sh, &commit) {
+        Ok(m) => files(&m).iter().map(|f| f.version).collect(),
+        Err(e) => return Judgement::Unknown(format!("{e:#}")),
+    };
+    let settings = match production(variables, railway) {
+        Ok(s) => s,
+        Err(why) => return Judgement::Unknown(why),
+    };
+    let here = match checkout(sh) {
+        Ok(m) => m,
+        Err(e) => return Judgement::Unknown(format!("{e:#}")),
+    };
+    let st = match applied(&settings, &here) {
+        Ok(st) => st,
+        Err(why) => return Judgement::Unknown(why),
+    };
+    let since: Vec<i64> = applied_versions(&st)
+        .into_iter()
+        .filter(|v| !known.contains(v))
+        .collect();
+    judge_since(&files(&here), &st, &since, &commit)
+}
+
+/// Classifies each migration applied since, from this checkout's file of it — which must be
+/// the very file that was applied (same checksum).
+fn judge_since(
+    here: &[MigrationFile],
+    st: &intowork_db::migrate::Status,
+    since: &[i64],
+    commit: &str,
+) -> Judgement {
+    use intowork_db::migrate::State;
+    let judged = lint::judge_all(here);
+    let mut expand = Vec::new();
+    for v in since {
+        let entry = st.entries.iter().find(|e| e.version == *v);
+        match entry.map(|e| &e.state) {
+            Some(State::Applied { .. }) => {}
+            Some(State::Drifted { .. }) => {
+                return Judgement::Unknown(format!(
+                    "migration {v} in this checkout differs from the one the database applied (checksum), so it cannot be judged: check out the commit that is deployed"
+                ));
+            }
+            Some(State::Dirty) => {
+                return Judgement::Unknown(format!(
+                    "migration {v} failed part-way in the database (dirty)"
+                ));
+            }
+            _ => {
+                return Judgement::Unknown(format!(
+                    "migration {v} is applied in the database but not in this checkout, so its SQL cannot be judged: check out (or fetch) the commit that is deployed"
+                ));
+            }
+        }
+        let Some(j) = judged.iter().find(|j| j.file.version == *v) else {
+            continue;
+        };
+        match &j.class {
+            Class::Expand => expand.push((*v, j.file.description.clone())),
+            Class::Contract(statements) => {
+                let first = &statements[0];
+                return Judgement::Contract(format!(
+                    "migration {} ({}) was applied after {commit} and is contract: `{}` at {}:{} {}; the earlier build would run against that schema",
+                    v, j.file.description, first.statement, j.file.path, first.line, first.why
+                ));
+            }
+        }
+    }
+    Judgement::Expand(expand)
+}
