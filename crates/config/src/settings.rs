@@ -292,18 +292,21 @@ fn check_http(
     (origins, frontend)
 }
 
-/// `Some(None)`: email off. `None`: a problem was recorded.
+/// `Some(None)`: email off. `None`: a problem was recorded. Each variable's own rule runs
+/// whatever the others hold (a bad `FROM_EMAIL` is reported next to a bad key).
 fn check_email(ck: &mut Checker<'_>, env: Environment) -> Option<Option<EmailSettings>> {
     let api_url = check_resend_api_url(ck, env);
-    let key = match ck.text("RESEND_API_KEY").map(parse_resend_key) {
-        None => None,
-        Some(Ok(key)) => Some(key),
+    let key_text = ck.text("RESEND_API_KEY");
+    let key = match key_text.map(parse_resend_key) {
         Some(Err(p)) => {
             ck.record_all("RESEND_API_KEY", vec![p]);
-            return None;
+            None
         }
+        Some(Ok(key)) => Some(key),
+        None => None,
     };
-    let from_text = match &key {
+    // A key was given, valid or not: email is meant to be on, so it needs a sender.
+    let from_text = match key_text {
         Some(_) => ck.required("FROM_EMAIL", "set the sender, e.g. `INTOWORK <noreply@your-domain.com>` (a domain verified in Resend)"),
         None => ck.text("FROM_EMAIL"),
     };
@@ -314,11 +317,16 @@ fn check_email(ck: &mut Checker<'_>, env: Environment) -> Option<Option<EmailSet
         }
         Some(Err(p)) => {
             ck.record_all("FROM_EMAIL", vec![p]);
-            return None;
+            None
         }
-        None if ck.failed("FROM_EMAIL") || ck.failed("RESEND_API_KEY") => return None,
         None => None,
     };
+    if ["RESEND_API_KEY", "FROM_EMAIL"]
+        .iter()
+        .any(|v| ck.failed(v))
+    {
+        return None;
+    }
     match (key, from) {
         (None, _) => {
             ck.pass("RESEND_API_KEY", "not set: email is off");

@@ -2,6 +2,7 @@
 //! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
 //! and shared, and the harness's servers are started once for all of them.
 
+mod all_at_once;
 mod common;
 mod database_url;
 mod every_problem;
