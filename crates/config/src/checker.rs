@@ -1,12 +1,26 @@
 //! Turns per-value problems into checklist lines named after their variable and origin.
+//! Every line is redacted as it is recorded: a value put in the wrong variable is echoed by
+//! that variable's check, so each message is masked against every secret the source holds,
+//! then its quoted values are shortened (see `echo`).
 
+use std::borrow::Cow;
+
+use crate::echo::shorten_quoted;
 use crate::http::parse_bounded;
 use crate::problem::{Problem, Severity};
 use crate::report::{Check, Report, Status};
+use crate::secrets::SecretSet;
 use crate::source::{Lookup, Origin, Source};
+
+/// In a variable that holds another variable's secret, any run of this many characters of a
+/// secret is masked too: its check may quote the secret cut in pieces (split at commas, or
+/// where a URL parser stopped).
+const FRAGMENT_CHARS: usize = 6;
 
 pub(crate) struct Checker<'s> {
     source: &'s Source,
+    /// Every secret of the source (see [`SecretSet::from_variables`]).
+    secrets: SecretSet,
     pub(crate) report: Report,
 }
 
@@ -14,12 +28,18 @@ impl<'s> Checker<'s> {
     pub(crate) fn new(source: &'s Source) -> Checker<'s> {
         Checker {
             source,
+            secrets: SecretSet::from_variables(source.texts()),
             report: Report::default(),
         }
     }
 
     pub(crate) fn source(&self) -> &'s Source {
         self.source
+    }
+
+    /// Every secret the source holds.
+    pub(crate) fn secrets(&self) -> &SecretSet {
+        &self.secrets
     }
 
     pub(crate) fn origin(&self, var: &str) -> Option<&'s Origin> {
@@ -78,10 +98,11 @@ impl<'s> Checker<'s> {
             Severity::Error => Status::Fail,
             Severity::Warning => Status::Warn,
         };
-        let mut check = Check::new(id(var, problem.check), status, problem.message)
+        let message = self.redact(var, &problem.message).into_owned();
+        let mut check = Check::new(id(var, problem.check), status, message)
             .variable(var)
             .source(origin);
-        check.hint = problem.hint;
+        check.hint = problem.hint.map(|h| self.redact(var, &h).into_owned());
         self.report.push(check);
     }
 
@@ -97,11 +118,45 @@ impl<'s> Checker<'s> {
 
     pub(crate) fn pass(&mut self, var: &str, message: impl Into<String>) {
         let origin = self.origin(var);
+        let message = self.redact(var, &message.into()).into_owned();
         self.report.push(
             Check::new(id(var, "valid"), Status::Pass, message)
                 .variable(var)
                 .source(origin),
         );
+    }
+
+    /// A line about `var` as it may be printed: every known secret masked (in any
+    /// spelling), pieces of them too when `var` holds another variable's secret, then long
+    /// quoted values shortened.
+    fn redact<'t>(&self, var: &str, text: &'t str) -> Cow<'t, str> {
+        let masked = self.secrets.mask(text);
+        let masked = if self.holds_foreign_secret(var) {
+            Cow::Owned(
+                self.secrets
+                    .mask_fragments(&masked, FRAGMENT_CHARS)
+                    .into_owned(),
+            )
+        } else {
+            masked
+        };
+        match shorten_quoted(&masked) {
+            Cow::Borrowed(_) => masked,
+            Cow::Owned(short) => Cow::Owned(short),
+        }
+    }
+
+    /// Whether `var`'s value spells a secret that is not its own (a database URL's own
+    /// password is its own; a `NEXTAUTH_SECRET` value in `PORT` is not).
+    fn holds_foreign_secret(&self, var: &str) -> bool {
+        let Some(value) = self.source.lookup(var).text() else {
+            return false;
+        };
+        let own = SecretSet::from_variables([(var, value)]);
+        !self
+            .secrets
+            .spans_of(value, |s| !own.contains(s))
+            .is_empty()
     }
 }
 

@@ -9,12 +9,14 @@ use url::Url;
 use crate::auth::parse_nextauth_secret;
 use crate::checker::Checker;
 use crate::database::{DatabaseSettings, check_database};
+use crate::echo::shown_url;
 use crate::email::{EmailSettings, Mailbox, check_resend_api_url, parse_resend_key};
 use crate::environment::Environment;
 use crate::http::{
     AllowedOrigins, DEV_ORIGIN, frontend_origin_problem, parse_allowed_origins, parse_frontend_url,
 };
 use crate::report::Report;
+use crate::secrets::SecretSet;
 use crate::service::{LogFormat, ServiceSettings, parse_bool};
 use crate::source::Source;
 
@@ -29,7 +31,8 @@ pub const DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS: u64 = 300;
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 25;
 
 /// The only view of configuration the rest of the code has. Every value in it is valid.
-#[derive(Debug, Clone)]
+/// Its `Debug` is masked against every secret the source held (see [`SecretSet`]).
+#[derive(Clone)]
 pub struct Settings {
     environment: Environment,
     railway_environment: Option<String>,
@@ -41,6 +44,27 @@ pub struct Settings {
     email: Option<EmailSettings>,
     migrations: MigrationSettings,
     service: ServiceSettings,
+    secrets: SecretSet,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let frontend_url = self.frontend_url.as_ref().map(|u| shown_url(u.as_str()));
+        let shown = format!(
+            "Settings {{ environment: {:?}, railway_environment: {:?}, database: {:?}, nextauth_secret: {:?}, port: {}, allowed_origins: {:?}, frontend_url: {:?}, email: {:?}, migrations: {:?}, service: {:?} }}",
+            self.environment,
+            self.railway_environment,
+            self.database,
+            self.nextauth_secret,
+            self.port,
+            self.allowed_origins,
+            frontend_url,
+            self.email,
+            self.migrations,
+            self.service,
+        );
+        f.write_str(&self.secrets.mask(&shown))
+    }
 }
 
 /// Session limits for schema migrations. `Default` holds the defaults of the two variables;
@@ -108,6 +132,7 @@ impl Settings {
         let migrations = check_migrations(&mut ck);
         let service = check_service(&mut ck);
 
+        let secrets = ck.secrets().clone();
         let report = ck.report;
         // Every `None` above was recorded in the report as a failure.
         let settings = (|| {
@@ -122,6 +147,7 @@ impl Settings {
                 email: email?,
                 migrations: migrations?,
                 service: service?,
+                secrets,
             })
         })();
         match settings {
@@ -273,7 +299,7 @@ fn check_http(
             let ok = ck.record_all("FRONTEND_URL", problems);
             match url {
                 Some(url) if ok => {
-                    ck.pass("FRONTEND_URL", url.as_str());
+                    ck.pass("FRONTEND_URL", shown_url(url.as_str()));
                     Some(Some(url))
                 }
                 _ => None,

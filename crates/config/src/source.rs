@@ -160,6 +160,13 @@ impl Source {
         }
     }
 
+    /// Every variable whose value is UTF-8, with that value.
+    pub fn texts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_str()?, v.value.to_str()?)))
+    }
+
     /// Names of all variables, for names-only comparisons.
     pub fn names(&self) -> impl Iterator<Item = &OsStr> {
         self.values.keys().map(OsString::as_os_str)
