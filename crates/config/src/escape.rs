@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 use std::fmt::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// `\x1b`, `\r`, `\n`, `\0`, `\t` and every other control character (C0, DEL, C1), plus the
 /// Unicode direction overrides that reorder what a terminal shows ("Trojan Source"), written
@@ -17,6 +19,19 @@ pub fn escape_control(text: &str) -> Cow<'_, str> {
         push_escaped(&mut out, c);
     }
     Cow::Owned(out)
+}
+
+/// A path as it may be shown: [`escape_control`] on its text, and each byte that is not
+/// UTF-8 as `\xNN` (never replaced by `�`: two different files must not look alike).
+pub fn escape_path(path: &Path) -> String {
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        out.push_str(&escape_control(chunk.valid()));
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
 }
 
 /// `Display` through [`escape_control`].

@@ -12,6 +12,7 @@ mod checker;
 mod database;
 mod echo;
 mod email;
+mod env_file;
 mod environment;
 mod escape;
 mod http;
@@ -30,8 +31,9 @@ pub use database::{
 };
 pub use echo::{MAX_ECHO_CHARS, shown_url};
 pub use email::{DEFAULT_RESEND_API_URL, EmailSettings, Mailbox};
+pub use env_file::MAX_ENV_FILE_BYTES;
 pub use environment::Environment;
-pub use escape::{Escaped, escape_control};
+pub use escape::{Escaped, escape_control, escape_path};
 pub use http::{AllowedOrigins, Origin};
 pub use problem::{Problem, Severity};
 pub use report::{Check, Report, Status, Summary};

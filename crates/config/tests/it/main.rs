@@ -6,6 +6,7 @@ mod all_at_once;
 mod common;
 mod database_url;
 mod echoed_values;
+mod env_file;
 mod every_problem;
 mod input_hygiene;
 mod readme;
