@@ -19,10 +19,11 @@ use tower_http::timeout::{Timeout, TimeoutLayer};
 
 pub use access_log::SLOW_REQUEST;
 use access_log::{AccessLog, AccessLogLayer};
-use request_id::RandomUuid;
+use request_id::{AcceptRequestId, AcceptRequestIdLayer, RandomUuid};
 
 /// The router inside its middleware: what `axum::serve` serves and the tests call.
-pub type Service = SetRequestId<AccessLog<PropagateRequestId<Cors<Timeout<Router>>>>, RandomUuid>;
+pub type Service =
+    AcceptRequestId<SetRequestId<AccessLog<PropagateRequestId<Cors<Timeout<Router>>>>, RandomUuid>>;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// A request still running after this gets 408: nothing holds a connection forever.
@@ -30,9 +31,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Browsers may cache a preflight answer this long.
 pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// Outermost first: the id exists before anything logs; the log sees the final status.
+/// Outermost first: a caller's id is kept only when acceptable, and exists before anything
+/// logs; the log sees the final status.
 pub fn service(router: Router, settings: &Settings) -> Service {
     ServiceBuilder::new()
+        .layer(AcceptRequestIdLayer)
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomUuid))
         .layer(AccessLogLayer)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

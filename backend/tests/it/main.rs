@@ -6,6 +6,7 @@ mod api;
 mod common;
 mod email;
 mod email_replicas;
+mod hostile_process;
 mod leaks;
 mod process;
 mod serve;
