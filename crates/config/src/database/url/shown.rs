@@ -150,7 +150,13 @@ fn masked(url: &Url) -> Url {
 /// For maskers of text that may quote the value in any spelling.
 pub fn url_secrets(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    match text.split_once("://") {
+    // A URL starts with its scheme; anything else (a `://` inside a quoted password
+    // included) is read as a connection string.
+    let url = text
+        .trim_start()
+        .split_once("://")
+        .filter(|(scheme, _)| is_scheme(scheme));
+    match url {
         Some((scheme, rest)) => {
             let authority_end = rest
                 .find(|c| authority_ends(scheme, c))
@@ -179,6 +185,13 @@ pub fn url_secrets(text: &str) -> Vec<String> {
     found.sort();
     found.dedup();
     found
+}
+
+/// A URL scheme: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// Where the authority ends after `scheme://`: `/`, `?`, `#` (and `\` for the schemes the
@@ -295,6 +308,7 @@ mod tests {
             ["k", "two words"]
         );
         assert!(url_secrets("https://example.com/path?q=1").is_empty());
+        assert_eq!(url_secrets("host=h password='a://b'"), ["a://b"]);
         // libpq's quoting: spaces around `=`, escaped quotes and backslashes, quoted or not.
         assert_eq!(
             url_secrets(r"host=h password = 'it\'s a \\ pw' sslpassword=k\ ey user=u"),
