@@ -11,6 +11,7 @@ use crate::problem::{Problem, Severity};
 use crate::report::{Check, Report, Status};
 use crate::secrets::SecretSet;
 use crate::source::{Lookup, Origin, Source};
+use crate::variables::is_secret_name;
 
 /// In a variable that holds another variable's secret, any run of this many characters of a
 /// secret is masked too: its check may quote the secret cut in pieces (split at commas, or
@@ -128,10 +129,23 @@ impl<'s> Checker<'s> {
 
     /// A line about `var` as it may be printed: every known secret masked (in any
     /// spelling), pieces of them too when `var` holds another variable's secret, then long
-    /// quoted values shortened.
+    /// quoted values shortened. A secret variable's own secrets are left to its messages,
+    /// which only ever show its masked form (a database URL's user may be named like its
+    /// password: `postgres://postgres:****@…` stays readable).
     fn redact<'t>(&self, var: &str, text: &'t str) -> Cow<'t, str> {
-        let masked = self.secrets.mask(text);
-        let masked = if self.holds_foreign_secret(var) {
+        let own = self.own_secrets(var);
+        let masked = match &own {
+            Some(own) if is_secret_name(var) => self.secrets.mask_except(text, own),
+            _ => self.secrets.mask(text),
+        };
+        let foreign = own.is_some_and(|own| {
+            let value = self.source.lookup(var).text().unwrap_or_default();
+            !self
+                .secrets
+                .spans_of(value, |s| !own.contains(s))
+                .is_empty()
+        });
+        let masked = if foreign {
             Cow::Owned(
                 self.secrets
                     .mask_fragments(&masked, FRAGMENT_CHARS)
@@ -146,17 +160,11 @@ impl<'s> Checker<'s> {
         }
     }
 
-    /// Whether `var`'s value spells a secret that is not its own (a database URL's own
-    /// password is its own; a `NEXTAUTH_SECRET` value in `PORT` is not).
-    fn holds_foreign_secret(&self, var: &str) -> bool {
-        let Some(value) = self.source.lookup(var).text() else {
-            return false;
-        };
-        let own = SecretSet::from_variables([(var, value)]);
-        !self
-            .secrets
-            .spans_of(value, |s| !own.contains(s))
-            .is_empty()
+    /// The secrets `var`'s own value carries (see [`SecretSet::from_variables`]), when it
+    /// is set.
+    fn own_secrets(&self, var: &str) -> Option<SecretSet> {
+        let value = self.source.lookup(var).text()?;
+        Some(SecretSet::from_variables([(var, value)]))
     }
 }
 

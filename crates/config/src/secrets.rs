@@ -118,6 +118,11 @@ impl SecretSet {
         replace_spans(text, &self.spans(text))
     }
 
+    /// Like [`SecretSet::mask`], leaving out the secrets `other` holds too.
+    pub fn mask_except<'t>(&self, text: &'t str, other: &SecretSet) -> Cow<'t, str> {
+        replace_spans(text, &self.spans_of(text, |s| !other.contains(s)))
+    }
+
     /// `text` with every run of at least `min` characters that also appears in a secret
     /// (ASCII case aside) replaced by `****`: for text that may quote a secret cut in
     /// pieces (a value split at commas, a URL whose parser stopped inside it).

@@ -215,3 +215,27 @@ fn platform_variables_are_masked_alike() {
     assert!(shown_windows(&text, secret).is_empty(), "{text}");
     assert!(failures(&src).contains(&"port.number".to_owned()));
 }
+
+/// A database URL's own messages show its masked form as it is: a user named like the
+/// password (`postgres:postgres`, common locally) is not masked into `****://****:****@…`.
+#[test]
+fn a_database_urls_own_masked_form_stays_readable() {
+    let url = "postgres://postgres:postgres@localhost:5432/intowork";
+    let l = load(&source(&[
+        ("DATABASE_URL", url),
+        ("PGPASSWORD", "postgres"),
+    ]))
+    .unwrap();
+    let pass = l
+        .report
+        .checks
+        .iter()
+        .find(|c| c.id == "database_url.valid")
+        .unwrap();
+    assert!(
+        pass.message
+            .starts_with("postgres://postgres:****@localhost:5432/intowork"),
+        "{}",
+        pass.message
+    );
+}
