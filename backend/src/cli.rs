@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use intowork_config::{Settings, Source};
+use intowork_config::{Settings, Source, escape_args, escape_lines};
 
 use crate::{startup, telemetry};
 
@@ -28,7 +28,7 @@ enum Command {
 }
 
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     // Configuration first: nothing is bound or connected with an invalid one.
     let settings = match Settings::load(&Source::from_process_env()) {
         Ok(loaded) => loaded.settings,
@@ -41,7 +41,8 @@ pub fn run() -> ExitCode {
         }
     };
     if let Err(e) = telemetry::init(&settings) {
-        eprintln!("backend: {e:#}");
+        // The filter's own error may quote the directive: escaped like everything from input.
+        eprintln!("backend: {}", escape_lines(&format!("{e:#}")));
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -70,4 +71,20 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line. clap quotes a refused argument verbatim, so its message is rendered from
+/// the arguments with their control characters escaped; usage errors exit 2.
+fn parse() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    Cli::try_parse_from(&args).unwrap_or_else(|raw| {
+        let err = Cli::try_parse_from(escape_args(&args)).err().unwrap_or(raw);
+        let text = escape_lines(&err.render().to_string());
+        if err.use_stderr() {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+        std::process::exit(err.exit_code())
+    })
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod build_info;
 pub mod cli;
 pub mod email;
+pub mod extract;
 pub mod http;
 pub mod pagination;
 pub mod routes;

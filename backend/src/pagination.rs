@@ -36,6 +36,11 @@ impl PageQuery {
     }
 }
 
+/// PostgreSQL's earliest `timestamptz` (4714-11-24 00:00:00 BC), in µs since the Unix epoch:
+/// a cursor before it would make the query fail (`timestamp out of range`). Its latest lies
+/// beyond what `chrono` can hold.
+pub const PG_MIN_MICROS: i64 = -210_866_803_200_000_000;
+
 /// The sort key of the last row of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
@@ -51,8 +56,11 @@ impl Cursor {
     pub fn decode(text: &str) -> Result<Cursor, ApiError> {
         let bad = || ApiError::BadRequest("`cursor` is not one this API returned".to_owned());
         let (micros, id) = text.split_once('_').ok_or_else(bad)?;
-        let at =
-            DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+        let micros: i64 = micros.parse().map_err(|_| bad())?;
+        if micros < PG_MIN_MICROS {
+            return Err(bad());
+        }
+        let at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
         Ok(Cursor {
             at,
             id: id.parse().map_err(|_| bad())?,
@@ -94,7 +102,18 @@ mod tests {
             id: 42,
         };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
-        for bad in ["", "abc", "1_", "_1", "1.5_2", "99999999999999999999_1"] {
+        assert!(Cursor::decode(&format!("{PG_MIN_MICROS}_1")).is_ok());
+        let before_postgres = format!("{}_1", PG_MIN_MICROS - 1);
+        for bad in [
+            "",
+            "abc",
+            "1_",
+            "_1",
+            "1.5_2",
+            "99999999999999999999_1",
+            "-8000000000000000000_1",
+            &before_postgres,
+        ] {
             assert!(Cursor::decode(bad).is_err(), "{bad}");
         }
     }

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use anyhow::Context;
-use intowork_config::{LogFormat, Settings};
+use intowork_config::{LogFormat, Settings, escape_control};
 use tracing_subscriber::EnvFilter;
 
 const DEFAULT_FILTER: &str = "info,sqlx=warn";
@@ -14,7 +14,10 @@ const DEFAULT_FILTER: &str = "info,sqlx=warn";
 pub fn init(settings: &Settings) -> anyhow::Result<()> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(&spec).with_context(|| {
-            format!("RUST_LOG=`{spec}` is not a valid log filter (e.g. `info,sqlx=warn`)")
+            format!(
+                "RUST_LOG=`{}` is not a valid log filter (e.g. `info,sqlx=warn`)",
+                escape_control(&spec)
+            )
         })?,
         _ => EnvFilter::new(DEFAULT_FILTER),
     };

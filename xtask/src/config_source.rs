@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use intowork_config::{Settings, Source, SourceError};
+use intowork_config::{Settings, Source, escape_path};
 
 use crate::exit::Usage;
 use crate::flags::EnvFileArgs;
@@ -35,19 +35,24 @@ pub(crate) fn env_file(
         (_, true) => None,
         (Some(path), false) => Some(
             std::path::absolute(path)
-                .with_context(|| format!("failed to resolve `{}`", path.display()))?,
+                .with_context(|| format!("failed to resolve `{}`", escape_path(path)))?,
         ),
         (None, false) => defaults.iter().find(|p| p.is_file()).cloned(),
     })
 }
 
-/// Reads an env file; one that does not exist, or is not a regular file (a FIFO would block
-/// forever), was asked for by name: a usage error (exit 2).
+/// Reads an env file. One that cannot be used at all — missing, not a regular file (a FIFO
+/// would block forever), over the size limit, unreadable, a symlink loop — was asked for by
+/// name: a usage error (exit 2), with the OS's reason once. A file whose content is wrong is
+/// a failure (exit 1).
 pub(crate) fn read_env_file(path: &Path) -> anyhow::Result<Source> {
     match Source::from_env_file(path) {
         Ok(file) => Ok(file),
-        Err(e @ (SourceError::FileMissing { .. } | SourceError::NotAFile { .. })) => {
-            Err(Usage(e.to_string()).into())
+        Err(e) if e.is_unusable_file() => {
+            let cause = std::error::Error::source(&e)
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            Err(Usage(format!("{e}{cause}")).into())
         }
         Err(e) => Err(e.into()),
     }

@@ -401,6 +401,20 @@ pub(crate) struct MigrateAdd {
 }
 
 /// Parses the command line; usage errors exit 2 (clap's convention, kept by every task).
+/// clap quotes a refused argument verbatim, so its message is rendered from the arguments
+/// with their control characters escaped (and escaped line by line again when printed).
 pub(crate) fn parse() -> Xtask {
-    Xtask::parse()
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    Xtask::try_parse_from(&args).unwrap_or_else(|raw| {
+        let err = Xtask::try_parse_from(intowork_config::escape_args(&args))
+            .err()
+            .unwrap_or(raw);
+        let text = intowork_config::escape_lines(&err.render().to_string());
+        if err.use_stderr() {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+        std::process::exit(err.exit_code())
+    })
 }

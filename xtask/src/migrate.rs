@@ -7,7 +7,7 @@ pub(crate) mod lint;
 use std::path::Path;
 
 use anyhow::Context;
-use intowork_config::Settings;
+use intowork_config::{Settings, escape_control, escape_path};
 use intowork_db::migrate::{self, Limits, MIGRATOR, Status};
 use sqlx::migrate::Migrator;
 use xshell::Shell;
@@ -193,21 +193,24 @@ fn with_json(
     }
 }
 
-/// Writes an empty reversible pair named as `sqlx migrate add -r NAME` would.
-fn add(sh: &Shell, name: &str, dir: Option<&Path>) -> anyhow::Result<()> {
-    let name = name.trim().replace(' ', "_");
+/// Writes an empty reversible pair named as `sqlx migrate add -r NAME` would. What it
+/// echoes (the name as given, paths) is escaped: it came from the command line.
+fn add(sh: &Shell, given: &str, dir: Option<&Path>) -> anyhow::Result<()> {
+    let name = given.trim().replace(' ', "_");
     if name.is_empty()
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         return Err(Usage(format!(
-            "`{name}` is not a migration name: use letters, digits, `_` and `-`"
+            "`{}` is not a migration name: use letters, digits, `_` and `-`",
+            escape_control(given)
         ))
         .into());
     }
     let dir = match dir {
-        Some(dir) => std::path::absolute(dir)?,
+        Some(dir) => std::path::absolute(dir)
+            .with_context(|| format!("failed to resolve `{}`", escape_path(dir)))?,
         None => config_source::project_root().join("migrations"),
     };
     let newest = newest_version(&dir)?;
@@ -222,7 +225,7 @@ fn add(sh: &Shell, name: &str, dir: Option<&Path>) -> anyhow::Result<()> {
     let up = dir.join(format!("{version}_{name}.up.sql"));
     let down = dir.join(format!("{version}_{name}.down.sql"));
     for path in [&up, &down] {
-        anyhow::ensure!(!path.exists(), "`{}` already exists", path.display());
+        anyhow::ensure!(!path.exists(), "`{}` already exists", escape_path(path));
     }
     sh.write_file(
         &up,
@@ -236,7 +239,7 @@ fn add(sh: &Shell, name: &str, dir: Option<&Path>) -> anyhow::Result<()> {
 
 fn newest_version(dir: &Path) -> anyhow::Result<i64> {
     let entries =
-        std::fs::read_dir(dir).with_context(|| format!("failed to read `{}`", dir.display()))?;
+        std::fs::read_dir(dir).with_context(|| format!("failed to read `{}`", escape_path(dir)))?;
     let mut newest = 0;
     for entry in entries {
         let name = entry?.file_name();
@@ -252,8 +255,8 @@ fn newest_version(dir: &Path) -> anyhow::Result<i64> {
 }
 
 fn rel(path: &Path) -> String {
-    path.strip_prefix(config_source::project_root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    escape_path(
+        path.strip_prefix(config_source::project_root())
+            .unwrap_or(path),
+    )
 }

@@ -26,6 +26,10 @@ pub enum Invalid {
     NotYetValid,
     #[error("the session carries no email address")]
     NoEmail,
+    /// Checked before any SQL: PostgreSQL refuses NUL in text, and an address with control
+    /// characters is no address (they would reach email headers too).
+    #[error("the session's `{0}` holds a character that cannot be stored (a control character)")]
+    Unstorable(&'static str),
 }
 
 /// jose's rules (`lib/jwt_claims_set.js`): expired when `exp <= now - leeway`, early when
@@ -48,14 +52,22 @@ pub fn validate(payload: &[u8], now: f64) -> Result<Claims, Invalid> {
         .get("email")
         .and_then(Value::as_str)
         .map(str::trim)
-        .filter(|e| plausible_email(e))
         .ok_or(Invalid::NoEmail)?;
+    if email.chars().any(char::is_control) {
+        return Err(Invalid::Unstorable("email"));
+    }
+    if !plausible_email(email) {
+        return Err(Invalid::NoEmail);
+    }
     let name = doc
         .get("name")
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(str::to_owned);
+    if name.as_deref().is_some_and(|n| n.contains('\0')) {
+        return Err(Invalid::Unstorable("name"));
+    }
     Ok(Claims {
         email: email.to_owned(),
         name,
@@ -119,6 +131,18 @@ mod tests {
             (r#"{"exp":1800000100}"#, Invalid::NoEmail),
             (r#"{"exp":1800000100,"email":"nobody"}"#, Invalid::NoEmail),
             (r#"{"exp":1800000100,"email":"a b@c.de"}"#, Invalid::NoEmail),
+            (
+                r#"{"exp":1800000100,"email":"a\u0000b@c.de"}"#,
+                Invalid::Unstorable("email"),
+            ),
+            (
+                r#"{"exp":1800000100,"email":"a\u001bb@c.de"}"#,
+                Invalid::Unstorable("email"),
+            ),
+            (
+                r#"{"exp":1800000100,"email":"a@c.de","name":"A\u0000"}"#,
+                Invalid::Unstorable("name"),
+            ),
         ];
         for (json, want) in cases {
             assert_eq!(check(json, now).unwrap_err(), want, "{json}");

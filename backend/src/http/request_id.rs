@@ -1,11 +1,72 @@
-//! New request ids: UUID v4 from the thread's random generator. tower-http's
-//! `MakeRequestUuid` asks the kernel for every id (`getrandom(2)`, one system call per
-//! request); the ids are correlation handles, not secrets, and `rand`'s thread-local
-//! generator is seeded from the OS and cryptographically strong anyway.
+//! Request ids. A caller's `x-request-id` is kept only when it is short and plain
+//! ([`acceptable`]): it is logged on every request's line and sent back, so an id of any
+//! length, or with control characters, quotes or bytes that are not ASCII, is replaced.
+//!
+//! New ids: UUID v4 from the thread's random generator. tower-http's `MakeRequestUuid` asks
+//! the kernel for every id (`getrandom(2)`, one system call per request); the ids are
+//! correlation handles, not secrets, and `rand`'s thread-local generator is seeded from the
+//! OS and cryptographically strong anyway.
+
+use std::task::{Context, Poll};
 
 use axum::http::{HeaderValue, Request};
+use tower::{Layer, Service};
 use tower_http::request_id::{MakeRequestId, RequestId};
 use uuid::Uuid;
+
+use super::REQUEST_ID;
+
+/// The longest caller's id kept (a W3C `traceparent` is 55, an AWS trace id 40).
+pub const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// One value of 1 to [`MAX_REQUEST_ID_CHARS`] ASCII letters, digits and `-_.:=@/+`.
+pub fn acceptable(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    (1..=MAX_REQUEST_ID_CHARS).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:=@/+".contains(b))
+}
+
+/// Drops a caller's `x-request-id` that is not [`acceptable`] (or given more than once), so
+/// that the next layer makes a new one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcceptRequestIdLayer;
+
+impl<S> Layer<S> for AcceptRequestIdLayer {
+    type Service = AcceptRequestId<S>;
+
+    fn layer(&self, inner: S) -> AcceptRequestId<S> {
+        AcceptRequestId { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AcceptRequestId<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request<B>> for AcceptRequestId<S>
+where
+    S: Service<Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> S::Future {
+        let mut given = req.headers().get_all(&REQUEST_ID).iter();
+        let keep = matches!((given.next(), given.next()), (Some(v), None) if acceptable(v));
+        if !keep {
+            req.headers_mut().remove(&REQUEST_ID);
+        }
+        self.inner.call(req)
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RandomUuid;
@@ -22,6 +83,18 @@ impl MakeRequestId for RandomUuid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_short_plain_ids_are_acceptable() {
+        let ok = |s: &str| acceptable(&HeaderValue::from_str(s).unwrap());
+        assert!(ok("req-77") && ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        assert!(ok(&"a".repeat(MAX_REQUEST_ID_CHARS)));
+        assert!(!ok(&"a".repeat(MAX_REQUEST_ID_CHARS + 1)));
+        for bad in ["a b", "a\tb", "a\"b", "a\\b", "a<b", "a;b"] {
+            assert!(!ok(bad), "{bad:?}");
+        }
+        assert!(!acceptable(&HeaderValue::from_bytes(b"a\xc3\xa9").unwrap()));
+    }
 
     #[test]
     fn ids_are_distinct_version_4_uuids() {

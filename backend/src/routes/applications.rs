@@ -5,8 +5,7 @@
 //! - `PATCH /api/applications/{id}` `{status}` — the employer moves it, the candidate withdraws.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +14,7 @@ use crate::api_error::ApiError;
 use crate::applications::status::Status;
 use crate::applications::store::{self, Application, Mine, Received};
 use crate::auth::CurrentUser;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::{Cursor, Page, PageQuery};
 use crate::state::AppState;
 use crate::users::Role;
@@ -39,14 +39,13 @@ pub struct Submitted {
 pub async fn submit(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(offer): Path<String>,
-    body: Result<Json<NewApplication>, JsonRejection>,
+    ApiPath(offer): ApiPath<String>,
+    ApiJson(body): ApiJson<NewApplication>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     if user.role != Role::Candidate {
         return Err(ApiError::Forbidden("only candidates can apply".to_owned()));
     }
     let offer = parse_id(&offer, "job offer")?;
-    let Json(body) = body.map_err(bad_json)?;
     let letter = body
         .cover_letter
         .as_deref()
@@ -74,7 +73,7 @@ pub async fn submit(
 pub async fn mine(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Mine>>, ApiError> {
     if user.role != Role::Candidate {
         return Err(ApiError::Forbidden(
@@ -99,8 +98,8 @@ pub struct InboxQuery {
 pub async fn received(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(offer): Path<String>,
-    Query(q): Query<InboxQuery>,
+    ApiPath(offer): ApiPath<String>,
+    ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> Result<Json<Page<Received>>, ApiError> {
     let offer = parse_id(&offer, "job offer")?;
     let status = q.status.as_deref().map(parse_status).transpose()?;
@@ -122,11 +121,10 @@ pub struct StatusChange {
 pub async fn change(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
-    body: Result<Json<StatusChange>, JsonRejection>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<StatusChange>,
 ) -> Result<Json<Application>, ApiError> {
     let id = parse_id(&id, "application")?;
-    let Json(body) = body.map_err(bad_json)?;
     let to = parse_status(&body.status)?;
     let a = store::change_status(&state.pool, &user, id, to, &state.links).await?;
     state.outbox_wake.notify_waiters();
@@ -144,9 +142,4 @@ fn parse_status(text: &str) -> Result<Status, ApiError> {
             all.join(", ")
         ))
     })
-}
-
-/// axum's own rejection text names the problem (missing content type, syntax, unknown field).
-fn bad_json(r: JsonRejection) -> ApiError {
-    ApiError::BadRequest(r.body_text())
 }

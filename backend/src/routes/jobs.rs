@@ -2,12 +2,13 @@
 //! and `GET /api/jobs/{id}`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::parse_id;
 use crate::api_error::ApiError;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::pagination::{Cursor, Page, PageQuery};
 use crate::state::AppState;
 
@@ -27,7 +28,7 @@ pub struct JobOffer {
 
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<JobOffer>>, ApiError> {
     let limit = q.limit()?;
     let after = q.after()?;
@@ -55,7 +56,7 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<JobOffer>, ApiError> {
     let id = parse_id(&id, "job offer")?;
     let offer = sqlx::query_as!(

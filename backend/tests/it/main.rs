@@ -6,6 +6,8 @@ mod api;
 mod common;
 mod email;
 mod email_replicas;
+mod hostile;
+mod hostile_process;
 mod leaks;
 mod process;
 mod replicas_migrate;

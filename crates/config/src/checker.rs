@@ -1,12 +1,27 @@
 //! Turns per-value problems into checklist lines named after their variable and origin.
+//! Every line is redacted as it is recorded: a value put in the wrong variable is echoed by
+//! that variable's check, so each message is masked against every secret the source holds,
+//! then its quoted values are shortened (see `echo`).
 
+use std::borrow::Cow;
+
+use crate::echo::shorten_quoted;
 use crate::http::parse_bounded;
 use crate::problem::{Problem, Severity};
 use crate::report::{Check, Report, Status};
+use crate::secrets::SecretSet;
 use crate::source::{Lookup, Origin, Source};
+use crate::variables::is_secret_name;
+
+/// In a variable that holds another variable's secret, any run of this many characters of a
+/// secret is masked too: its check may quote the secret cut in pieces (split at commas, or
+/// where a URL parser stopped).
+const FRAGMENT_CHARS: usize = 6;
 
 pub(crate) struct Checker<'s> {
     source: &'s Source,
+    /// Every secret of the source (see [`SecretSet::from_variables`]).
+    secrets: SecretSet,
     pub(crate) report: Report,
 }
 
@@ -14,12 +29,18 @@ impl<'s> Checker<'s> {
     pub(crate) fn new(source: &'s Source) -> Checker<'s> {
         Checker {
             source,
+            secrets: SecretSet::from_variables(source.texts()),
             report: Report::default(),
         }
     }
 
     pub(crate) fn source(&self) -> &'s Source {
         self.source
+    }
+
+    /// Every secret the source holds.
+    pub(crate) fn secrets(&self) -> &SecretSet {
+        &self.secrets
     }
 
     pub(crate) fn origin(&self, var: &str) -> Option<&'s Origin> {
@@ -78,10 +99,11 @@ impl<'s> Checker<'s> {
             Severity::Error => Status::Fail,
             Severity::Warning => Status::Warn,
         };
-        let mut check = Check::new(id(var, problem.check), status, problem.message)
+        let message = self.redact(var, &problem.message).into_owned();
+        let mut check = Check::new(id(var, problem.check), status, message)
             .variable(var)
             .source(origin);
-        check.hint = problem.hint;
+        check.hint = problem.hint.map(|h| self.redact(var, &h).into_owned());
         self.report.push(check);
     }
 
@@ -97,11 +119,52 @@ impl<'s> Checker<'s> {
 
     pub(crate) fn pass(&mut self, var: &str, message: impl Into<String>) {
         let origin = self.origin(var);
+        let message = self.redact(var, &message.into()).into_owned();
         self.report.push(
             Check::new(id(var, "valid"), Status::Pass, message)
                 .variable(var)
                 .source(origin),
         );
+    }
+
+    /// A line about `var` as it may be printed: every known secret masked (in any
+    /// spelling), pieces of them too when `var` holds another variable's secret, then long
+    /// quoted values shortened. A secret variable's own secrets are left to its messages,
+    /// which only ever show its masked form (a database URL's user may be named like its
+    /// password: `postgres://postgres:****@…` stays readable).
+    fn redact<'t>(&self, var: &str, text: &'t str) -> Cow<'t, str> {
+        let own = self.own_secrets(var);
+        let masked = match &own {
+            Some(own) if is_secret_name(var) => self.secrets.mask_except(text, own),
+            _ => self.secrets.mask(text),
+        };
+        let foreign = own.is_some_and(|own| {
+            let value = self.source.lookup(var).text().unwrap_or_default();
+            !self
+                .secrets
+                .spans_of(value, |s| !own.contains(s))
+                .is_empty()
+        });
+        let masked = if foreign {
+            Cow::Owned(
+                self.secrets
+                    .mask_fragments(&masked, FRAGMENT_CHARS)
+                    .into_owned(),
+            )
+        } else {
+            masked
+        };
+        match shorten_quoted(&masked) {
+            Cow::Borrowed(_) => masked,
+            Cow::Owned(short) => Cow::Owned(short),
+        }
+    }
+
+    /// The secrets `var`'s own value carries (see [`SecretSet::from_variables`]), when it
+    /// is set.
+    fn own_secrets(&self, var: &str) -> Option<SecretSet> {
+        let value = self.source.lookup(var).text()?;
+        Some(SecretSet::from_variables([(var, value)]))
     }
 }
 

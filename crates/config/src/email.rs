@@ -6,7 +6,9 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::checker::Checker;
+use crate::echo::shown_url;
 use crate::environment::Environment;
+use crate::http::credentials;
 use crate::problem::Problem;
 
 /// Resend's API, when `RESEND_API_URL` is not set.
@@ -113,30 +115,28 @@ pub fn parse_resend_api_url(text: &str, env: Environment) -> Result<Url, Problem
     let mut url = match Url::parse(text) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => url,
         _ => {
-            return Err(
-                Problem::error("url", format!("`{text}` is not an absolute http(s) URL"))
-                    .hint(hint),
-            );
+            return Err(Problem::error(
+                "url",
+                format!("`{}` is not an absolute http(s) URL", shown_url(text)),
+            )
+            .hint(hint));
         }
     };
-    if !url.username().is_empty() || url.password().is_some() {
-        // Never echo it: the userinfo is a credential.
-        return Err(
-            Problem::error("credentials", "carries credentials in the URL")
-                .hint("remove them: the API key goes in RESEND_API_KEY"),
-        );
+    if let Some(p) = credentials(&url, "the API key goes in RESEND_API_KEY") {
+        return Err(p);
     }
+    let shown = shown_url(url.as_str()).into_owned();
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Problem::error(
             "url",
-            format!("`{url}` has a query or fragment; only a base URL is expected"),
+            format!("`{shown}` has a query or fragment; only a base URL is expected"),
         )
         .hint(hint));
     }
     if env.is_production() && url.scheme() != "https" {
         return Err(
-            Problem::error("insecure", format!("`{url}` is not https in production")).hint(
-                format!("use `{}`", url.as_str().replacen("http://", "https://", 1)),
+            Problem::error("insecure", format!("`{shown}` is not https in production")).hint(
+                format!("use `{}`", shown.replacen("http://", "https://", 1)),
             ),
         );
     }

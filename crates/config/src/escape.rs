@@ -1,9 +1,14 @@
-//! Text that came from input (env files, the environment, URLs) reaches a terminal only
-//! escaped: a value carrying `ESC [2J` or `\r` could clear the screen or forge a checklist line.
-//! JSON output needs none of this (serde escapes control characters as `\u001b`).
+//! Text that came from input (env files, the environment, URLs, the command line, the
+//! platform) reaches a terminal only escaped: a value carrying `ESC [2J` or `\r` could clear
+//! the screen or forge a checklist line. The one escaper: every path that prints input goes
+//! through [`escape_control`] (or a form of it below). JSON output needs none of this (serde
+//! escapes control characters as `\u001b`).
 
 use std::borrow::Cow;
+use std::ffi::{OsStr, OsString};
 use std::fmt::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// `\x1b`, `\r`, `\n`, `\0`, `\t` and every other control character (C0, DEL, C1), plus the
 /// Unicode direction overrides that reorder what a terminal shows ("Trojan Source"), written
@@ -17,6 +22,39 @@ pub fn escape_control(text: &str) -> Cow<'_, str> {
         push_escaped(&mut out, c);
     }
     Cow::Owned(out)
+}
+
+/// A path as it may be shown: [`escape_control`] on its text, and each byte that is not
+/// UTF-8 as `\xNN` (never replaced by `�`: two different files must not look alike).
+pub fn escape_path(path: &Path) -> String {
+    escape_os(path.as_os_str())
+}
+
+/// An OS string (a path, an argument) as it may be shown; see [`escape_path`].
+pub fn escape_os(text: &OsStr) -> String {
+    let mut out = String::new();
+    for chunk in text.as_bytes().utf8_chunks() {
+        out.push_str(&escape_control(chunk.valid()));
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// Text a program wrote in lines (a usage error, a report): every control character escaped
+/// but the line breaks between its lines.
+pub fn escape_lines(text: &str) -> String {
+    text.split('\n')
+        .map(escape_control)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Command-line arguments with their control characters escaped: a command-line parser
+/// quotes the arguments it refuses verbatim, so its error is rendered from these instead.
+pub fn escape_args(args: &[OsString]) -> Vec<OsString> {
+    args.iter().map(|a| OsString::from(escape_os(a))).collect()
 }
 
 /// `Display` through [`escape_control`].
@@ -69,5 +107,8 @@ mod tests {
             escape_control("plain `text` é ✓"),
             Cow::Borrowed(_)
         ));
+        assert_eq!(escape_lines("a\x1b\nb\r\n"), "a\\x1b\nb\\r\n");
+        let bytes = OsStr::from_bytes(b"a\xff\n");
+        assert_eq!(escape_os(bytes), "a\\xff\\n");
     }
 }

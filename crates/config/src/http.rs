@@ -4,8 +4,11 @@ use std::fmt;
 
 use url::Url;
 
+use crate::database::is_secret_param;
+use crate::echo::shown_url;
 use crate::environment::Environment;
 use crate::problem::{Problem, Problems};
+use crate::variables::is_secret_name;
 
 /// `scheme://host[:port]`, normalised the way browsers send the `Origin` header.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -145,7 +148,7 @@ fn parse_origin(entry: &str, problems: &mut Problems) -> Option<Origin> {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => url,
         _ => {
             problems.push(
-                Problem::error("origin", format!("`{entry}` is not an origin")).hint(
+                Problem::error("origin", format!("`{}` is not an origin", shown_url(entry))).hint(
                     "write each origin as scheme://host[:port], e.g. `https://app.example.com`",
                 ),
             );
@@ -161,7 +164,7 @@ fn parse_origin(entry: &str, problems: &mut Problems) -> Option<Origin> {
         && !entry.ends_with('/');
     if !exact {
         problems.push(
-            Problem::error("path", format!("`{entry}` is not a bare origin: browsers send no path, query or trailing slash in `Origin`"))
+            Problem::error("path", format!("`{}` is not a bare origin: browsers send no path, query or trailing slash in `Origin`", shown_url(entry)))
                 .hint(format!("use `{origin}`")),
         );
         return None;
@@ -169,7 +172,7 @@ fn parse_origin(entry: &str, problems: &mut Problems) -> Option<Origin> {
     Some(origin)
 }
 
-/// `FRONTEND_URL`: absolute http(s) URL; https in production.
+/// `FRONTEND_URL`: absolute http(s) URL without credentials; https in production.
 pub fn parse_frontend_url(text: &str, env: Environment, problems: &mut Problems) -> Option<Url> {
     let url = match Url::parse(text.trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => url,
@@ -177,22 +180,45 @@ pub fn parse_frontend_url(text: &str, env: Environment, problems: &mut Problems)
             problems.push(
                 Problem::error(
                     "url",
-                    format!("`{}` is not an absolute http(s) URL", text.trim()),
+                    format!(
+                        "`{}` is not an absolute http(s) URL",
+                        shown_url(text.trim())
+                    ),
                 )
                 .hint("use the frontend's address, e.g. `https://app.example.com`"),
             );
             return None;
         }
     };
+    if let Some(p) = credentials(&url, "the frontend's address needs none") {
+        problems.push(p);
+        return None;
+    }
     if env.is_production() && url.scheme() != "https" {
+        let shown = shown_url(url.as_str());
         problems.push(
-            Problem::error("insecure", format!("`{url}` is not https in production")).hint(
-                format!("use `{}`", url.as_str().replacen("http://", "https://", 1)),
+            Problem::error("insecure", format!("`{shown}` is not https in production")).hint(
+                format!("use `{}`", shown.replacen("http://", "https://", 1)),
             ),
         );
         return None;
     }
     Some(url)
+}
+
+/// A failed `credentials` check when the URL carries any: a user-info, or a query parameter
+/// whose name marks a secret (`key`, `token`, `password`, …). Never quotes them.
+pub(crate) fn credentials(url: &Url, fix: &str) -> Option<Problem> {
+    let secret_param = url
+        .query_pairs()
+        .map(|(k, _)| k)
+        .find(|k| is_secret_name(k) || is_secret_param(k));
+    let what = if !url.username().is_empty() || url.password().is_some() {
+        "carries credentials in the URL (user-info before `@`)".to_owned()
+    } else {
+        format!("carries a credential in its query (`{}=`)", secret_param?)
+    };
+    Some(Problem::error("credentials", what).hint(format!("remove them: {fix}")))
 }
 
 /// The frontend must be allowed by CORS, or its calls fail in the browser.

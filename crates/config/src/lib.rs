@@ -10,12 +10,15 @@
 mod auth;
 mod checker;
 mod database;
+mod echo;
 mod email;
+mod env_file;
 mod environment;
 mod escape;
 mod http;
 mod problem;
 mod report;
+mod secrets;
 mod service;
 mod settings;
 mod source;
@@ -26,12 +29,15 @@ pub use database::{
     DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, SECRET_PARAMS, TargetChoice,
     TlsMode, TlsSource, UrlContext, authority_ends, url_secrets, userinfo_password,
 };
+pub use echo::{MAX_ECHO_CHARS, shown_url};
 pub use email::{DEFAULT_RESEND_API_URL, EmailSettings, Mailbox};
+pub use env_file::MAX_ENV_FILE_BYTES;
 pub use environment::Environment;
-pub use escape::{Escaped, escape_control};
+pub use escape::{Escaped, escape_args, escape_control, escape_lines, escape_os, escape_path};
 pub use http::{AllowedOrigins, Origin};
 pub use problem::{Problem, Severity};
 pub use report::{Check, Report, Status, Summary};
+pub use secrets::{MASK, MIN_MASKED_CHARS, SecretSet};
 pub use service::{LogFormat, ServiceSettings};
 pub use settings::{
     DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS,

@@ -26,8 +26,8 @@ impl FromStr for LogFormat {
             "auto" => Ok(LogFormat::Auto),
             "json" => Ok(LogFormat::Json),
             "pretty" | "human" | "text" => Ok(LogFormat::Pretty),
-            other => Err(
-                Problem::error("value", format!("`{other}` is not a log format"))
+            _ => Err(
+                Problem::error("value", format!("`{}` is not a log format", s.trim()))
                     .hint("use `json`, `pretty` or `auto`"),
             ),
         }
@@ -49,8 +49,8 @@ pub fn parse_bool(s: &str) -> Result<bool, Problem> {
     match s.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        other => Err(
-            Problem::error("value", format!("`{other}` is not a boolean"))
+        _ => Err(
+            Problem::error("value", format!("`{}` is not a boolean", s.trim()))
                 .hint("use `true` or `false`"),
         ),
     }

@@ -9,12 +9,14 @@ use url::Url;
 use crate::auth::parse_nextauth_secret;
 use crate::checker::Checker;
 use crate::database::{DatabaseSettings, check_database};
+use crate::echo::shown_url;
 use crate::email::{EmailSettings, Mailbox, check_resend_api_url, parse_resend_key};
 use crate::environment::Environment;
 use crate::http::{
     AllowedOrigins, DEV_ORIGIN, frontend_origin_problem, parse_allowed_origins, parse_frontend_url,
 };
 use crate::report::Report;
+use crate::secrets::SecretSet;
 use crate::service::{LogFormat, ServiceSettings, parse_bool};
 use crate::source::Source;
 
@@ -29,7 +31,8 @@ pub const DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS: u64 = 300;
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 25;
 
 /// The only view of configuration the rest of the code has. Every value in it is valid.
-#[derive(Debug, Clone)]
+/// Its `Debug` is masked against every secret the source held (see [`SecretSet`]).
+#[derive(Clone)]
 pub struct Settings {
     environment: Environment,
     railway_environment: Option<String>,
@@ -41,6 +44,27 @@ pub struct Settings {
     email: Option<EmailSettings>,
     migrations: MigrationSettings,
     service: ServiceSettings,
+    secrets: SecretSet,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let frontend_url = self.frontend_url.as_ref().map(|u| shown_url(u.as_str()));
+        let shown = format!(
+            "Settings {{ environment: {:?}, railway_environment: {:?}, database: {:?}, nextauth_secret: {:?}, port: {}, allowed_origins: {:?}, frontend_url: {:?}, email: {:?}, migrations: {:?}, service: {:?} }}",
+            self.environment,
+            self.railway_environment,
+            self.database,
+            self.nextauth_secret,
+            self.port,
+            self.allowed_origins,
+            frontend_url,
+            self.email,
+            self.migrations,
+            self.service,
+        );
+        f.write_str(&self.secrets.mask(&shown))
+    }
 }
 
 /// Session limits for schema migrations. `Default` holds the defaults of the two variables;
@@ -108,6 +132,7 @@ impl Settings {
         let migrations = check_migrations(&mut ck);
         let service = check_service(&mut ck);
 
+        let secrets = ck.secrets().clone();
         let report = ck.report;
         // Every `None` above was recorded in the report as a failure.
         let settings = (|| {
@@ -122,6 +147,7 @@ impl Settings {
                 email: email?,
                 migrations: migrations?,
                 service: service?,
+                secrets,
             })
         })();
         match settings {
@@ -273,7 +299,7 @@ fn check_http(
             let ok = ck.record_all("FRONTEND_URL", problems);
             match url {
                 Some(url) if ok => {
-                    ck.pass("FRONTEND_URL", url.as_str());
+                    ck.pass("FRONTEND_URL", shown_url(url.as_str()));
                     Some(Some(url))
                 }
                 _ => None,
@@ -292,18 +318,21 @@ fn check_http(
     (origins, frontend)
 }
 
-/// `Some(None)`: email off. `None`: a problem was recorded.
+/// `Some(None)`: email off. `None`: a problem was recorded. Each variable's own rule runs
+/// whatever the others hold (a bad `FROM_EMAIL` is reported next to a bad key).
 fn check_email(ck: &mut Checker<'_>, env: Environment) -> Option<Option<EmailSettings>> {
     let api_url = check_resend_api_url(ck, env);
-    let key = match ck.text("RESEND_API_KEY").map(parse_resend_key) {
-        None => None,
-        Some(Ok(key)) => Some(key),
+    let key_text = ck.text("RESEND_API_KEY");
+    let key = match key_text.map(parse_resend_key) {
         Some(Err(p)) => {
             ck.record_all("RESEND_API_KEY", vec![p]);
-            return None;
+            None
         }
+        Some(Ok(key)) => Some(key),
+        None => None,
     };
-    let from_text = match &key {
+    // A key was given, valid or not: email is meant to be on, so it needs a sender.
+    let from_text = match key_text {
         Some(_) => ck.required("FROM_EMAIL", "set the sender, e.g. `INTOWORK <noreply@your-domain.com>` (a domain verified in Resend)"),
         None => ck.text("FROM_EMAIL"),
     };
@@ -314,11 +343,16 @@ fn check_email(ck: &mut Checker<'_>, env: Environment) -> Option<Option<EmailSet
         }
         Some(Err(p)) => {
             ck.record_all("FROM_EMAIL", vec![p]);
-            return None;
+            None
         }
-        None if ck.failed("FROM_EMAIL") || ck.failed("RESEND_API_KEY") => return None,
         None => None,
     };
+    if ["RESEND_API_KEY", "FROM_EMAIL"]
+        .iter()
+        .any(|v| ck.failed(v))
+    {
+        return None;
+    }
     match (key, from) {
         (None, _) => {
             ck.pass("RESEND_API_KEY", "not set: email is off");

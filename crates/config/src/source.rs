@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+
+use crate::env_file::MAX_ENV_FILE_BYTES;
+use crate::escape::escape_path;
 
 /// Where a value was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,26 +64,42 @@ impl<'a> Lookup<'a> {
     }
 }
 
+/// Why an env file could not be used. Paths are shown escaped: a file name may carry
+/// terminal controls.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("env file `{}` does not exist", path.display())]
+    #[error("env file `{}` does not exist", escape_path(path))]
     FileMissing { path: PathBuf },
     /// A FIFO, socket or device would block or never end: only regular files are read.
-    #[error("env file `{}` is {kind}, not a regular file: name a regular file with --env-file, or --no-env-file", path.display())]
+    #[error(
+        "env file `{}` is {kind}, not a regular file: name a regular file with --env-file, or --no-env-file",
+        escape_path(path)
+    )]
     NotAFile { path: PathBuf, kind: &'static str },
+    #[error("env file `{}` is {size} bytes; at most {} MiB is read (an env file holds variables, not data): name a smaller file with --env-file, or --no-env-file", escape_path(path), MAX_ENV_FILE_BYTES >> 20)]
+    TooLarge { path: PathBuf, size: u64 },
     /// The cause is the error's `source`, printed once by whoever prints the chain.
-    #[error("failed to read env file `{}`", path.display())]
+    #[error("failed to read env file `{}`", escape_path(path))]
     FileRead {
         path: PathBuf,
         source: std::io::Error,
     },
     /// The offending line is not quoted: it may hold a secret.
-    #[error("env file `{}`, line {line}: {reason}", path.display())]
+    #[error("env file `{}`, line {line}: {reason}", escape_path(path))]
     FileSyntax {
         path: PathBuf,
         line: usize,
         reason: &'static str,
     },
+}
+
+impl SourceError {
+    /// The file named could not be used at all (missing, not a regular file, too large,
+    /// unreadable — a symlink loop included), as opposed to a file read whose content is
+    /// wrong: a usage error for whoever named it.
+    pub fn is_unusable_file(&self) -> bool {
+        !matches!(self, SourceError::FileSyntax { .. })
+    }
 }
 
 /// A set of named values with their origins.
@@ -123,14 +141,10 @@ impl Source {
         )
     }
 
-    /// Reads an env file (`KEY=value`, `export KEY=value`, `#` comments, single or double quotes).
+    /// Reads an env file (`KEY=value`, `export KEY=value`, `#` comments, single or double
+    /// quotes), a regular file of at most [`MAX_ENV_FILE_BYTES`].
     pub fn from_env_file(path: &Path) -> Result<Source, SourceError> {
-        let bytes = read_regular_file(path)?;
-        let pairs = parse_env_file(&bytes).map_err(|(line, reason)| SourceError::FileSyntax {
-            path: path.to_path_buf(),
-            line,
-            reason,
-        })?;
+        let pairs = crate::env_file::read(path)?;
         Ok(Source::from_os_pairs(
             pairs,
             Origin::File(path.to_path_buf()),
@@ -160,200 +174,24 @@ impl Source {
         }
     }
 
+    /// Every variable whose value is UTF-8, with that value.
+    pub fn texts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_str()?, v.value.to_str()?)))
+    }
+
     /// Names of all variables, for names-only comparisons.
     pub fn names(&self) -> impl Iterator<Item = &OsStr> {
         self.values.keys().map(OsString::as_os_str)
     }
 }
 
-/// The file's bytes, if it is a regular file: opening a FIFO with no writer would block forever.
-fn read_regular_file(path: &Path) -> Result<Vec<u8>, SourceError> {
-    let io_error = |source: std::io::Error| match source.kind() {
-        std::io::ErrorKind::NotFound => SourceError::FileMissing {
-            path: path.to_path_buf(),
-        },
-        _ => SourceError::FileRead {
-            path: path.to_path_buf(),
-            source,
-        },
-    };
-    let kind = std::fs::metadata(path).map_err(io_error)?.file_type();
-    if !kind.is_file() {
-        return Err(SourceError::NotAFile {
-            path: path.to_path_buf(),
-            kind: file_kind(kind),
-        });
-    }
-    std::fs::read(path).map_err(io_error)
-}
-
-fn file_kind(kind: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else {
-        "a special file"
-    }
-}
-
-/// Returns the pairs, or the 1-based line number of the first bad line and why it is bad.
-fn parse_env_file(bytes: &[u8]) -> Result<Vec<(OsString, OsString)>, (usize, &'static str)> {
-    let mut pairs = Vec::new();
-    let mut lines = bytes.split(|&b| b == b'\n').enumerate().peekable();
-    while let Some((index, raw)) = lines.next() {
-        let line_no = index + 1;
-        let line = trim(strip_cr(raw));
-        if line.is_empty() || line[0] == b'#' {
-            continue;
-        }
-        let line = line.strip_prefix(b"export ").map(trim).unwrap_or(line);
-        let Some(eq) = line.iter().position(|&b| b == b'=') else {
-            return Err((line_no, "expected `KEY=value`"));
-        };
-        let key = trim(&line[..eq]);
-        if key.is_empty()
-            || !key
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
-        {
-            return Err((line_no, "the variable name must be letters, digits and `_`"));
-        }
-        let rest = trim(&line[eq + 1..]);
-        let value = match rest.first() {
-            Some(&q @ (b'"' | b'\'')) => {
-                // A quoted value may span lines until its closing quote.
-                let mut buf = rest[1..].to_vec();
-                loop {
-                    if let Some(end) = closing_quote(&buf, q) {
-                        let after = trim(&buf[end + 1..]);
-                        if !(after.is_empty() || after[0] == b'#') {
-                            return Err((line_no, "unexpected text after the closing quote"));
-                        }
-                        buf.truncate(end);
-                        break;
-                    }
-                    match lines.next() {
-                        Some((_, next)) => {
-                            buf.push(b'\n');
-                            buf.extend_from_slice(strip_cr(next));
-                        }
-                        None => return Err((line_no, "unterminated quoted value")),
-                    }
-                }
-                if q == b'"' { unescape(&buf) } else { buf }
-            }
-            _ => {
-                // Unquoted: an inline comment starts at ` #`.
-                let end = rest
-                    .windows(2)
-                    .position(|w| w[0].is_ascii_whitespace() && w[1] == b'#');
-                trim(&rest[..end.unwrap_or(rest.len())]).to_vec()
-            }
-        };
-        pairs.push((
-            OsStr::from_bytes(key).to_owned(),
-            OsStr::from_bytes(&value).to_owned(),
-        ));
-    }
-    Ok(pairs)
-}
-
-fn closing_quote(buf: &[u8], q: u8) -> Option<usize> {
-    let mut escaped = false;
-    for (i, &b) in buf.iter().enumerate() {
-        match b {
-            b'\\' if q == b'"' && !escaped => escaped = true,
-            _ if b == q && !escaped => return Some(i),
-            _ => escaped = false,
-        }
-    }
-    None
-}
-
-fn unescape(buf: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(buf.len());
-    let mut it = buf.iter();
-    while let Some(&b) = it.next() {
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        match it.next() {
-            Some(b'n') => out.push(b'\n'),
-            Some(b't') => out.push(b'\t'),
-            Some(&other) => out.push(other),
-            None => out.push(b'\\'),
-        }
-    }
-    out
-}
-
-fn strip_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    s.trim_ascii()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::os::unix::ffi::OsStrExt;
+
     use super::*;
-
-    fn parse(text: &str) -> Vec<(String, String)> {
-        parse_env_file(text.as_bytes())
-            .unwrap()
-            .into_iter()
-            .map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap()))
-            .collect()
-    }
-
-    #[test]
-    fn env_file_syntax() {
-        let got = parse(
-            "# comment\n\nA=1\nexport B = two words # note\nC='lit # \\n'\nD=\"x\\\"y\\nz\"\r\nE=\nF=\"multi\nline\"\nG=a#b\n",
-        );
-        let want = [
-            ("A", "1"),
-            ("B", "two words"),
-            ("C", "lit # \\n"),
-            ("D", "x\"y\nz"),
-            ("E", ""),
-            ("F", "multi\nline"),
-            ("G", "a#b"),
-        ];
-        let want: Vec<_> = want
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(got, want);
-    }
-
-    #[test]
-    fn env_file_errors_name_the_line_not_the_content() {
-        assert_eq!(
-            parse_env_file(b"A=1\nnot a pair\n"),
-            Err((2, "expected `KEY=value`"))
-        );
-        assert_eq!(
-            parse_env_file(b"A=\"open\n"),
-            Err((1, "unterminated quoted value"))
-        );
-        assert_eq!(
-            parse_env_file(b"BAD KEY=1"),
-            Err((1, "the variable name must be letters, digits and `_`"))
-        );
-        assert_eq!(
-            parse_env_file(b"A='x' y"),
-            Err((1, "unexpected text after the closing quote"))
-        );
-    }
 
     #[test]
     fn environment_wins_over_file() {

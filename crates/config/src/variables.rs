@@ -73,7 +73,7 @@ pub const VARIABLES: &[Variable] = &[
         name: "FRONTEND_URL",
         need: Need::InProduction,
         secret: false,
-        doc: "absolute URL, `https` in production; its origin must be in `ALLOWED_ORIGINS` (error in production, warning otherwise)",
+        doc: "absolute URL, `https` in production, no credentials (user-info, or a query parameter named like a secret); its origin must be in `ALLOWED_ORIGINS` (error in production, warning otherwise)",
     },
     Variable {
         name: "RESEND_API_KEY",
@@ -85,13 +85,13 @@ pub const VARIABLES: &[Variable] = &[
         name: "RESEND_API_URL",
         need: Need::Optional,
         secret: false,
-        doc: "base URL of Resend's API, default `https://api.resend.com`; `https` in production (the key travels in a header), no credentials, query or fragment; `http://` elsewhere is for a local stand-in",
+        doc: "base URL of Resend's API, default `https://api.resend.com`; `https` in production (the key travels in a header), no credentials (user-info, or a query parameter named like a secret), query or fragment; `http://` elsewhere is for a local stand-in",
     },
     Variable {
         name: "FROM_EMAIL",
         need: Need::WithEmail,
         secret: false,
-        doc: "`Name <local@domain>` or `local@domain`",
+        doc: "`Name <local@domain>` or `local@domain`; required when `RESEND_API_KEY` is set, valid or not",
     },
     Variable {
         name: "PORT",

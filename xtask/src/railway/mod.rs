@@ -251,7 +251,8 @@ impl Railway {
         Ok(self.deployments(sh, 20)?.into_iter().find(|d| d.id == id))
     }
 
-    /// Log lines as JSON objects (one per stdout line; non-JSON lines are skipped).
+    /// Log lines as JSON objects (one per stdout line; non-JSON lines are skipped), numbers
+    /// kept as written (see `log_line::parse_object`: the masker must see their digits).
     pub(crate) fn logs(
         &self,
         sh: &Shell,
@@ -260,7 +261,7 @@ impl Railway {
         let out = self.call(sh, call)?;
         Ok(out
             .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter_map(crate::log_line::parse_object)
             .collect())
     }
 

@@ -5,6 +5,7 @@
 mod build_proof;
 mod common;
 mod dev;
+mod hostile_cli;
 mod image;
 mod install;
 mod local_by_resolution;

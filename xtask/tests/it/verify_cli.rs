@@ -566,7 +566,7 @@ fn env_files_that_are_not_regular_files_are_refused_at_once() {
         run.stderr
     );
 
-    // A symlink loop: the OS error, once.
+    // A symlink loop is unusable like the rest (exit 2), with the OS error, once.
     let a = dir.path().join("a.env");
     let b = dir.path().join("b.env");
     std::os::unix::fs::symlink(&b, &a).unwrap();
@@ -576,7 +576,7 @@ fn env_files_that_are_not_regular_files_are_refused_at_once() {
         &["verify", "--offline", "--env-file", a.to_str().unwrap()],
         &valid(),
     );
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(
         run.stderr
             .matches("Too many levels of symbolic links")

@@ -17,6 +17,7 @@ pub use url::{
 };
 
 pub(crate) use checks::check_database;
+pub(crate) use url::is_secret_param;
 
 use crate::report::{Check, Status};
 

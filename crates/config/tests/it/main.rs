@@ -2,8 +2,11 @@
 //! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
 //! and shared, and the harness's servers are started once for all of them.
 
+mod all_at_once;
 mod common;
 mod database_url;
+mod echoed_values;
+mod env_file;
 mod every_problem;
 mod input_hygiene;
 mod readme;

@@ -35,6 +35,8 @@ fn every_problem_is_reported_at_once() {
             "allowed_origins.path",
             "database_url.tls",
             "environment.value",
+            // A key is set, valid or not: email is meant to be on, so it needs a sender.
+            "from_email.present",
             // An unknown environment is checked under production rules: FRONTEND_URL is then required.
             "frontend_url.present",
             "nextauth_secret.length",
@@ -45,7 +47,7 @@ fn every_problem_is_reported_at_once() {
     let err = load(&src).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.starts_with("invalid configuration (7 problems):"),
+        text.starts_with("invalid configuration (8 problems):"),
         "{text}"
     );
     assert!(text.contains("ENVIRONMENT: `stagin` is not a supported environment (fix: use `development`, `staging` or `production`)"), "{text}");
@@ -174,9 +176,17 @@ fn email_rules() {
         failures(&source(&[("RESEND_API_KEY", RESEND)])),
         ["from_email.present"]
     );
+    // A bad key still asks for a sender (each rule runs whatever the others find).
     assert_eq!(
         failures(&source(&[("RESEND_API_KEY", "key_123")])),
-        ["resend_api_key.format"]
+        ["resend_api_key.format", "from_email.present"]
+    );
+    assert_eq!(
+        failures(&source(&[
+            ("RESEND_API_KEY", "key_123"),
+            ("FROM_EMAIL", "nobody")
+        ])),
+        ["resend_api_key.format", "from_email.format"]
     );
     assert_eq!(
         failures(&source(&[("FROM_EMAIL", "not-an-address")])),

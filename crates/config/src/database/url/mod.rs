@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
+pub(crate) use shown::is_secret_param;
 pub use shown::{SECRET_PARAMS, authority_ends, url_secrets, userinfo_password};
 
 use super::host::HostClass;

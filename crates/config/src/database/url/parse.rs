@@ -24,9 +24,11 @@ pub(super) fn parse_inner(
 ) -> Option<DatabaseUrl> {
     let url = syntax(text, problems)?;
     let q = Query::collect(url.parts(), problems);
+    // Whatever else is wrong with the parts, a host is enough to apply the TLS policy.
     let parts = Parts::read(url.parts(), &q, problems)?;
     let class = HostClass::classify(&parts.host.to_string());
     let (tls, tls_source) = tls_policy(&q, &parts.host, class, &url, ctx.pgsslmode, problems)?;
+    let (port, user, database) = (parts.port?, parts.user?, parts.database?);
     let root_cert = q
         .sslrootcert
         .map(PathBuf::from)
@@ -35,10 +37,10 @@ pub(super) fn parse_inner(
     socket_check(&parts.host, tls, problems);
     Some(DatabaseUrl {
         host: parts.host,
-        port: parts.port,
-        user: parts.user,
+        port,
+        user,
         password: parts.password.map(SecretString::from),
-        database: parts.database,
+        database,
         class,
         tls,
         tls_source,
@@ -80,13 +82,14 @@ fn syntax(text: &str, problems: &mut Problems) -> Option<ShownUrl> {
     Some(url)
 }
 
-/// Where to connect and as whom, query parameters winning over the URL's own parts.
+/// Where to connect and as whom, query parameters winning over the URL's own parts. A part
+/// with a problem is `None` (the problem is recorded); the host is always there.
 struct Parts {
     host: DbHost,
-    port: u16,
-    user: String,
+    port: Option<u16>,
+    user: Option<String>,
     password: Option<String>,
-    database: String,
+    database: Option<String>,
 }
 
 impl Parts {
@@ -115,7 +118,6 @@ impl Parts {
             .clone()
             .unwrap_or_else(|| decode(url.path().trim_start_matches('/')));
 
-        let start = problems.len();
         if port.is_none() {
             problems.push(
                 Problem::error("port", "has an invalid port")
@@ -146,26 +148,26 @@ impl Parts {
             ("options", q.options.as_deref().unwrap_or("")),
             ("sslrootcert", q.sslrootcert.as_deref().unwrap_or("")),
         ];
+        let mut clean = true;
         for (part, value) in printable {
-            reject_control(part, value, problems);
+            clean &= reject_control(part, value, problems);
         }
-        if problems.len() > start {
-            return None;
-        }
+        let usable = |text: String| Some(text).filter(|t| clean && !t.is_empty());
         Some(Parts {
             host,
-            port: port?,
-            user,
+            port,
+            user: usable(user),
             password: q.password.clone().or_else(|| url.password().map(decode)),
-            database,
+            database: usable(database),
         })
     }
 }
 
 /// Parts that end up in messages and on terminals may not hide terminal controls; a real
 /// host, user, database or file name never contains one.
-fn reject_control(part: &str, value: &str, problems: &mut Problems) {
-    if value.chars().any(char::is_control) {
+fn reject_control(part: &str, value: &str, problems: &mut Problems) -> bool {
+    let clean = !value.chars().any(char::is_control);
+    if !clean {
         problems.push(
             Problem::error(
                 "control",
@@ -174,6 +176,7 @@ fn reject_control(part: &str, value: &str, problems: &mut Problems) {
             .hint(format!("remove it: a {part} never contains one")),
         );
     }
+    clean
 }
 
 /// `verify-ca`/`verify-full` need a root that exists, and cannot pass against Railway.

@@ -150,7 +150,13 @@ fn masked(url: &Url) -> Url {
 /// For maskers of text that may quote the value in any spelling.
 pub fn url_secrets(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    match text.split_once("://") {
+    // A URL starts with its scheme; anything else (a `://` inside a quoted password
+    // included) is read as a connection string.
+    let url = text
+        .trim_start()
+        .split_once("://")
+        .filter(|(scheme, _)| is_scheme(scheme));
+    match url {
         Some((scheme, rest)) => {
             let authority_end = rest
                 .find(|c| authority_ends(scheme, c))
@@ -181,6 +187,13 @@ pub fn url_secrets(text: &str) -> Vec<String> {
     found
 }
 
+/// A URL scheme: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
 /// Where the authority ends after `scheme://`: `/`, `?`, `#` (and `\` for the schemes the
 /// URL standard calls special), as `url::Url` reads it.
 pub fn authority_ends(scheme: &str, c: char) -> bool {
@@ -197,30 +210,54 @@ pub fn userinfo_password(authority: &str) -> Option<std::ops::Range<usize>> {
     (colon + 1 < at).then_some(colon + 1..at)
 }
 
-/// `password=…` and the other secret keys of a libpq `key=value` connection string, whose
-/// values may be single-quoted.
+/// `password=…` and the other secret keys of a libpq `key=value` connection string, read as
+/// libpq reads it (`conninfo_parse` in `fe-connect.c`): white space around `=` is allowed, a
+/// value may be single-quoted, and in a value, quoted or not, a backslash escapes the next
+/// character (`'it\'s'` is `it's`). Both the value as written and as read are returned.
 fn conninfo_secrets(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = text.trim_start();
     while let Some(eq) = rest.find('=') {
         let key = rest[..eq].trim();
         let after = rest[eq + 1..].trim_start();
-        let (value, next) = match after.strip_prefix('\'') {
-            Some(quoted) => {
-                let end = quoted.find('\'').unwrap_or(quoted.len());
-                (&quoted[..end], quoted.get(end + 1..).unwrap_or(""))
-            }
-            None => {
-                let end = after.find(char::is_whitespace).unwrap_or(after.len());
-                (&after[..end], &after[end..])
-            }
-        };
+        let (written, value, next) = conninfo_value(after);
         if is_secret_param(key) {
-            found.push(value.to_owned());
+            found.push(written.to_owned());
+            found.push(value);
         }
         rest = next.trim_start();
     }
     found
+}
+
+/// One value at the start of `text`: as written, as read (quotes and escapes removed), and
+/// what follows it.
+fn conninfo_value(text: &str) -> (&str, String, &str) {
+    let quoted = text.starts_with('\'');
+    let body = if quoted { &text[1..] } else { text };
+    let mut value = String::new();
+    let mut chars = body.char_indices();
+    let mut end = body.len();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, next)) = chars.next() {
+                    value.push(next);
+                }
+            }
+            '\'' if quoted => {
+                end = i;
+                break;
+            }
+            c if !quoted && c.is_whitespace() => {
+                end = i;
+                break;
+            }
+            c => value.push(c),
+        }
+    }
+    let next = body.get(end + usize::from(quoted)..).unwrap_or("");
+    (&body[..end], value, next)
 }
 
 fn decode(s: &str) -> String {
@@ -271,5 +308,16 @@ mod tests {
             ["k", "two words"]
         );
         assert!(url_secrets("https://example.com/path?q=1").is_empty());
+        assert_eq!(url_secrets("host=h password='a://b'"), ["a://b"]);
+        // libpq's quoting: spaces around `=`, escaped quotes and backslashes, quoted or not.
+        assert_eq!(
+            url_secrets(r"host=h password = 'it\'s a \\ pw' sslpassword=k\ ey user=u"),
+            [r"it\'s a \\ pw", "it's a \\ pw", r"k\ ey", "k ey"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
     }
 }

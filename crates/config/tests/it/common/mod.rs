@@ -43,6 +43,18 @@ pub fn load(src: &Source) -> Result<Loaded, Invalid> {
     Settings::load(src)
 }
 
+/// The message of check `id` in a valid configuration's report; panics naming it if absent.
+pub fn message(src: &Source, id: &str) -> String {
+    let report = match Settings::load(src) {
+        Ok(l) => l.report,
+        Err(e) => panic!("{e}"),
+    };
+    match report.checks.into_iter().find(|c| c.id == id) {
+        Some(c) => c.message,
+        None => panic!("no check {id}"),
+    }
+}
+
 /// Ids of the failed checks.
 pub fn failures(src: &Source) -> Vec<String> {
     match Settings::load(src) {
