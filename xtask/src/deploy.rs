@@ -17,7 +17,7 @@ use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway, Variables};
-use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::release::{self, Say, Summary, Verdict};
 use crate::{checklist, config_source, remote, rollback};
 
 /// What the pre-flight established.
@@ -383,7 +383,6 @@ impl flags::Deploy {
             "deployment {id} {reason}: rolling back to {} (--rollback-on-failure)",
             target.id
         ));
-        say.line(&format!("note: {MIGRATION_NOTE}"));
         if target.can_rollback != Some(true) {
             return Ok(Some(rollback::OnFailure::impossible(
                 reason,

@@ -11,6 +11,7 @@ use crate::exit::Reported;
 use crate::flags::{self, WaitArgs};
 use crate::health::Probe;
 use crate::mask::Masker;
+use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Needs, Op, Phase, Railway};
 use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
@@ -42,16 +43,10 @@ impl flags::Rollback {
             target.status,
             target.commit().as_deref().unwrap_or("unknown")
         ));
-        say.line(&format!("note: {MIGRATION_NOTE}"));
+        // The schema: refuses a target whose build would break on a contract migration
+        // applied since (or when that cannot be known), and says which migrations stay.
         let accept = self.accept_schema;
-        crate::migrate::guard::rollback::check(
-            sh,
-            &target,
-            &variables,
-            &railway.target,
-            accept,
-            say,
-        )?;
+        guard::rollback::check(sh, &target, &variables, &railway.target, accept, say)?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
         release::sealed_note(&variables, &railway.target.service);
         if self.dry_run {
