@@ -9,6 +9,7 @@ mod image;
 mod install;
 mod local_by_resolution;
 mod migrate_cli;
+mod no_procps;
 mod prepare;
 mod railway;
 mod release;
