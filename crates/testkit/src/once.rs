@@ -65,3 +65,10 @@ pub(crate) fn target_dir() -> PathBuf {
 
 /// The first executable called `name` on `PATH` (the one lookup, pglocal's).
 pub(crate) use intowork_pglocal::find_on_path as on_path;
+
+/// A line on the test process's real stderr, past the test harness's capture: what a test
+/// installs on the machine is said as it happens, also when the test passes.
+pub(crate) fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "intowork-testkit: {line}");
+}

@@ -1,8 +1,10 @@
-//! `dev`'s prerequisites, installed when missing: the PostgreSQL server and client (apt-get on
-//! Debian/Ubuntu — directly as root, through sudo otherwise — or Homebrew on macOS) and, as
-//! root, the `postgres` system user. Every command is printed before it runs; on a terminal
-//! dev asks first, with `--yes` or `CI` set it goes ahead, with `--no-install` it only reports.
-//! Afterwards it looks for everything again: the lookup is the proof, not an exit code.
+//! What `dev` and the tests need from the system, installed when missing: every entry of the
+//! one package list (`intowork_prereqs::PACKAGES`: the PostgreSQL server and client,
+//! util-linux, Python with pip) through apt-get on Debian/Ubuntu — directly as root, through
+//! sudo otherwise — or Homebrew on macOS, and, as root, the `postgres` system user. Every
+//! command is printed before it runs; on a terminal dev asks first, with `--yes` or `CI` set it
+//! goes ahead, with `--no-install` it only reports. Afterwards it looks for everything again:
+//! the lookup is the proof, not an exit code.
 
 mod plan;
 
@@ -10,11 +12,12 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
 use intowork_pglocal::{MissingPrerequisites, Pg};
+use intowork_prereqs::{Lookup, PACKAGES, Package};
 use xshell::{Shell, cmd};
 
 use crate::exit::Reported;
 use crate::flags::InstallArgs;
-use plan::{Command, Host, Plan, Platform, Privilege};
+use plan::{Command, Host, Missing, Plan, Platform, Privilege};
 
 /// Whether dev may install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,13 +42,80 @@ impl Consent {
     }
 }
 
+/// What the lookups found: PostgreSQL (pglocal's lookup) and every other package of the list
+/// (its programs on PATH).
+struct Survey {
+    pg: Result<Pg, MissingPrerequisites>,
+    /// Packages with a program not on PATH, and that program.
+    off_path: Vec<(&'static Package, &'static str)>,
+}
+
+impl Survey {
+    fn take() -> Survey {
+        let off_path = PACKAGES
+            .iter()
+            .filter(|p| p.lookup == Lookup::Path)
+            .filter_map(|p| {
+                let absent = p
+                    .programs
+                    .iter()
+                    .find(|&&name| crate::which::find(name).is_none());
+                absent.map(|&name| (p, name))
+            })
+            .collect();
+        Survey {
+            pg: Pg::find(),
+            off_path,
+        }
+    }
+
+    fn missing(&self) -> Missing {
+        let components = self
+            .pg
+            .as_ref()
+            .err()
+            .map(|m| m.components())
+            .unwrap_or_default();
+        let off_path: Vec<&'static Package> = self.off_path.iter().map(|(p, _)| *p).collect();
+        Missing::new(&components, &off_path)
+    }
+
+    /// PostgreSQL, when nothing at all is missing.
+    fn complete(self) -> Result<Pg, Survey> {
+        match self.pg {
+            Ok(pg) if self.off_path.is_empty() => Ok(pg),
+            pg => Err(Survey { pg, ..self }),
+        }
+    }
+}
+
+/// What is missing, each with what it is for.
+impl std::fmt::Display for Survey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = self
+            .pg
+            .as_ref()
+            .err()
+            .map(ToString::to_string)
+            .into_iter()
+            .collect();
+        parts.extend(self.off_path.iter().map(|(package, program)| {
+            format!(
+                "`{program}` is not installed (needed for {})",
+                package.needed_for
+            )
+        }));
+        f.write_str(&parts.join("; "))
+    }
+}
+
 /// The installation, after installing what was missing if allowed.
 pub(crate) fn ensure(sh: &Shell, consent: Consent) -> anyhow::Result<Pg> {
-    let missing = match Pg::find() {
+    let missing = match Survey::take().complete() {
         Ok(pg) => return Ok(pg),
         Err(missing) => missing,
     };
-    let commands = match plan::plan(&missing.components(), Host::detect()) {
+    let commands = match plan::plan(&missing.missing(), Host::detect()) {
         Plan::Nothing => unreachable!("something is missing"),
         Plan::Manual(what) => return Err(report(&missing, &what)),
         Plan::Run(commands) => commands,
@@ -70,11 +140,12 @@ pub(crate) fn ensure(sh: &Shell, consent: Consent) -> anyhow::Result<Pg> {
         println!("dev: running: {command}");
         run(sh, command)?;
     }
-    Pg::find()
+    Survey::take()
+        .complete()
         .map_err(|still| Reported(format!("dev: still missing after installing: {still}")).into())
 }
 
-fn report(missing: &MissingPrerequisites, what: &str) -> anyhow::Error {
+fn report(missing: &Survey, what: &str) -> anyhow::Error {
     Reported(format!("dev: missing: {missing}\ndev: {what}")).into()
 }
 
@@ -209,8 +280,8 @@ mod tests {
             privilege: Privilege::Sudo,
             has_brew: true,
         };
-        let Plan::Run(commands) = plan::plan(&[intowork_pglocal::Component::Server].into(), host)
-        else {
+        let missing = Missing::new(&[intowork_pglocal::Component::Server].into(), &[]);
+        let Plan::Run(commands) = plan::plan(&missing, host) else {
             panic!("Homebrew exists: a plan to run");
         };
         for command in &commands {
