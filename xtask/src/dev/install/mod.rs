@@ -81,10 +81,10 @@ impl Survey {
     }
 
     /// PostgreSQL, when nothing at all is missing.
-    fn complete(self) -> Result<Pg, Survey> {
+    fn complete(self) -> Result<Pg, Box<Survey>> {
         match self.pg {
             Ok(pg) if self.off_path.is_empty() => Ok(pg),
-            pg => Err(Survey { pg, ..self }),
+            pg => Err(Box::new(Survey { pg, ..self })),
         }
     }
 }
