@@ -24,6 +24,8 @@ struct Machine {
     os_release: Option<PathBuf>,
     passwd_without_postgres: Option<PathBuf>,
     as_nobody: bool,
+    /// Executables made to vanish: `/dev/null` bound over each (not a file, so not found).
+    hidden_programs: Vec<PathBuf>,
     /// Stand-in `apt-get install` brings the hidden binaries back (unmounts).
     apt_installs: bool,
 }
@@ -48,6 +50,7 @@ impl Machine {
             os_release: None,
             passwd_without_postgres: None,
             as_nobody: false,
+            hidden_programs: Vec::new(),
             apt_installs: false,
         })
     }
@@ -111,6 +114,9 @@ impl Machine {
             for dir in HIDDEN.iter().filter(|d| Path::new(d).exists()) {
                 setup.push(format!("mount -t tmpfs none {dir}"));
             }
+        }
+        for program in &self.hidden_programs {
+            setup.push(format!("mount --bind /dev/null '{}'", program.display()));
         }
         if let Some(file) = &self.os_release {
             setup.push(format!("mount --bind '{}' /etc/os-release", file.display()));
@@ -430,6 +436,38 @@ fn root_without_a_postgres_user_gets_one() {
         "found the account afterwards: {}\n{}",
         run.stdout, run.stderr
     );
+}
+
+/// Python comes from the same package list: with `python3` and `pip3` gone from every
+/// directory of PATH (and PostgreSQL there), dev names them with what needs them and
+/// installs exactly the list's packages for them.
+#[test]
+fn python_missing_is_installed_from_the_same_list() {
+    let Some(mut machine) = Machine::new() else {
+        return;
+    };
+    machine.hide_postgres = false;
+    machine.hidden_programs = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .flat_map(|dir| [dir.join("python3"), dir.join("pip3")])
+        .filter(|p| p.is_file())
+        .collect();
+    let machine = machine.with_standins();
+    let run = machine.xtask(&["dev", "setup", "--no-install"], &[], None);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let python = "apt-get install -y --no-install-recommends python3 python3-pip";
+    assert!(
+        run.stdout.contains(&format!("  {python}\n")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "`python3` is not installed (needed for the tests' tools from PyPI: actionlint"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(machine.recorded().is_empty(), "{:?}", machine.recorded());
 }
 
 /// Everything there: nothing to ask, nothing run (no namespace needed).
