@@ -60,7 +60,11 @@ pub(crate) fn install_once(
 pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .unwrap_or_else(|| {
+            // crates/testkit → the workspace root, without `..` in paths that are printed.
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            manifest.ancestors().nth(2).unwrap_or(manifest).join("target")
+        })
 }
 
 /// The first executable called `name` on `PATH` (the one lookup, pglocal's).
