@@ -63,7 +63,11 @@ pub(crate) fn target_dir() -> PathBuf {
         .unwrap_or_else(|| {
             // crates/testkit → the workspace root, without `..` in paths that are printed.
             let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-            manifest.ancestors().nth(2).unwrap_or(manifest).join("target")
+            manifest
+                .ancestors()
+                .nth(2)
+                .unwrap_or(manifest)
+                .join("target")
         })
 }
 
