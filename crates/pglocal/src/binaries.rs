@@ -75,9 +75,7 @@ impl Binaries {
             if found.is_none() {
                 need(
                     Component::UtilLinux,
-                    format!(
-                        "util-linux `{name}` not found on PATH (Linux only; `apt-get install -y util-linux`)"
-                    ),
+                    intowork_prereqs::UTIL_LINUX.not_installed(name),
                 );
             }
         }
@@ -159,8 +157,12 @@ fn versioned_dirs(parent: &Path, prefix: &str, sub: &str) -> Vec<PathBuf> {
 
 /// An executable file of that name in a directory of `PATH`, as `which` finds it.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = env::var_os("PATH")?;
-    env::split_paths(&path)
+    find_in(&env::var_os("PATH")?, name)
+}
+
+/// [`find_on_path`] for a given search path (`PATH`'s syntax).
+pub fn find_in(path: &std::ffi::OsStr, name: &str) -> Option<PathBuf> {
+    env::split_paths(path)
         .map(|dir| dir.join(name))
         .find(|p| is_executable(p))
 }

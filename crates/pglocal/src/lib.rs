@@ -42,10 +42,10 @@ mod server_user;
 mod spawner;
 mod workdir;
 
-pub use binaries::{BINDIR_VAR, Binaries, candidate_bindirs, find_on_path};
+pub use binaries::{BINDIR_VAR, Binaries, candidate_bindirs, find_in, find_on_path};
 pub use certs::{CertError, ServerCert, Validity};
 pub use conf::{Durability, write_private_file};
-pub use error::{Component, Error, Failure, INSTALL_HINT, Missing, MissingPrerequisites};
+pub use error::{Component, Error, Failure, Missing, MissingPrerequisites, install_hint};
 pub use persistent::{Persistent, Started};
 pub use pg::Pg;
 pub use ports::{free_port, ipv6_loopback, is_free};

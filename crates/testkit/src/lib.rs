@@ -24,6 +24,8 @@
 //! # let _ = url;
 //! ```
 //!
+//! - [`process`] signals processes (`kill(2)`) and reads the process table from `/proc`, so
+//!   no test needs procps (`kill`, `pkill`, `pgrep`, `ps`), which minimal Debian lacks.
 //! - [`pypi`] installs tools from PyPI (linters, Docker's SDK) once under `target/`, from a
 //!   committed requirements file with hashes; [`npm`] does the same for npm packages.
 //!
@@ -44,6 +46,7 @@ mod cluster;
 mod harness;
 mod once;
 mod peers;
+pub mod process;
 pub mod pypi;
 mod sql;
 

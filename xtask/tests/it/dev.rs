@@ -4,6 +4,7 @@ use crate::common::Run;
 
 use std::path::Path;
 
+use intowork_testkit::process;
 use xshell::{Shell, cmd};
 
 /// The real xtask with the caller's environment minus every configuration variable (it needs
@@ -22,16 +23,15 @@ fn dev(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     Run::from(out)
 }
 
+/// PostgreSQL servers whose command line names the stack's data directory.
 fn running_servers(dir: &Path) -> usize {
-    let sh = Shell::new().unwrap();
-    let out = cmd!(sh, "pgrep -af postgres")
-        .quiet()
-        .ignore_status()
-        .read()
-        .unwrap_or_default();
     let data = std::fs::read_to_string(dir.join("data-dir")).unwrap_or_default();
-    out.lines()
-        .filter(|l| !data.trim().is_empty() && l.contains(data.trim()))
+    let data = data.trim();
+    process::processes()
+        .iter()
+        .filter(|p| {
+            !data.is_empty() && p.command_line.contains("postgres") && p.command_line.contains(data)
+        })
         .count()
 }
 
@@ -270,9 +270,7 @@ impl Interactive {
     }
 
     fn signal(&self, name: &str) {
-        let sh = Shell::new().unwrap();
-        let pid = self.child.id().to_string();
-        cmd!(sh, "kill -{name} {pid}").quiet().run().unwrap();
+        process::signal(self.child.id(), process::named(name));
     }
 
     fn wait(&mut self) -> Option<i32> {
