@@ -171,7 +171,7 @@ impl flags::Deploy {
                 "WARNING: --skip-verify: the platform's variables, the service's settings and the plan of .railway/railway.ts are NOT checked before deploying"
             );
         } else {
-            let report = remote::check(sh, &ready, None, &self.env)?;
+            let report = remote::check(sh, &ready, &self.frontend, &self.env)?;
             if report.has_failures() {
                 if self.json {
                     eprint!("{}", checklist::human(&report, false));

@@ -176,6 +176,28 @@ pub(crate) struct Deploy {
     /// Local env file whose variable names are compared with the platform's.
     #[command(flatten)]
     pub(crate) env: EnvFileArgs,
+    #[command(flatten)]
+    pub(crate) frontend: FrontendArgs,
+}
+
+/// The Next.js frontend in front of this service: checked on the platform (`verify --remote`,
+/// `deploy`'s pre-flight) — same NEXTAUTH_SECRET, an API URL that reaches this service's
+/// public domains, FRONTEND_URL and ALLOWED_ORIGINS that match the frontend's own domains.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct FrontendArgs {
+    /// The frontend's Railway service: check that it calls this service at one of its public
+    /// domains, that FRONTEND_URL and ALLOWED_ORIGINS name its own domains, and that it has the
+    /// same NEXTAUTH_SECRET.
+    #[arg(long = "frontend-service", value_name = "NAME")]
+    pub(crate) frontend_service: Option<String>,
+    /// The frontend's variable holding this API's base URL (default: NEXT_PUBLIC_API_URL and
+    /// API_URL, whichever are set).
+    #[arg(
+        long = "frontend-api-var",
+        value_name = "NAME",
+        requires = "frontend_service"
+    )]
+    pub(crate) frontend_api_var: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -273,6 +295,7 @@ pub(crate) struct EnvFileArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("frontend_checks").arg("frontend_service").requires("remote")))]
 pub(crate) struct Verify {
     #[command(flatten)]
     pub(crate) env: EnvFileArgs,
@@ -287,9 +310,8 @@ pub(crate) struct Verify {
     pub(crate) remote: bool,
     #[command(flatten)]
     pub(crate) railway: RailwayArgs,
-    /// Also check that this Railway service (the Next.js frontend) has the same NEXTAUTH_SECRET.
-    #[arg(long, value_name = "NAME", requires = "remote")]
-    pub(crate) frontend_service: Option<String>,
+    #[command(flatten)]
+    pub(crate) frontend: FrontendArgs,
     /// How many replicas share the database (for the max_connections check).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(crate) replicas: u32,

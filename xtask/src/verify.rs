@@ -12,8 +12,7 @@ impl flags::Verify {
         if self.remote {
             let needs = Needs::new("verify --remote", &remote::features());
             let ready = remote::railway_ready(sh, &self.railway, &needs)?;
-            let frontend = self.frontend_service.as_deref();
-            let report = remote::check(sh, &ready, frontend, &self.env)?;
+            let report = remote::check(sh, &ready, &self.frontend, &self.env)?;
             return finish(&report, self.json);
         }
         let (env_file, source) = config_source::load(&self.env)?;

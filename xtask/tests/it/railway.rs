@@ -51,11 +51,29 @@ pub(crate) fn good_variables() -> Value {
     })
 }
 
+/// A frontend that calls the backend at its public domain, with the backend's secret.
+pub(crate) fn good_frontend() -> Value {
+    json!({
+        "NEXTAUTH_SECRET": SECRET,
+        "NEXT_PUBLIC_API_URL": "https://backend.intowork.example",
+        "RAILWAY_PUBLIC_DOMAIN": "app.intowork.example",
+    })
+}
+
+/// Each service's public domains: the custom ones `good_variables` and `good_frontend` name.
+pub(crate) fn good_domains() -> Value {
+    json!({
+        "backend": {"custom": ["backend.intowork.example"]},
+        "frontend": {"custom": ["app.intowork.example"]},
+    })
+}
+
 pub(crate) fn scenario(extra: Value) -> Fake {
     let dir = tempfile::tempdir().unwrap();
     let mut base = json!({
         "project": {"id": "prj-1", "name": "intowork", "environments": ["production"], "services": ["backend", "frontend"], "workspace": "IntoWork"},
-        "variables": {"backend": good_variables(), "frontend": {"NEXTAUTH_SECRET": SECRET}},
+        "variables": {"backend": good_variables(), "frontend": good_frontend()},
+        "domains": good_domains(),
         "deployments": {"backend": [{"id": "dep-old", "status": "SUCCESS", "createdAt": now_plus(-3600)}]},
         "new_deployment_id": "dep-new",
         "progression": ["QUEUED", "BUILDING", "DEPLOYING", "SUCCESS"],
