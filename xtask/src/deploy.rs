@@ -16,7 +16,7 @@ use crate::health::Probe;
 use crate::mask::Masker;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway};
-use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::release::{self, FrontendOrigin, MIGRATION_NOTE, Say, Summary, Verdict};
 use crate::{checklist, config_source, remote, rollback};
 
 /// What the pre-flight established.
@@ -24,6 +24,8 @@ struct PreFlight {
     railway: Railway,
     ids: Ids,
     health_url: Option<String>,
+    /// FRONTEND_URL's origin: where the CORS preflight after cutover comes from.
+    frontend_origin: FrontendOrigin,
     /// The deployments before the trigger, newest first (the active one is the rollback target).
     history: Vec<Deployment>,
 }
@@ -132,7 +134,13 @@ impl flags::Deploy {
     ) -> Option<Probe> {
         match (outcome, &pre.health_url) {
             (Outcome::Active(d), Some(url)) => Some(release::probe(
-                url, commit, &d.status, &self.wait, started, say,
+                url,
+                commit,
+                &d.status,
+                &self.wait,
+                started,
+                &pre.frontend_origin,
+                say,
             )),
             _ => None,
         }
@@ -199,12 +207,14 @@ impl flags::Deploy {
             variables,
         } = ready;
         let health_url = release::health_url(self.health_url.as_deref(), &variables);
+        let frontend_origin = FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &self.railway.service);
         let history = railway.history(sh, &ids)?;
         Ok(PreFlight {
             railway,
             ids,
             health_url,
+            frontend_origin,
             history,
         })
     }
@@ -291,6 +301,13 @@ impl flags::Deploy {
                 .as_deref()
                 .unwrap_or("unknown until the platform says")
         ));
+        if let (Some(url), FrontendOrigin::Origin(origin)) = (url, &pre.frontend_origin) {
+            say.line(&format!(
+                "  OPTIONS {}{} from {origin} (the CORS preflight a browser on FRONTEND_URL sends)",
+                crate::health::origin_of(url),
+                release::CORS_PATH
+            ));
+        }
         if self.json {
             let doc = json!({ "ok": true, "dry_run": true, "trigger": railway.display(trigger), "health_url": url, "commit": commit });
             println!("{doc}");
@@ -317,6 +334,7 @@ impl flags::Deploy {
         let reason = match verdict {
             Verdict::Unhealthy => "was unhealthy".to_owned(),
             Verdict::StaleBuild => "did not serve its commit".to_owned(),
+            Verdict::CorsRefused => "refused the frontend's CORS preflight".to_owned(),
             Verdict::Deployed => {
                 say.line(&format!(
                     "watching {id} for {:?} (--rollback-on-failure)",
@@ -370,6 +388,7 @@ impl flags::Deploy {
             &self.wait,
             masker,
             url,
+            &pre.frontend_origin,
             say,
             started,
         )?;

@@ -23,13 +23,15 @@ pub(crate) enum Task {
     /// or drifted), 2 usage error.
     Migrate(Migrate),
     /// Deploy to Railway and wait for the truth: the deployment's final status, then the health
-    /// probe and the build it serves.
+    /// probe, the build it serves, and the CORS preflight a browser on FRONTEND_URL sends.
     ///
-    /// Exit codes: 0 deployed, healthy and serving the deployed commit; 1 anything else
-    /// (pre-flight, a deploy already running, NEEDS_APPROVAL, FAILED, CRASHED, REMOVED,
-    /// SKIPPED, timeout, health, stale build, rolled back); 2 usage error.
+    /// Exit codes: 0 deployed, healthy, serving the deployed commit and allowing the frontend's
+    /// origin; 1 anything else (pre-flight, a deploy already running, NEEDS_APPROVAL, FAILED,
+    /// CRASHED, REMOVED, SKIPPED, timeout, health, stale build, CORS preflight refused, rolled
+    /// back); 2 usage error.
     Deploy(Deploy),
-    /// Roll the service back to an earlier deployment and wait until it serves, healthy.
+    /// Roll the service back to an earlier deployment and wait until it serves, healthy (and
+    /// allows the CORS preflight from FRONTEND_URL's origin).
     ///
     /// A migration already applied is not reverted: rollbacks are safe when every migration is
     /// expand/contract (see README). Exit codes: 0 rolled back and healthy, 1 anything else,
@@ -151,8 +153,9 @@ pub(crate) struct Deploy {
     /// Approve the new deployment when it stops at NEEDS_APPROVAL (default: stop, exit 1).
     #[arg(long)]
     pub(crate) approve: bool,
-    /// When the new deployment is unhealthy, or crashes within --watch, roll back to the one
-    /// that served before (exit 1, verdict `rolled_back`).
+    /// When the new deployment is unhealthy, serves another build, refuses the frontend's CORS
+    /// preflight, or crashes within --watch, roll back to the one that served before (exit 1,
+    /// verdict `rolled_back`).
     #[arg(long)]
     pub(crate) rollback_on_failure: bool,
     /// With --rollback-on-failure: how long to watch the new deployment after cutover.

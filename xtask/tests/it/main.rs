@@ -5,6 +5,7 @@
 mod build_proof;
 mod common;
 mod dev;
+mod frontend_cors;
 mod frontend_platform;
 mod image;
 mod install;
