@@ -1,8 +1,9 @@
-//! The middleware every request goes through: request ids, the access log, CORS, a request
-//! timeout — wrapped once around the whole router. (`Router::layer` would wrap each route
+//! The middleware every request goes through: request ids, the access log, CORS (with a log
+//! line for refused origins), a request timeout — wrapped once around the whole router. (`Router::layer` would wrap each route
 //! instead, and axum clones a route's service, middleware and all, for every request.)
 
 pub mod access_log;
+pub mod refused_origin;
 pub mod request_id;
 
 use std::time::Duration;
@@ -19,10 +20,12 @@ use tower_http::timeout::{Timeout, TimeoutLayer};
 
 pub use access_log::SLOW_REQUEST;
 use access_log::{AccessLog, AccessLogLayer};
+use refused_origin::{RefusedOrigin, RefusedOriginLayer};
 use request_id::RandomUuid;
 
 /// The router inside its middleware: what `axum::serve` serves and the tests call.
-pub type Service = SetRequestId<AccessLog<PropagateRequestId<Cors<Timeout<Router>>>>, RandomUuid>;
+pub type Service =
+    SetRequestId<AccessLog<PropagateRequestId<RefusedOrigin<Cors<Timeout<Router>>>>>, RandomUuid>;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// A request still running after this gets 408: nothing holds a connection forever.
@@ -36,6 +39,7 @@ pub fn service(router: Router, settings: &Settings) -> Service {
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomUuid))
         .layer(AccessLogLayer)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(RefusedOriginLayer::new(settings.allowed_origins()))
         .layer(cors(settings.allowed_origins()))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
