@@ -157,9 +157,12 @@ impl Default for Page {
 
 impl Drop for Browser {
     /// A test that panicked before [`Browser::close`] still leaves no browser behind (its
-    /// helpers exit when the browser process is gone).
+    /// helpers exit when the browser process is gone) and, as far as it can, no profile.
     fn drop(&mut self) {
-        self.kill();
+        if self.child.is_some() {
+            self.kill();
+            let _ = std::fs::remove_dir_all(&self.profile);
+        }
     }
 }
 
