@@ -43,8 +43,8 @@ pub(crate) enum Task {
     Logs(Logs),
     /// A local Railway-like stack: TLS-only PostgreSQL, verify, migrate, then the backend.
     ///
-    /// Missing prerequisites (PostgreSQL server and client; as root, the `postgres` user;
-    /// Chromium for the tests' browser) are installed first: the commands are printed, asked for on a terminal, run with --yes or
+    /// Missing prerequisites (PostgreSQL server and client; as root, the `postgres` user) are
+    /// installed first: the commands are printed, asked for on a terminal, run with --yes or
     /// CI set, only reported with --no-install.
     ///
     /// Exit codes: 0 ok, 1 failure (missing prerequisites, a failed step), 2 usage error.
@@ -106,8 +106,7 @@ pub(crate) struct Dev {
     pub(crate) install: InstallArgs,
 }
 
-/// What `dev` may do when PostgreSQL (server, client), as root the `postgres` user, or
-/// Chromium (the tests' browser) is missing.
+/// What `dev` may do when PostgreSQL (server, client) or, as root, the `postgres` user is missing.
 #[derive(Debug, Clone, Copy, Args)]
 pub(crate) struct InstallArgs {
     /// Install missing prerequisites without asking (also when `CI` is set).
@@ -123,7 +122,7 @@ pub(crate) enum DevAction {
     /// Stop a stack left running (the backend and the database).
     Stop,
     /// Only install what `dev` and the tests need (PostgreSQL server and client; as root, the
-    /// `postgres` system user; Chromium), then exit: what CI runs on a fresh machine.
+    /// `postgres` system user), then exit: what CI runs on a fresh machine.
     Setup,
 }
 

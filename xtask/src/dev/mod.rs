@@ -34,12 +34,10 @@ impl flags::Dev {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let consent = Consent::from_flags(self.install);
         if let Some(DevAction::Setup) = self.action {
-            let pg = install::ensure_postgres(sh, consent)?;
-            let browser = install::ensure_browser(sh, consent)?;
+            let pg = install::ensure(sh, consent)?;
             println!(
-                "dev: everything dev and the tests need is installed (PostgreSQL: {}; Chromium: {})",
-                pg.binaries.bindir.display(),
-                browser.display()
+                "dev: everything dev and the tests need is installed (PostgreSQL: {})",
+                pg.binaries.bindir.display()
             );
             return Ok(());
         }

@@ -21,8 +21,6 @@ const NOBODY: &str = "65534";
 struct Machine {
     dir: tempfile::TempDir,
     hide_postgres: bool,
-    /// `/dev/null` bound over the real `chromium` (not a file: not found).
-    hide_browser: bool,
     os_release: Option<PathBuf>,
     passwd_without_postgres: Option<PathBuf>,
     as_nobody: bool,
@@ -47,7 +45,6 @@ impl Machine {
         Some(Machine {
             dir,
             hide_postgres: true,
-            hide_browser: false,
             os_release: None,
             passwd_without_postgres: None,
             as_nobody: false,
@@ -76,9 +73,8 @@ impl Machine {
     fn with_standins(self) -> Machine {
         let restore = if self.apt_installs {
             format!(
-                "if [ \"$1\" = install ]; then for m in {} {}; do umount \"$m\" 2>/dev/null || true; done; fi",
-                HIDDEN.join(" "),
-                which("chromium").display()
+                "if [ \"$1\" = install ]; then umount {}; fi",
+                HIDDEN.join(" ")
             )
         } else {
             String::new()
@@ -115,12 +111,6 @@ impl Machine {
             for dir in HIDDEN.iter().filter(|d| Path::new(d).exists()) {
                 setup.push(format!("mount -t tmpfs none {dir}"));
             }
-        }
-        if self.hide_browser {
-            setup.push(format!(
-                "mount --bind /dev/null '{}'",
-                which("chromium").display()
-            ));
         }
         if let Some(file) = &self.os_release {
             setup.push(format!("mount --bind '{}' /etc/os-release", file.display()));
@@ -414,45 +404,6 @@ fn root_without_a_postgres_user_gets_one() {
     );
 }
 
-/// The tests' browser, missing: `dev setup` installs Debian's `chromium` through the same
-/// installer (what `.ci/run` runs), then finds it.
-#[test]
-fn setup_installs_the_tests_browser_when_it_is_missing() {
-    let Some(mut machine) = Machine::new() else {
-        return;
-    };
-    machine.hide_postgres = false;
-    machine.hide_browser = true;
-    machine.apt_installs = true;
-    let machine = machine.with_standins();
-    let run = machine.xtask(&["dev", "setup", "--yes"], &[], None);
-    let install = "apt-get install -y --no-install-recommends chromium";
-    assert_eq!(
-        printed(&run),
-        ["apt-get update", install],
-        "{}\n{}",
-        run.stdout,
-        run.stderr
-    );
-    assert_eq!(
-        machine.recorded(),
-        printed(&run),
-        "ran exactly what it printed"
-    );
-    assert!(
-        run.stdout.contains("dev: missing: Chromium (`chromium`)"),
-        "{}",
-        run.stdout
-    );
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout
-            .contains(&format!("Chromium: {})", which("chromium").display())),
-        "found again: {}",
-        run.stdout
-    );
-}
-
 /// Everything there: nothing to ask, nothing run (no namespace needed).
 #[test]
 fn with_everything_installed_nothing_is_run() {
@@ -503,8 +454,7 @@ fn which(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("`{name}` on PATH"))
 }
 
-/// CI installs PostgreSQL and Chromium through the same code path: `.ci/run` has no copy of
-/// the list.
+/// CI installs PostgreSQL through the same code path: `.ci/run` has no copy of the list.
 #[test]
 fn ci_installs_through_dev_setup_with_no_package_list_of_its_own() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -514,10 +464,7 @@ fn ci_installs_through_dev_setup_with_no_package_list_of_its_own() {
     for line in code {
         let installs = line.contains("apt-get") || line.contains("brew install");
         assert!(
-            !(installs
-                && (line.contains("postgresql")
-                    || line.contains("util-linux")
-                    || line.contains("chromium")))
+            !(installs && (line.contains("postgresql") || line.contains("util-linux")))
                 && !line.contains("useradd"),
             ".ci/run installs PostgreSQL's prerequisites itself (`{line}`): \
              `cargo xtask dev setup --yes` does"

@@ -1,13 +1,12 @@
 //! `dev`'s prerequisites, installed when missing: the PostgreSQL server and client (apt-get on
-//! Debian/Ubuntu — directly as root, through sudo otherwise — or Homebrew on macOS), as
-//! root the `postgres` system user, and Chromium for the tests' browser (Debian's package). Every command is printed before it runs; on a terminal
+//! Debian/Ubuntu — directly as root, through sudo otherwise — or Homebrew on macOS) and, as
+//! root, the `postgres` system user. Every command is printed before it runs; on a terminal
 //! dev asks first, with `--yes` or `CI` set it goes ahead, with `--no-install` it only reports.
 //! Afterwards it looks for everything again: the lookup is the proof, not an exit code.
 
 mod plan;
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 
 use anyhow::Context;
 use intowork_pglocal::{MissingPrerequisites, Pg};
@@ -40,15 +39,8 @@ impl Consent {
     }
 }
 
-/// The installation, after installing what was missing if allowed; then the browser the
-/// tests drive (what the README's two commands need, `cargo test` included).
+/// The installation, after installing what was missing if allowed.
 pub(crate) fn ensure(sh: &Shell, consent: Consent) -> anyhow::Result<Pg> {
-    let pg = ensure_postgres(sh, consent)?;
-    ensure_browser(sh, consent)?;
-    Ok(pg)
-}
-
-pub(crate) fn ensure_postgres(sh: &Shell, consent: Consent) -> anyhow::Result<Pg> {
     let missing = match Pg::find() {
         Ok(pg) => return Ok(pg),
         Err(missing) => missing,
@@ -58,39 +50,9 @@ pub(crate) fn ensure_postgres(sh: &Shell, consent: Consent) -> anyhow::Result<Pg
         Plan::Manual(what) => return Err(report(&missing, &what)),
         Plan::Run(commands) => commands,
     };
-    install(sh, consent, &missing.to_string(), &commands)?;
-    Pg::find()
-        .map_err(|still| Reported(format!("dev: still missing after installing: {still}")).into())
-}
-
-/// Chromium (`chromium` on PATH), which the browser test runs headless.
-pub(crate) fn ensure_browser(sh: &Shell, consent: Consent) -> anyhow::Result<PathBuf> {
-    let find = || crate::which::find(plan::BROWSER_PACKAGE);
-    if let Some(found) = find() {
-        return Ok(found);
-    }
-    let missing = "Chromium (`chromium`), the browser the tests run headless";
-    let commands = match plan::browser(Host::detect()) {
-        Plan::Run(commands) => commands,
-        Plan::Nothing => unreachable!("a browser is always planned"),
-        Plan::Manual(what) => {
-            return Err(Reported(format!("dev: missing: {missing}\ndev: {what}")).into());
-        }
-    };
-    install(sh, consent, missing, &commands)?;
-    find().ok_or_else(|| Reported(format!("dev: still missing after installing: {missing}")).into())
-}
-
-/// Prints what is missing and the commands, asks (as `consent` says), runs them in order.
-fn install(
-    sh: &Shell,
-    consent: Consent,
-    missing: &str,
-    commands: &[Command],
-) -> anyhow::Result<()> {
     println!("dev: missing: {missing}");
     println!("dev: to install it, dev runs:");
-    for command in commands {
+    for command in &commands {
         println!("  {command}");
     }
     if !agreed(consent)? {
@@ -104,11 +66,12 @@ fn install(
         };
         return Err(Reported(format!("dev: {why}")).into());
     }
-    for command in commands {
+    for command in &commands {
         println!("dev: running: {command}");
         run(sh, command)?;
     }
-    Ok(())
+    Pg::find()
+        .map_err(|still| Reported(format!("dev: still missing after installing: {still}")).into())
 }
 
 fn report(missing: &MissingPrerequisites, what: &str) -> anyhow::Error {

@@ -1,4 +1,4 @@
-//! What to install, decided from what is missing and what the machine is — pure functions,
+//! What to install, decided from what is missing and what the machine is — a pure function,
 //! so every combination is tested without touching the machine.
 
 use std::collections::BTreeSet;
@@ -115,40 +115,6 @@ fn debian(missing: &BTreeSet<Component>, privilege: Privilege) -> Plan {
             SERVER_ACCOUNT,
         ]));
     }
-    as_root(commands, privilege)
-}
-
-/// Debian's `chromium`, for the browser test (the tests drive it headless); elsewhere, what
-/// to install by hand.
-pub(crate) fn browser(host: Host) -> Plan {
-    match host.platform {
-        Platform::Debian => as_root(
-            vec![
-                Command::new(&["apt-get", "update"]),
-                Command::new(&[
-                    "apt-get",
-                    "install",
-                    "-y",
-                    "--no-install-recommends",
-                    BROWSER_PACKAGE,
-                ]),
-            ],
-            host.privilege,
-        ),
-        Platform::MacOs | Platform::Other => Plan::Manual(
-            "install Chromium and put a `chromium` executable on PATH (on macOS, e.g. `brew \
-             install --cask chromium` and a link to its binary): the browser test runs it \
-             headless"
-                .to_owned(),
-        ),
-    }
-}
-
-/// The Debian package (and executable) of the browser the tests drive.
-pub(crate) const BROWSER_PACKAGE: &str = "chromium";
-
-/// Commands that need root: as they are for root, through `sudo`, or as instructions.
-fn as_root(commands: Vec<Command>, privilege: Privilege) -> Plan {
     match privilege {
         Privilege::Root => Plan::Run(commands),
         Privilege::Sudo => Plan::Run(commands.into_iter().map(Command::with_sudo).collect()),
@@ -300,28 +266,6 @@ mod tests {
         ) {
             Plan::Manual(text) => assert!(text.contains("Linux tools"), "{text}"),
             other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_browser_is_debians_chromium_installed_like_the_rest() {
-        let plan = browser(host(Platform::Debian, Privilege::Root, false));
-        assert_eq!(
-            lines(&plan),
-            [
-                "apt-get update",
-                "apt-get install -y --no-install-recommends chromium"
-            ]
-        );
-        let plan = browser(host(Platform::Debian, Privilege::Sudo, false));
-        assert!(lines(&plan).iter().all(|l| l.starts_with("sudo apt-get")));
-        for platform in [Platform::MacOs, Platform::Other] {
-            match browser(host(platform, Privilege::Sudo, true)) {
-                Plan::Manual(text) => {
-                    assert!(text.contains("`chromium` executable on PATH"), "{text}")
-                }
-                other => panic!("{other:?}"),
-            }
         }
     }
 
