@@ -14,7 +14,7 @@ use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Needs, Op, Phase, Railway};
-use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::release::{self, FrontendOrigin, MIGRATION_NOTE, Say, Summary, Verdict};
 use crate::remote;
 
 impl flags::Rollback {
@@ -48,6 +48,7 @@ impl flags::Rollback {
         let accept = self.accept_schema;
         guard::rollback::check(sh, &target, &variables, &railway.target, accept, say)?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
+        let frontend_origin = release::FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &railway.target.service);
         if self.dry_run {
             let trigger = Call::Api(Op::Rollback {
@@ -69,6 +70,7 @@ impl flags::Rollback {
             &self.wait,
             &masker,
             url.as_deref(),
+            &frontend_origin,
             say,
             started,
         )?;
@@ -166,7 +168,8 @@ impl Run {
 }
 
 /// `deploymentRollback(target)`, the new deployment found, waited on and probed for the
-/// target's commit.
+/// target's commit (at the health URL, when there is one) and for the frontend's CORS
+/// preflight (from FRONTEND_URL's origin).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn execute(
     sh: &Shell,
@@ -175,6 +178,7 @@ pub(crate) fn execute(
     wait: &WaitArgs,
     masker: &Masker,
     url: Option<&str>,
+    frontend: &FrontendOrigin,
     say: Say,
     started: Instant,
 ) -> anyhow::Result<Run> {
@@ -200,6 +204,7 @@ pub(crate) fn execute(
                 &d.status,
                 wait,
                 started,
+                frontend,
                 say,
             ))
         }

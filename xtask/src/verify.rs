@@ -13,8 +13,7 @@ impl flags::Verify {
         if self.remote {
             let needs = Needs::new("verify --remote", &remote::features());
             let ready = remote::railway_ready(sh, &self.railway, &needs)?;
-            let frontend = self.frontend_service.as_deref();
-            let mut report = remote::check(sh, &ready, frontend, &self.env)?;
+            let mut report = remote::check(sh, &ready, &self.frontend, &self.env)?;
             let shipped = preflight::Shipped::Checkout;
             let target = &ready.railway.target;
             report

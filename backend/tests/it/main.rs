@@ -3,6 +3,7 @@
 //! and shared, and the harness's servers are started once for all of them.
 
 mod api;
+mod browser;
 mod common;
 mod email;
 mod email_replicas;

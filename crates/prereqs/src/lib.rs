@@ -127,8 +127,17 @@ pub const PYTHON: Package = Package::on_path(
     "the tests' tools from PyPI: actionlint, hadolint, Docker's SDK, Node.js ≥ 20",
 );
 
+/// Headless Chromium: the browser test calls the backend from a frontend origin, and the
+/// browser itself decides what CORS allows.
+pub const CHROMIUM: Package = Package::on_path(
+    &["chromium"],
+    &["chromium"],
+    None,
+    "the browser test: a real headless Chromium calling the backend from a frontend origin",
+);
+
 /// Everything, in install order.
-pub const PACKAGES: &[Package] = &[POSTGRESQL, POSTGRESQL_CLIENT, UTIL_LINUX, PYTHON];
+pub const PACKAGES: &[Package] = &[POSTGRESQL, POSTGRESQL_CLIENT, UTIL_LINUX, PYTHON, CHROMIUM];
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,8 @@
 //!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
 //! - [`npm::install`] installs a committed `package-lock.json` once (`npm ci` into `target/npm/`)
 //!   for tests that use a tool from the npm registry as itself.
+//! - [`chromium::Browser`] runs Debian's headless Chromium on a page that [`chromium::Page`]
+//!   serves from its own origin and that reports what the browser decided (CORS included).
 //! - [`resend::ResendStandIn`] plays Resend's HTTP API (records requests, de-duplicates by
 //!   `Idempotency-Key`, can fail N times, rate-limit, hang or reject) for email tests.
 //!
@@ -42,6 +44,7 @@
 //! removed by the next run. All calls block: from async tests, use `spawn_blocking` or call
 //! them before entering the runtime.
 
+pub mod chromium;
 mod cluster;
 mod harness;
 mod once;

@@ -5,6 +5,7 @@
 //! (`install`), with the user's consent.
 
 mod backend;
+mod frontend;
 mod install;
 mod stack;
 mod steps;
@@ -80,6 +81,7 @@ impl flags::Dev {
         let Some((mut backend, base)) = self.start_backend(sh, stack, steps)? else {
             return Ok(());
         };
+        println!("{}", frontend::settings(&settings, &base));
         if self.check {
             return check_api_and_shutdown(&base, &mut backend, steps);
         }

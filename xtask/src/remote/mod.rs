@@ -1,9 +1,12 @@
 //! `verify --remote` (and `deploy`'s pre-flight): what will run on Railway, checked from
 //! here. The platform's rendered variables go through the same configuration rules as if
 //! inside Railway; references are checked where they are written; the live service
-//! instance's settings are held to the invariants of [`settings`]; and, when the repository
-//! has `.railway/railway.ts`, its plan must not destroy anything. No value is ever printed.
+//! instance's settings are held to the invariants of [`settings`]; when the repository
+//! has `.railway/railway.ts`, its plan must not destroy anything; and with a frontend
+//! service, [`frontend`] checks that it reaches this service and is allowed to. No secret
+//! value is ever printed (the frontend checks name URLs and domains: not secrets, and relayed).
 
+mod frontend;
 pub(crate) mod plan;
 mod references;
 mod sealed;
@@ -18,7 +21,7 @@ use std::collections::BTreeSet;
 use intowork_config::{Check, Report, Settings, Source, Status, ValueOrigin};
 use xshell::Shell;
 
-use crate::flags::{EnvFileArgs, RailwayArgs};
+use crate::flags::{EnvFileArgs, FrontendArgs, RailwayArgs};
 use crate::railway::{Feature, Ids, Needs, Railway, Target, Variables};
 use settings::{Runtime, ServiceSettings};
 
@@ -73,7 +76,7 @@ pub(crate) fn features() -> Vec<Feature> {
 pub(crate) fn check(
     sh: &Shell,
     ready: &Ready,
-    frontend: Option<&str>,
+    frontend: &FrontendArgs,
     env: &EnvFileArgs,
 ) -> anyhow::Result<Report> {
     let Ready {
@@ -120,11 +123,17 @@ pub(crate) fn check(
     report.checks.extend(plan::check(sh, railway));
 
     report.push(variables::local_only(variables, env)?);
-    if let Some(frontend) = frontend {
-        let theirs = railway.variables(sh, frontend)?;
-        report.push(variables::same_secret(
-            variables, &theirs, &t.service, frontend,
-        ));
+    if let Some(name) = frontend.frontend_service.as_deref() {
+        let theirs = railway.variables(sh, name)?;
+        report.push(variables::same_secret(variables, &theirs, &t.service, name));
+        report.checks.extend(frontend::check(
+            sh,
+            railway,
+            ids,
+            (variables, &unrendered),
+            &theirs,
+            frontend,
+        )?);
     }
     report.push(Check::new(
         "database.online",

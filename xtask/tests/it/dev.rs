@@ -81,6 +81,20 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
         first.stdout
     );
     assert_eq!(running_servers(dir.path()), 0, "nothing left running");
+    // What a local Next.js checkout needs: this API, this stack's secret, an allowed origin.
+    let env = std::fs::read_to_string(dir.path().join("dev.env")).unwrap();
+    let secret = env
+        .lines()
+        .find_map(|l| l.strip_prefix("NEXTAUTH_SECRET="))
+        .unwrap();
+    for line in [
+        "  NEXT_PUBLIC_API_URL=http://127.0.0.1:".to_owned(),
+        format!("  NEXTAUTH_SECRET={secret}\n"),
+        "  NEXTAUTH_URL=http://localhost:3000\n".to_owned(),
+        "this backend allows calls from http://localhost:3000 (ALLOWED_ORIGINS)".to_owned(),
+    ] {
+        assert!(first.stdout.contains(&line), "{line:?}:\n{}", first.stdout);
+    }
 
     let second = dev(dir.path(), &["--check"], &[]);
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);

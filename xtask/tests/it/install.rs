@@ -443,30 +443,45 @@ fn root_without_a_postgres_user_gets_one() {
 /// installs exactly the list's packages for them.
 #[test]
 fn python_missing_is_installed_from_the_same_list() {
+    missing_is_installed_from_the_same_list(
+        &["python3", "pip3"],
+        "python3 python3-pip",
+        "`python3` is not installed (needed for the tests' tools from PyPI: actionlint",
+    );
+}
+
+/// Chromium too (the browser test): one more entry of the same list, the same plan.
+#[test]
+fn chromium_missing_is_installed_from_the_same_list() {
+    missing_is_installed_from_the_same_list(
+        &["chromium"],
+        "chromium",
+        "`chromium` is not installed (needed for the browser test: a real headless Chromium",
+    );
+}
+
+/// With `programs` hidden from every directory of PATH (PostgreSQL there), `dev setup
+/// --no-install` prints the list's install command for `packages`, names the first program
+/// and its need, and runs nothing.
+fn missing_is_installed_from_the_same_list(programs: &[&str], packages: &str, message: &str) {
     let Some(mut machine) = Machine::new() else {
         return;
     };
     machine.hide_postgres = false;
     machine.hidden_programs = std::env::split_paths(&std::env::var_os("PATH").unwrap())
-        .flat_map(|dir| [dir.join("python3"), dir.join("pip3")])
+        .flat_map(|dir| programs.iter().map(move |p| dir.join(p)))
         .filter(|p| p.is_file())
         .collect();
     let machine = machine.with_standins();
     let run = machine.xtask(&["dev", "setup", "--no-install"], &[], None);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let python = "apt-get install -y --no-install-recommends python3 python3-pip";
+    let install = format!("apt-get install -y --no-install-recommends {packages}");
     assert!(
-        run.stdout.contains(&format!("  {python}\n")),
+        run.stdout.contains(&format!("  {install}\n")),
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains(
-            "`python3` is not installed (needed for the tests' tools from PyPI: actionlint"
-        ),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains(message), "{}", run.stdout);
     assert!(machine.recorded().is_empty(), "{:?}", machine.recorded());
 }
 

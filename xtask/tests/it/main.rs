@@ -5,6 +5,8 @@
 mod build_proof;
 mod common;
 mod dev;
+mod frontend_cors;
+mod frontend_platform;
 mod hostile_cli;
 mod image;
 mod install;
