@@ -101,9 +101,16 @@ fn a_refused_preflight_fails_the_deploy_and_the_rollback_with_origin_and_header(
     );
 
     // --rollback-on-failure rolls back; the earlier build runs with the same ALLOWED_ORIGINS
-    // (here: the same process), so it is refused too, and said so.
+    // (here: the same process), so it is refused too, and said so. The history carries no
+    // commits, so the schema guard cannot judge the rollback: accepted here, it is not what
+    // this test is about (rollback_schema.rs is).
     let fake = platform(FRONTEND);
-    let (deploy, doc) = run(&fake, "deploy", backend.port, &["--rollback-on-failure"]);
+    let (deploy, doc) = run(
+        &fake,
+        "deploy",
+        backend.port,
+        &["--rollback-on-failure", "--accept-schema"],
+    );
     assert_eq!(deploy.code, 1, "{}\n{}", deploy.stdout, deploy.stderr);
     assert!(
         fake.commands().iter().any(|c| c.contains("XtaskRollback")),
@@ -119,7 +126,7 @@ fn a_refused_preflight_fails_the_deploy_and_the_rollback_with_origin_and_header(
 
     // `rollback` on its own: not healthy until a browser may call.
     let fake = platform(FRONTEND);
-    let (rollback, doc) = run(&fake, "rollback", backend.port, &[]);
+    let (rollback, doc) = run(&fake, "rollback", backend.port, &["--accept-schema"]);
     assert_eq!(rollback.code, 1, "{}\n{}", rollback.stdout, rollback.stderr);
     assert_eq!(doc["verdict"], "cors_refused", "{doc:#}");
     assert!(
