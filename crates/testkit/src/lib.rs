@@ -9,6 +9,9 @@
 //! - [`TestDb`] is a fresh database and login role with a random SCRAM password.
 //! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures;
 //!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
+//! - [`PgBouncer`] is a real PgBouncer (Debian's package) in front of one of those servers:
+//!   transaction pooling by default, TLS to clients and to the server, its admin console's
+//!   `SHOW` answers as rows ([`PgBouncer::show`]).
 //! - [`npm::install`] installs a committed `package-lock.json` once (`npm ci` into `target/npm/`)
 //!   for tests that use a tool from the npm registry as itself.
 //! - [`resend::ResendStandIn`] plays Resend's HTTP API (records requests, de-duplicates by
@@ -46,6 +49,7 @@ mod cluster;
 mod harness;
 mod once;
 mod peers;
+mod pgbouncer;
 pub mod process;
 pub mod pypi;
 mod sql;
@@ -55,6 +59,7 @@ pub mod resend;
 
 pub use cluster::{Flavor, PgServer};
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};
+pub use pgbouncer::{BouncerOptions, PgBouncer, PoolMode, Row};
 pub use sql::TestDb;
 
 /// A TCP port free on 127.0.0.1 (and on ::1 when the machine has IPv6 loopback, because the
