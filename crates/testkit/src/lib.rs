@@ -6,7 +6,8 @@
 //!   [`PgServer::shared`] gives one lazily started cluster per flavour and test binary;
 //!   [`PgServer::start`] gives a dedicated one that stops and disappears when dropped;
 //!   [`PgServer::start_with_cert_expiring_in_days`] one whose certificate is about to expire.
-//! - [`TestDb`] is a fresh database and login role with a random SCRAM password.
+//! - [`TestDb`] is a fresh database and login role with a random SCRAM password;
+//!   [`PgServer::log_ddl`] logs which session ran each DDL command in it.
 //! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures;
 //!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
 //! - [`PgBouncer`] is a real PgBouncer (Debian's package) in front of one of those servers:
@@ -46,6 +47,7 @@
 //! them before entering the runtime.
 
 mod cluster;
+mod ddl;
 mod harness;
 mod once;
 mod peers;
@@ -58,6 +60,7 @@ pub mod npm;
 pub mod resend;
 
 pub use cluster::{Flavor, PgServer};
+pub use ddl::DdlCommand;
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};
 pub use pgbouncer::{BouncerOptions, PgBouncer, PoolMode, Row};
 pub use sql::TestDb;

@@ -11,6 +11,7 @@ mod install;
 mod local_by_resolution;
 mod migrate_cli;
 mod migrate_lint;
+mod migrate_pooler;
 mod no_procps;
 mod prepare;
 mod railway;
