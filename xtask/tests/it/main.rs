@@ -22,4 +22,5 @@ mod session_secret;
 mod tidy;
 mod verify_cli;
 mod verify_online;
+mod verify_pooler;
 mod workflows;

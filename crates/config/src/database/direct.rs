@@ -14,16 +14,36 @@ pub(crate) const DIRECT_URL_FIX: &str = "set DATABASE_DIRECT_URL to the database
 
 /// Why migrations may not connect with these settings. Nothing was sent anywhere.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}; nothing was run. Fix: {}", self.problem(), self.fix())]
 pub enum NoDirectRoute {
-    #[error(
-        "refusing to migrate through the transaction pooler `{pooler}` (DATABASE_POOL_MODE=transaction): it hands each transaction to any server connection, so the migration lock (a session advisory lock) would be taken on one connection and released on another, and the migrations' SET lock_timeout/statement_timeout would not hold; nothing was run. Fix: {DIRECT_URL_FIX}"
-    )]
+    /// `DATABASE_POOL_MODE=transaction` and no `DATABASE_DIRECT_URL`.
     ThroughTransactionPooler { pooler: String },
-
-    #[error(
-        "DATABASE_DIRECT_URL's host `{host}` resolves only inside Railway, so migrations cannot connect from here; nothing was run. Fix: from here, point DATABASE_DIRECT_URL at the database's public URL (Railway: its TCP proxy, the database service's DATABASE_PUBLIC_URL) in a local env file, or migrate inside Railway (`backend migrate` as the pre-deploy command)"
-    )]
+    /// `DATABASE_DIRECT_URL` is private to Railway and this process runs outside it.
     PrivateHere { host: String },
+}
+
+impl NoDirectRoute {
+    /// What is wrong, without the fix.
+    pub fn problem(&self) -> String {
+        match self {
+            NoDirectRoute::ThroughTransactionPooler { pooler } => format!(
+                "refusing to migrate through the transaction pooler `{pooler}` (DATABASE_POOL_MODE=transaction): it hands each transaction to any server connection, so the migration lock (a session advisory lock) would be taken on one connection and released on another, and the migrations' SET lock_timeout/statement_timeout would not hold"
+            ),
+            NoDirectRoute::PrivateHere { host } => format!(
+                "DATABASE_DIRECT_URL's host `{host}` resolves only inside Railway, so migrations cannot connect from here"
+            ),
+        }
+    }
+
+    /// The fix, naming the variable.
+    pub fn fix(&self) -> &'static str {
+        match self {
+            NoDirectRoute::ThroughTransactionPooler { .. } => DIRECT_URL_FIX,
+            NoDirectRoute::PrivateHere { .. } => {
+                "from here, point DATABASE_DIRECT_URL at the database's public URL (Railway: its TCP proxy, the database service's DATABASE_PUBLIC_URL) in a local env file, or migrate inside Railway (`backend migrate` as the pre-deploy command)"
+            }
+        }
+    }
 }
 
 impl DatabaseSettings {
