@@ -15,6 +15,10 @@ impl flags::Verify {
             let ready = remote::railway_ready(sh, &self.railway, &needs)?;
             let frontend = self.frontend_service.as_deref();
             let mut report = remote::check(sh, &ready, frontend, &self.env)?;
+            let pooler = self.pooler_service.as_deref();
+            report
+                .checks
+                .extend(remote::pooler::check(sh, &ready, pooler)?);
             let shipped = preflight::Shipped::Checkout;
             let target = &ready.railway.target;
             report

@@ -23,4 +23,5 @@ mod tidy;
 mod verify_cli;
 mod verify_online;
 mod verify_pooler;
+mod verify_remote_pooler;
 mod workflows;
