@@ -2,18 +2,12 @@
 //! real one): refused with the explanation before anything is sent, or, with
 //! `DATABASE_DIRECT_URL`, run on the database itself — `status` reads there too.
 
-use intowork_testkit::{Flavor, PgBouncer, PgServer, TestDb};
+use intowork_testkit::{Flavor, PgBouncer, PgServer};
 
 use crate::migrate_cli::migrate_env;
 
 fn server() -> &'static PgServer {
     PgServer::shared(Flavor::TlsOnly)
-}
-
-fn logins(bouncer: &PgBouncer, db: &TestDb) -> usize {
-    let log = std::fs::read_to_string(bouncer.log_path()).unwrap_or_default();
-    let needle = format!("login attempt: db={} ", db.name);
-    log.lines().filter(|l| l.contains(&needle)).count()
 }
 
 #[test]
@@ -62,7 +56,7 @@ fn migrating_through_the_transaction_pooler_is_refused_with_the_fix() {
             .contains("nothing was run"),
         "{doc}"
     );
-    assert_eq!(logins(&bouncer, &db), 0, "something reached the pooler");
+    assert_eq!(bouncer.logins(&db), 0, "something reached the pooler");
     let table = server().psql(&db.name, "SELECT to_regclass('_sqlx_migrations') IS NULL");
     assert_eq!(table, "t");
 }
@@ -104,7 +98,7 @@ fn with_a_direct_url_migrate_runs_and_reads_on_the_database_itself() {
         .map(|c| c.object.as_str())
         .collect();
     assert_eq!(tables, distinct.len(), "a table was created twice");
-    assert_eq!(logins(&bouncer, &db), 0, "migrate connected to the pooler");
+    assert_eq!(bouncer.logins(&db), 0, "migrate connected to the pooler");
     for out in [&run, &status, &again] {
         assert!(!out.stdout.contains(&db.password) && !out.stderr.contains(&db.password));
     }

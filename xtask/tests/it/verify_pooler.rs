@@ -6,22 +6,12 @@ use crate::common::{Run, check};
 
 use intowork_testkit::{Flavor, PgBouncer, PgServer, TestDb};
 use serde_json::Value;
-use xshell::{Shell, cmd};
 
-const SECRET: &str = "pooler-verify-secret-1a2b3c4d5e6f7a8b9c0d1e2f3a4b";
-
-fn verify(env: &[(&str, &str)], args: &[&str]) -> (Run, Value) {
-    let sh = Shell::new().unwrap();
-    let bin = env!("CARGO_BIN_EXE_xtask");
-    let out = cmd!(sh, "{bin} verify --no-env-file --json {args...}")
-        .env_clear()
-        .env("NEXTAUTH_SECRET", SECRET)
-        .envs(env.iter().copied())
-        .ignore_status()
-        .quiet()
-        .output()
-        .unwrap();
-    let run = Run::from(out);
+/// `verify --json` with `DATABASE_URL` at `url`, the rest of `env` and `args`.
+fn verify(url: &str, env: &[(&str, &str)], args: &[&str]) -> (Run, Value) {
+    let mut argv = vec!["--json"];
+    argv.extend_from_slice(args);
+    let run = crate::verify_online::verify(url, env, &argv);
     let doc = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr));
     (run, doc)
@@ -43,11 +33,14 @@ fn the_pooler_and_the_direct_url_are_each_checked_for_what_they_carry() {
     let pooled = bouncer.url(&db, "sslmode=require");
     let direct = db.url("sslmode=require");
     let env = [
-        ("DATABASE_URL", pooled.as_str()),
         ("DATABASE_POOL_MODE", "transaction"),
         ("DATABASE_DIRECT_URL", direct.as_str()),
     ];
-    let (run, doc) = verify(&env, &["--replicas", "3", "--pooler-connections", "4"]);
+    let (run, doc) = verify(
+        &pooled,
+        &env,
+        &["--replicas", "3", "--pooler-connections", "4"],
+    );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     no_password(&run, &db);
     for stage in [
@@ -104,7 +97,11 @@ fn the_pooler_and_the_direct_url_are_each_checked_for_what_they_carry() {
     );
 
     // More server connections than the direct side can take: a warning naming the fix.
-    let (_, crowded) = verify(&env, &["--replicas", "3", "--pooler-connections", "190"]);
+    let (_, crowded) = verify(
+        &pooled,
+        &env,
+        &["--replicas", "3", "--pooler-connections", "190"],
+    );
     let line = check(&crowded, "database_direct.max_connections");
     assert_eq!(line["status"], "warn", "{line:#}");
     assert!(
@@ -121,12 +118,11 @@ fn transaction_pooling_without_a_direct_url_fails_with_the_fix() {
     let pooled = bouncer.url(&db, "sslmode=require");
     // Start-up migrations off: the configuration alone would let the service run.
     let env = [
-        ("DATABASE_URL", pooled.as_str()),
         ("DATABASE_POOL_MODE", "transaction"),
         ("MIGRATE_ON_START", "false"),
     ];
     for args in [&[][..], &["--offline"]] {
-        let (run, doc) = verify(&env, args);
+        let (run, doc) = verify(&pooled, &env, args);
         assert_eq!(run.code, 1, "{args:?}: {}\n{}", run.stdout, run.stderr);
         no_password(&run, &db);
         let route = check(&doc, "database.direct_route");

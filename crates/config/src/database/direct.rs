@@ -96,7 +96,7 @@ impl DatabaseSettings {
             direct_url: None,
             pool_mode: None,
             direct_reachable: true,
-            tls_fingerprint: self.tls_fingerprint.clone().filter(|_| pinned),
+            tls_fingerprint: self.tls_fingerprint.filter(|_| pinned),
             ..self.clone()
         })
     }

@@ -20,13 +20,6 @@ fn pooled_work(bouncer: &PgBouncer, db: &TestDb) -> (u64, u64) {
     (count("total_xact_count"), count("total_query_count"))
 }
 
-/// Client logins PgBouncer saw for `db` (its log says `login attempt: db=… user=…`).
-fn logins(bouncer: &PgBouncer, db: &TestDb) -> usize {
-    let log = std::fs::read_to_string(bouncer.log_path()).unwrap_or_default();
-    let needle = format!("login attempt: db={} ", db.name);
-    log.lines().filter(|l| l.contains(&needle)).count()
-}
-
 #[tokio::test]
 async fn a_migration_pointed_at_a_transaction_pooler_is_refused_before_anything_is_sent() {
     let db = server().create_database();
@@ -68,7 +61,7 @@ async fn a_migration_pointed_at_a_transaction_pooler_is_refused_before_anything_
         assert!(!text.contains(&db.password), "{text}");
     }
     // Nothing reached the pooler, let alone the database.
-    assert_eq!(logins(&bouncer, &db), 0, "a client logged in to PgBouncer");
+    assert_eq!(bouncer.logins(&db), 0, "a client logged in to PgBouncer");
     assert_eq!(pooled_work(&bouncer, &db), (0, 0));
     let table = server().psql(&db.name, "SELECT to_regclass('_sqlx_migrations') IS NULL");
     assert_eq!(table, "t", "the bookkeeping table exists: something ran");

@@ -186,8 +186,7 @@ async fn load(url: &str, wrap: Wrap, clients: i64, each: i64) -> Tally {
         });
     }
     while tasks.join_next().await.is_some() {}
-    let tally = tally.lock().unwrap().clone();
-    tally
+    tally.lock().unwrap().clone()
 }
 
 async fn one(conn: &mut PgConnection, sql: &str, arg: i64, wrap: Wrap) -> Result<i64, sqlx::Error> {

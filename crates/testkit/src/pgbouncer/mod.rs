@@ -189,6 +189,14 @@ impl PgBouncer {
         log_path(&self.dir)
     }
 
+    /// How many times a client logged in to `db` through this PgBouncer (its log's `login
+    /// attempt: db=…` lines): 0 proves nothing was sent through it.
+    pub fn logins(&self, db: &TestDb) -> usize {
+        let log = fs::read_to_string(self.log_path()).unwrap_or_default();
+        let needle = format!("login attempt: db={} ", db.name);
+        log.lines().filter(|l| l.contains(&needle)).count()
+    }
+
     /// An admin console command (`SHOW POOLS`, `SHOW SERVERS`, `SHOW STATS`, `SHOW CONFIG`…),
     /// its rows by column name.
     pub fn show(&self, command: &str) -> Vec<Row> {
@@ -211,15 +219,8 @@ impl PgBouncer {
 
 impl Drop for PgBouncer {
     fn drop(&mut self) {
-        // No panics here: this also runs while a failed test unwinds.
-        let running = self
-            .child
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(child) = running {
-            shut_down(child);
-        }
+        // No panics here (stop has none): this also runs while a failed test unwinds.
+        self.stop();
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
