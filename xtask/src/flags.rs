@@ -328,6 +328,15 @@ pub(crate) struct Verify {
     /// How many replicas share the database (for the max_connections check).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(crate) replicas: u32,
+    /// Server connections the pooler in front of the database may open (its
+    /// DEFAULT_POOL_SIZE × its replicas, which `verify --remote` prints): counted with the
+    /// direct connections against DATABASE_DIRECT_URL's max_connections.
+    #[arg(long, value_name = "N", conflicts_with = "remote", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub(crate) pooler_connections: Option<u32>,
+    /// The Railway service of the pooler (PgBouncer) in front of the database; default: the
+    /// service DATABASE_URL references, when it is PgBouncer.
+    #[arg(long, value_name = "NAME", requires = "remote")]
+    pub(crate) pooler_service: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -160,6 +160,18 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
     find_in(&env::var_os("PATH")?, name)
 }
 
+/// One of `package`'s programs: on `PATH`, else in the package's own directories
+/// (`intowork_prereqs::Lookup::PathOr`: Debian's `/usr/sbin` for PgBouncer).
+pub fn find_program(package: &intowork_prereqs::Package, name: &str) -> Option<PathBuf> {
+    find_on_path(name).or_else(|| {
+        package
+            .search_dirs()
+            .iter()
+            .map(|dir| Path::new(dir).join(name))
+            .find(|p| is_executable(p))
+    })
+}
+
 /// [`find_on_path`] for a given search path (`PATH`'s syntax).
 pub fn find_in(path: &std::ffi::OsStr, name: &str) -> Option<PathBuf> {
     env::split_paths(path)

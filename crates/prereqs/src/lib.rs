@@ -11,7 +11,7 @@
 //! ```
 //! use intowork_prereqs::{Package, PACKAGES};
 //!
-//! // e.g. `Package::on_path(&["pgbouncer"], &["pgbouncer"], Some("pgbouncer"), "the pooler tests")`
+//! // e.g. `Package::on_path(&["socat"], &["socat"], Some("socat"), "the proxy tests")`
 //! assert!(PACKAGES.iter().all(|p| !p.debian.is_empty() && !p.programs.is_empty()));
 //! ```
 //!
@@ -25,6 +25,9 @@ use std::fmt;
 pub enum Lookup {
     /// Every one of its programs is on `PATH`.
     Path,
+    /// Every one of its programs is on `PATH` or in one of these directories: Debian installs
+    /// daemons in `/usr/sbin`, which a non-root user's `PATH` often lacks.
+    PathOr(&'static [&'static str]),
     /// `intowork-pglocal`'s lookup decides: it finds the server off `PATH` (Debian keeps it in
     /// `/usr/lib/postgresql/<major>/bin`) and reports what is missing for the local clusters.
     Pglocal,
@@ -45,6 +48,14 @@ pub struct Package {
 }
 
 impl Package {
+    /// The directories searched after `PATH` (see [`Lookup::PathOr`]).
+    pub fn search_dirs(&self) -> &'static [&'static str] {
+        match self.lookup {
+            Lookup::PathOr(dirs) => dirs,
+            Lookup::Path | Lookup::Pglocal => &[],
+        }
+    }
+
     /// A package whose programs are found on `PATH`.
     pub const fn on_path(
         debian: &'static [&'static str],
@@ -136,8 +147,26 @@ pub const CHROMIUM: Package = Package::on_path(
     "the browser test: a real headless Chromium calling the backend from a frontend origin",
 );
 
+/// PgBouncer, the pooler the tests put in front of their PostgreSQL servers (transaction
+/// pooling, TLS on both sides), as Railway's PgBouncer service sits in front of its database.
+/// Debian 12 ships 1.18; Debian installs it in `/usr/sbin`.
+pub const PGBOUNCER: Package = Package {
+    debian: &["pgbouncer"],
+    programs: &["pgbouncer"],
+    homebrew: Some("pgbouncer"),
+    needed_for: "the pooler tests: a real PgBouncer in front of the test servers",
+    lookup: Lookup::PathOr(&["/usr/sbin", "/sbin"]),
+};
+
 /// Everything, in install order.
-pub const PACKAGES: &[Package] = &[POSTGRESQL, POSTGRESQL_CLIENT, UTIL_LINUX, PYTHON, CHROMIUM];
+pub const PACKAGES: &[Package] = &[
+    POSTGRESQL,
+    POSTGRESQL_CLIENT,
+    UTIL_LINUX,
+    PYTHON,
+    PGBOUNCER,
+    CHROMIUM,
+];
 
 #[cfg(test)]
 mod tests {

@@ -6,9 +6,13 @@
 //!   [`PgServer::shared`] gives one lazily started cluster per flavour and test binary;
 //!   [`PgServer::start`] gives a dedicated one that stops and disappears when dropped;
 //!   [`PgServer::start_with_cert_expiring_in_days`] one whose certificate is about to expire.
-//! - [`TestDb`] is a fresh database and login role with a random SCRAM password.
+//! - [`TestDb`] is a fresh database and login role with a random SCRAM password;
+//!   [`PgServer::log_ddl`] logs which session ran each DDL command in it.
 //! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures;
 //!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
+//! - [`PgBouncer`] is a real PgBouncer (Debian's package) in front of one of those servers:
+//!   transaction pooling by default, TLS to clients and to the server, its admin console's
+//!   `SHOW` answers as rows ([`PgBouncer::show`]).
 //! - [`npm::install`] installs a committed `package-lock.json` once (`npm ci` into `target/npm/`)
 //!   for tests that use a tool from the npm registry as itself.
 //! - [`chromium::Browser`] runs Debian's headless Chromium on a page that [`chromium::Page`]
@@ -46,9 +50,11 @@
 
 pub mod chromium;
 mod cluster;
+mod ddl;
 mod harness;
 mod once;
 mod peers;
+mod pgbouncer;
 pub mod process;
 pub mod pypi;
 mod sql;
@@ -57,7 +63,9 @@ pub mod npm;
 pub mod resend;
 
 pub use cluster::{Flavor, PgServer};
+pub use ddl::DdlCommand;
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};
+pub use pgbouncer::{BouncerOptions, PgBouncer, PoolMode, Row};
 pub use sql::TestDb;
 
 /// A TCP port free on 127.0.0.1 (and on ::1 when the machine has IPv6 loopback, because the

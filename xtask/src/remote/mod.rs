@@ -8,6 +8,7 @@
 
 mod frontend;
 pub(crate) mod plan;
+pub(crate) mod pooler;
 mod references;
 mod sealed;
 pub(crate) mod settings;
@@ -147,14 +148,7 @@ pub(crate) fn check(
 /// the values the settings' invariants depend on (the defaults when the configuration is
 /// invalid: its report says why).
 fn configuration(variables: &Variables, t: &Target) -> (Report, Runtime) {
-    let mut rendered = sealed::rendered(variables);
-    // Railway injects it at run time; the rules must see what the service will see.
-    rendered
-        .entry("RAILWAY_ENVIRONMENT_NAME".into())
-        .or_insert_with(|| t.environment.clone());
-    let origin = ValueOrigin::Platform(format!("railway {}", t.service));
-    let source = Source::from_pairs(&rendered, origin);
-    let (report, runtime) = match Settings::load(&source) {
+    let (report, runtime) = match Settings::load(&platform_source(variables, t)) {
         Ok(loaded) => {
             let runtime = Runtime {
                 shutdown_grace_secs: loaded.settings.service().shutdown_grace.as_secs(),
@@ -173,4 +167,15 @@ fn configuration(variables: &Variables, t: &Target) -> (Report, Runtime) {
         }
     };
     (sealed::replace_checks(report, variables), runtime)
+}
+
+/// The rendered variables as the service will see them: sealed ones as [`sealed`] stands
+/// in for them, `RAILWAY_ENVIRONMENT_NAME` as Railway injects it at run time.
+fn platform_source(variables: &Variables, t: &Target) -> Source {
+    let mut rendered = sealed::rendered(variables);
+    rendered
+        .entry("RAILWAY_ENVIRONMENT_NAME".into())
+        .or_insert_with(|| t.environment.clone());
+    let origin = ValueOrigin::Platform(format!("railway {}", t.service));
+    Source::from_pairs(&rendered, origin)
 }

@@ -7,3 +7,5 @@ mod connect;
 mod locality;
 mod migrate;
 mod no_transaction;
+mod pooler_migrate;
+mod pooler_statements;

@@ -1,6 +1,6 @@
 //! What `dev` and the tests need from the system, installed when missing: every entry of the
 //! one package list (`intowork_prereqs::PACKAGES`: the PostgreSQL server and client,
-//! util-linux, Python with pip) through apt-get on Debian/Ubuntu — directly as root, through
+//! util-linux, Python with pip, PgBouncer) through apt-get on Debian/Ubuntu — directly as root, through
 //! sudo otherwise — or Homebrew on macOS, and, as root, the `postgres` system user. Every
 //! command is printed before it runs; on a terminal dev asks first, with `--yes` or `CI` set it
 //! goes ahead, with `--no-install` it only reports. Afterwards it looks for everything again:

@@ -1,5 +1,5 @@
 //! What is there and what is not: PostgreSQL through pglocal's lookup, every other entry of
-//! the package list through its programs on PATH.
+//! the package list through its programs on PATH (or in the entry's own directories).
 
 use intowork_pglocal::{MissingPrerequisites, Pg};
 use intowork_prereqs::{Lookup, PACKAGES, Package};
@@ -7,10 +7,10 @@ use intowork_prereqs::{Lookup, PACKAGES, Package};
 use super::plan::Missing;
 
 /// What the lookups found: PostgreSQL (pglocal's lookup) and every other package of the list
-/// (its programs on PATH).
+/// (its programs on PATH, or in its own directories).
 pub(super) struct Survey {
     pg: Result<Pg, MissingPrerequisites>,
-    /// Packages with a program not on PATH, and that program.
+    /// Packages with a program not found, and that program.
     off_path: Vec<(&'static Package, &'static str)>,
 }
 
@@ -18,12 +18,12 @@ impl Survey {
     pub(super) fn take() -> Survey {
         let off_path = PACKAGES
             .iter()
-            .filter(|p| p.lookup == Lookup::Path)
+            .filter(|p| matches!(p.lookup, Lookup::Path | Lookup::PathOr(_)))
             .filter_map(|p| {
                 let absent = p
                     .programs
                     .iter()
-                    .find(|&&name| crate::which::find(name).is_none());
+                    .find(|&&name| intowork_pglocal::find_program(p, name).is_none());
                 absent.map(|&name| (p, name))
             })
             .collect();
