@@ -123,8 +123,11 @@ fn judge_since(
                 ));
             }
         }
+        // Never counted as expand: what was not judged is unknown.
         let Some(j) = judged.iter().find(|j| j.file.version == *v) else {
-            continue;
+            return Judgement::Unknown(format!(
+                "migration {v} is applied in the database, but this checkout has no up migration file for it to judge"
+            ));
         };
         match &j.class {
             Class::Expand => expand.push((*v, j.file.description.clone())),
@@ -138,4 +141,54 @@ fn judge_since(
         }
     }
     Judgement::Expand(expand)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use intowork_db::migrate::{Entry, State, Status};
+
+    fn applied(version: i64) -> Entry {
+        Entry {
+            version,
+            description: "x".into(),
+            state: State::Applied {
+                installed_on: "2026-12-01 00:00:00".into(),
+                execution_ms: 1,
+            },
+            no_tx: false,
+            reversible: false,
+        }
+    }
+
+    fn file(version: i64, sql: &str) -> MigrationFile {
+        MigrationFile {
+            version,
+            description: "x".into(),
+            path: format!("migrations/{version}_x.up.sql"),
+            sql: sql.into(),
+            no_tx: false,
+            checksum: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_migration_applied_since_without_a_judged_file_is_unknown_not_expand() {
+        let st = Status {
+            entries: vec![applied(1), applied(2)],
+            table_exists: true,
+        };
+        let here = [file(1, "ALTER TABLE t ADD COLUMN c text;")];
+        match judge_since(&here, &st, &[1], "abc") {
+            Judgement::Expand(since) => assert_eq!(since, [(1, "x".to_owned())]),
+            other => panic!("{other:?}"),
+        }
+        match judge_since(&here, &st, &[1, 2], "abc") {
+            Judgement::Unknown(why) => assert!(
+                why.contains("migration 2 is applied in the database, but this checkout has no up migration file"),
+                "{why}"
+            ),
+            other => panic!("never a silent expand: {other:?}"),
+        }
+    }
 }
