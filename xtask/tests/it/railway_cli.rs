@@ -285,6 +285,36 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
     );
 }
 
+/// The sealed note names the platform's variables: through the one escaper, so a name
+/// carrying a control character cannot clear the screen or forge a line.
+#[test]
+fn the_sealed_note_escapes_the_platforms_variable_names() {
+    let mut backend = good_variables();
+    backend["EVIL\u{1b}[2J\rNAME"] = Value::Null;
+    let fake = scenario(json!({
+        "variables": {"backend": backend, "frontend": good_frontend()},
+        "deployments": history(),
+    }));
+    for args in [
+        &["logs", "--deployment", "dep-old", "--lines", "5"][..],
+        &["rollback", "--dry-run", "--accept-schema", NOWHERE][..],
+    ] {
+        let run = fake.xtask(args, &[]);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("note: EVIL\\x1b[2J\\rNAME of `backend` is sealed"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains('\x1b') && !run.stderr.contains('\r'),
+            "{args:?}: {:?}",
+            run.stderr
+        );
+    }
+}
+
 /// Where the CLI's text comes from, and the task that relays it.
 #[derive(Debug, Clone, Copy)]
 enum Path_ {
