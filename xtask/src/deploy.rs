@@ -155,6 +155,7 @@ impl flags::Deploy {
         let mut features = vec![
             Feature::Status,
             Feature::VariableList,
+            Feature::SealedAsNull,
             Feature::Api,
             Feature::DeploymentList,
             Feature::Logs,

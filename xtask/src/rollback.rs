@@ -105,6 +105,7 @@ pub(crate) fn needs() -> Needs {
         &[
             Feature::Status,
             Feature::VariableList,
+            Feature::SealedAsNull,
             Feature::Api,
             Feature::DeploymentList,
             Feature::Logs,

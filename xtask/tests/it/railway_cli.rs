@@ -97,8 +97,9 @@ fn an_older_cli_is_refused_before_anything_runs_naming_the_feature_and_the_insta
     assert!(
         run.code == 1
             && run.stderr.contains(
-                "railway 5.27.0 is older than 5.28.0, which `rollback` needs for `api DOCUMENT"
-            ),
+                "railway 5.27.0 is older than 5.47.2, which `rollback` needs for `variable list --json listing sealed variables as null`"
+            )
+            && run.stderr.contains("and `api DOCUMENT"),
         "{}",
         run.stderr
     );
@@ -107,6 +108,24 @@ fn an_older_cli_is_refused_before_anything_runs_naming_the_feature_and_the_insta
         ["--version"],
         "refused before anything else"
     );
+    // Every task reads the service's variables: before 5.47.2 a sealed one is left out of
+    // the list, silently (railwayapp 5.47.1), so `logs` and `rollback` refuse it too.
+    let fake = scenario(json!({"version": "5.47.1", "deployments": history()}));
+    for (args, task) in [
+        (&["logs", "--deployment", "dep-old"][..], "logs"),
+        (&["rollback", "--dry-run"][..], "rollback"),
+        (&DEPLOY_DRY[..], "deploy"),
+    ] {
+        let run = fake.xtask(args, &[]);
+        assert!(
+            run.code == 1
+                && run.stderr.contains(&format!(
+                    "railway 5.47.1 is older than 5.47.2, which `{task}` needs for `variable list --json listing sealed variables as null`"
+                )),
+            "{task}: {}",
+            run.stderr
+        );
+    }
 
     // A version that cannot be read is refused too, its text escaped.
     let bin = stand_in(dir.path(), "railway \x1b[31mnightly");
