@@ -499,3 +499,40 @@ fn a_plan_in_the_servers_words_is_gated_on_its_structure() {
         run.stdout
     );
 }
+
+/// A variable the API refuses (missing, mistyped) comes back as a response body with an
+/// `errors` array, which `railway api` prints on stdout — exit 0 with `--allow-errors`, 1 with
+/// "Railway API returned 1 GraphQL error(s)" without — never as the CLI's own error
+/// (railwayapp 5.71.0 src/commands/api.rs, `execute_document`).
+#[test]
+fn the_fake_answers_a_graphql_variable_error_with_a_body() {
+    let fake = scenario(json!({}));
+    let bin = env!("CARGO_BIN_EXE_fake-railway");
+    let document = "query XtaskServiceInstance($environmentId: String!, $serviceId: String!) { serviceInstance(environmentId: $environmentId, serviceId: $serviceId) { numReplicas } }";
+    let api = |extra: &[&str]| -> Run {
+        let sh = xshell::Shell::new().unwrap();
+        let out = xshell::cmd!(
+            sh,
+            "{bin} api {document} --raw-var environmentId=env-production --compact {extra...}"
+        )
+        .env("FAKE_RAILWAY_SCENARIO", &fake.scenario)
+        .ignore_status()
+        .quiet()
+        .output()
+        .unwrap();
+        Run::from(out)
+    };
+    let body = json!({"errors": [{"message": "Variable \"$serviceId\" of required type \"String!\" was not provided."}]});
+    let run = api(&["--allow-errors"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{}", run.stdout);
+    assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap(), body);
+    let run = api(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap(), body);
+    assert!(
+        run.stderr
+            .contains("Railway API returned 1 GraphQL error(s)"),
+        "{}",
+        run.stderr
+    );
+}
