@@ -125,7 +125,6 @@ pub(crate) fn check(
     report.push(variables::local_only(variables, env)?);
     if let Some(name) = frontend.frontend_service.as_deref() {
         let theirs = railway.variables(sh, name)?;
-        report.push(variables::same_secret(variables, &theirs, &t.service, name));
         report.checks.extend(frontend::check(
             sh,
             railway,

@@ -536,3 +536,45 @@ fn the_fake_answers_a_graphql_variable_error_with_a_body() {
         run.stderr
     );
 }
+
+/// Following the sealed-secret warning's own advice clears it: with NEXTAUTH_SECRET a
+/// reference to one sealed shared variable on both services, the comparison passes "by
+/// reference" (a reference that differs, or a plain sealed value, stays a warning).
+#[test]
+fn a_sealed_secret_shared_by_reference_passes_by_reference() {
+    let shared = "${{shared.NEXTAUTH_SECRET}}";
+    let mut backend = good_variables();
+    backend["NEXTAUTH_SECRET"] = Value::Null;
+    let mut frontend = good_frontend();
+    frontend["NEXTAUTH_SECRET"] = Value::Null;
+    let written = |vars: &Value, reference: &str| {
+        let mut w = vars.clone();
+        w["NEXTAUTH_SECRET"] = json!(reference);
+        w
+    };
+    let run_with = |frontend_reference: &str| {
+        let fake = scenario(json!({
+            "variables": {"backend": backend, "frontend": frontend},
+            "unrendered_variables": {
+                "backend": written(&backend, shared),
+                "frontend": written(&frontend, frontend_reference),
+            },
+            "shared_variables": {"NEXTAUTH_SECRET": null},
+        }));
+        let run = fake.xtask(&VERIFY_WITH_FRONTEND, &[]);
+        let doc: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{e}:\n{}\n{}", run.stdout, run.stderr));
+        check(&doc, "platform.nextauth_secret_match").clone()
+    };
+    let same = run_with(shared);
+    assert_eq!(same["status"], "pass", "{same}");
+    assert!(
+        same["message"]
+            .as_str()
+            .unwrap()
+            .contains("same by reference: both hold `${{shared.NEXTAUTH_SECRET}}`"),
+        "{same}"
+    );
+    let other = run_with("${{shared.FRONTEND_SECRET}}");
+    assert_eq!(other["status"], "warn", "{other}");
+}
