@@ -578,3 +578,59 @@ fn a_sealed_secret_shared_by_reference_passes_by_reference() {
     let other = run_with("${{shared.FRONTEND_SECRET}}");
     assert_eq!(other["status"], "warn", "{other}");
 }
+
+/// A sealed ENVIRONMENT turns no production failure into a pass: the rules run as in
+/// production (http://localhost origins fail), and the report says so; the settings that
+/// depend on a sealed variable's value are warnings naming it, not passes against defaults.
+#[test]
+fn sealed_values_never_pass_against_a_default() {
+    let mut backend = good_variables();
+    backend["ENVIRONMENT"] = Value::Null;
+    backend["ALLOWED_ORIGINS"] = json!("http://localhost:3000");
+    backend["FRONTEND_URL"] = json!("http://localhost:3000");
+    backend["SHUTDOWN_GRACE_SECS"] = Value::Null;
+    backend["DATABASE_MAX_CONNECTIONS"] = Value::Null;
+    let fake = scenario(json!({"variables": {"backend": backend, "frontend": good_frontend()}}));
+    let run = fake.xtask(&["verify", "--remote", "--no-env-file", "--json"], &[]);
+    assert_eq!(run.code, 1, "production's rules fail:\n{}", run.stdout);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let about = |variable: &str| -> Vec<Value> {
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["variable"] == variable)
+            .cloned()
+            .collect()
+    };
+    for variable in ["ALLOWED_ORIGINS", "FRONTEND_URL"] {
+        assert!(
+            about(variable).iter().any(|c| c["status"] == "fail"),
+            "{variable}: {doc:#}"
+        );
+    }
+    let env = about("ENVIRONMENT");
+    assert!(
+        env.len() == 1
+            && env[0]["status"] == "warn"
+            && env[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("as in production, the strictest"),
+        "{env:?}"
+    );
+    for (setting, variable) in [
+        ("drainingSeconds", "SHUTDOWN_GRACE_SECS"),
+        ("numReplicas", "DATABASE_MAX_CONNECTIONS"),
+    ] {
+        let c = &about(setting)[0];
+        assert_eq!(c["status"], "warn", "{c}");
+        assert!(
+            c["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{variable}, which is sealed")),
+            "{c}"
+        );
+    }
+}
