@@ -9,7 +9,7 @@
 mod frontend;
 pub(crate) mod plan;
 mod references;
-mod sealed;
+pub(crate) mod sealed;
 pub(crate) mod settings;
 mod variables;
 

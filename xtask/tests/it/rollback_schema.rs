@@ -325,6 +325,62 @@ fn missing_information_is_a_refusal_with_the_reason() {
     );
 }
 
+/// Sealed database URLs: without an unsealed way to the database the guard cannot read the
+/// schema, and the refusal names the sealed variable and both ways out; with a readable
+/// `DATABASE_PUBLIC_URL` reference beside a sealed `DATABASE_URL` (and other sealed secrets),
+/// the guard reads the schema and the rollback goes on.
+#[test]
+fn sealed_database_urls_refuse_by_name_unless_a_public_url_is_readable() {
+    let history = History::build();
+    let db = production_at(&history, 1);
+    let (c1, c2) = (&history.commits[0], &history.commits[1]);
+    let deployments = &[("dep-2", "SUCCESS", c2.as_str()), ("dep-1", "REMOVED", c1.as_str())];
+    for (public, sealed) in [
+        (None, &["DATABASE_URL"][..]),
+        (Some(&db), &["DATABASE_URL", "DATABASE_PUBLIC_URL"]),
+    ] {
+        let fake = platform(public, deployments);
+        seal(&fake, sealed);
+        let run = rollback(&fake, history.path(), "dep-1", c1, &[]);
+        assert_eq!(run.code, 1, "{sealed:?}: {}\n{}", run.stdout, run.stderr);
+        let named = sealed.last().unwrap();
+        for needle in [
+            "rollback refused before touching anything".to_owned(),
+            format!("`{named}` of Railway service `backend` is sealed"),
+            "`DATABASE_PUBLIC_URL=${{Postgres.DATABASE_PUBLIC_URL}}`".to_owned(),
+            "--accept-schema".to_owned(),
+            "its `accept_schema` input".to_owned(),
+        ] {
+            assert!(
+                run.stderr.contains(&needle),
+                "{sealed:?}: `{needle}` in:\n{}",
+                run.stderr
+            );
+        }
+        assert!(!rolled_back(&fake), "{sealed:?}: nothing was touched");
+    }
+    let fake = platform(Some(&db), deployments);
+    seal(&fake, &["DATABASE_URL", "NEXTAUTH_SECRET", "RESEND_API_KEY"]);
+    let run = rollback(&fake, history.path(), "dep-1", c1, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("schema: 1 migration applied since dep-1's commit, all expand"),
+        "{}",
+        run.stdout
+    );
+    assert!(rolled_back(&fake));
+}
+
+/// Makes `names` sealed (`null`) on the fake's backend service.
+fn seal(fake: &Fake, names: &[&str]) {
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&fake.scenario).unwrap()).unwrap();
+    for name in names {
+        doc["variables"]["backend"][name] = Value::Null;
+    }
+    std::fs::write(&fake.scenario, doc.to_string()).unwrap();
+}
+
 #[test]
 fn rollback_on_failure_does_not_roll_back_across_a_contract_migration() {
     let history = History::build();

@@ -175,3 +175,34 @@ fn the_readme_ci_section_names_the_workflow_files() {
         );
     }
 }
+
+/// An emergency rollback from CI can get past the schema guard, but only when asked: the
+/// Deploy workflow's `accept_schema` input (a boolean, off by default) becomes the rollback's
+/// `--accept-schema`, and nothing else passes it.
+#[test]
+fn the_rollback_job_passes_accept_schema_only_from_its_boolean_input() {
+    let workflow = read(".github/workflows/deploy.yml");
+    let inputs = workflow
+        .split("\n      accept_schema:\n")
+        .nth(1)
+        .expect("deploy.yml has an `accept_schema` workflow_dispatch input");
+    let input: Vec<&str> = inputs.lines().take(4).map(str::trim).collect();
+    assert!(
+        input.contains(&"type: boolean") && input.contains(&"default: false"),
+        "{input:?}"
+    );
+    let rollback = workflow
+        .split("\n  rollback:\n")
+        .nth(1)
+        .expect("a rollback job");
+    assert!(
+        rollback.contains("ACCEPT_SCHEMA: ${{ inputs.accept_schema && 'yes' || '' }}")
+            && rollback.contains("run: cargo xtask rollback --json ${ROLLBACK_TO:+--to \"$ROLLBACK_TO\"} ${ACCEPT_SCHEMA:+--accept-schema}"),
+        "{rollback}"
+    );
+    assert_eq!(
+        workflow.matches("--accept-schema").count(),
+        workflow.matches("${ACCEPT_SCHEMA:+--accept-schema}").count(),
+        "--accept-schema only ever comes from the input"
+    );
+}
