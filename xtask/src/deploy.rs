@@ -30,6 +30,8 @@ struct PreFlight {
     variables: Variables,
     /// FRONTEND_URL's origin: where the CORS preflight after cutover comes from.
     frontend_origin: FrontendOrigin,
+    /// The migration files this deploy ships (judged again before a rollback after cutover).
+    shipped: guard::preflight::Shipped,
     /// The deployments before the trigger, newest first (the active one is the rollback target).
     history: Vec<Deployment>,
 }
@@ -179,13 +181,13 @@ impl flags::Deploy {
     fn pre_flight(&self, sh: &Shell, say: Say) -> anyhow::Result<PreFlight> {
         let mut ready = remote::railway_ready(sh, &self.railway, &self.needs())?;
         ready.railway.read_only = self.dry_run;
+        let shipped = self.shipped(sh);
         if self.skip_verify {
             eprintln!(
                 "WARNING: --skip-verify: the platform's variables, the service's settings and the plan of .railway/railway.ts are NOT checked before deploying"
             );
         } else {
             let mut report = remote::check(sh, &ready, &self.frontend, &self.env)?;
-            let shipped = self.shipped(sh);
             let target = &ready.railway.target;
             report.checks.extend(guard::preflight::checks(
                 sh,
@@ -223,12 +225,16 @@ impl flags::Deploy {
         let frontend_origin = FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &self.railway.service);
         let history = railway.history(sh, &ids)?;
+        if self.rollback_on_failure {
+            self.can_roll_back(sh, &railway.target, &variables, &history, &shipped, say)?;
+        }
         Ok(PreFlight {
             railway,
             ids,
             health_url,
             variables,
             frontend_origin,
+            shipped,
             history,
         })
     }
@@ -433,6 +439,53 @@ impl flags::Deploy {
 }
 
 impl flags::Deploy {
+    /// `--rollback-on-failure` promises a rollback: before anything is deployed, the one it
+    /// would make — to the deployment serving now, across the migrations applied since its
+    /// commit and those this deploy applies — must be possible and judged safe for the
+    /// schema. A contract migration, or anything that cannot be judged (no commit, an
+    /// unreadable database), fails the pre-flight unless --accept-schema.
+    fn can_roll_back(
+        &self,
+        sh: &Shell,
+        env: &crate::railway::Target,
+        variables: &Variables,
+        history: &[Deployment],
+        shipped: &guard::preflight::Shipped,
+        say: Say,
+    ) -> anyhow::Result<()> {
+        let Some(serving) = history.iter().find(|d| d.status.phase() == Phase::Active) else {
+            say.line("--rollback-on-failure: no deployment serves yet, so there is nothing to roll back to");
+            return Ok(());
+        };
+        let refused = |why: String| -> anyhow::Error {
+            Reported(format!(
+                "deploy: pre-flight failed: --rollback-on-failure could not roll back to {} if this deploy fails: {why}; nothing was deployed. Fix that first, rerun with --accept-schema after reading why, or deploy without --rollback-on-failure",
+                serving.id
+            ))
+            .into()
+        };
+        if serving.can_rollback != Some(true) {
+            return Err(refused(format!(
+                "Railway says {} cannot be rolled back to (canRollback: false)",
+                serving.id
+            )));
+        }
+        let upcoming = guard::rollback::Upcoming::Shipped(shipped);
+        let judgement = guard::rollback::judge(sh, serving, variables, env, upcoming);
+        match judgement.refusal() {
+            None => say.line(&format!(
+                "--rollback-on-failure: a rollback to {} is possible; schema: {}",
+                serving.id,
+                guard::rollback::expand_note(&judgement, serving, true)
+            )),
+            Some(why) if self.accept_schema => {
+                eprintln!("WARNING: --accept-schema: deploying with --rollback-on-failure although {why}");
+            }
+            Some(why) => return Err(refused(why)),
+        }
+        Ok(())
+    }
+
     /// Why rolling back to `target` would break on the schema (a contract migration applied
     /// since, or what cannot be known), unless --accept-schema.
     fn schema_refusal(
@@ -442,8 +495,9 @@ impl flags::Deploy {
         target: &Deployment,
         say: Say,
     ) -> Option<String> {
-        let env = &pre.railway.target;
-        guard::rollback::check(sh, target, &pre.variables, env, self.accept_schema, say)
+        let env = (&pre.variables, &pre.railway.target);
+        let files = guard::rollback::Upcoming::Deployed(&pre.shipped);
+        guard::rollback::check(sh, target, env, files, self.accept_schema, say)
             .err()
             .map(|refused| refused.to_string())
     }

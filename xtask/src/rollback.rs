@@ -46,7 +46,9 @@ impl flags::Rollback {
         // The schema: refuses a target whose build would break on a contract migration
         // applied since (or when that cannot be known), and says which migrations stay.
         let accept = self.accept_schema;
-        guard::rollback::check(sh, &target, &variables, &railway.target, accept, say)?;
+        let env = (&variables, &railway.target);
+        let files = guard::rollback::Upcoming::None;
+        guard::rollback::check(sh, &target, env, files, accept, say)?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
         let frontend_origin = release::FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &railway.target.service);

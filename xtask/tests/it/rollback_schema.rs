@@ -381,19 +381,15 @@ fn seal(fake: &Fake, names: &[&str]) {
     std::fs::write(&fake.scenario, doc.to_string()).unwrap();
 }
 
-#[test]
-fn rollback_on_failure_does_not_roll_back_across_a_contract_migration() {
-    let history = History::build();
-    // The new deployment (release 3) dropped the column at start-up, then failed its health check.
-    let db = production_at(&history, 2);
-    let (c2, c3) = (&history.commits[1], &history.commits[2]);
-    let fake = platform(Some(&db), &[("dep-2", "SUCCESS", c2)]);
-    let service = Service::serving(Box::leak(c2.clone().into_boxed_str()));
+/// `deploy --commit SHA --rollback-on-failure` against the fake platform, git at `repo`; the
+/// service reports `serving` (so a deploy of another commit is a stale build, rolled back).
+fn deploy_with_rollback(fake: &Fake, repo: &Path, commit: &str, serving: &str, extra: &[&str]) -> Run {
+    let service = Service::serving(Box::leak(serving.to_owned().into_boxed_str()));
     let url = service.url();
-    let args = [
+    let mut args = vec![
         "deploy",
         "--commit",
-        c3,
+        commit,
         "--health-url",
         &url,
         "--poll-interval",
@@ -404,17 +400,97 @@ fn rollback_on_failure_does_not_roll_back_across_a_contract_migration() {
         "--rollback-on-failure",
         "--json",
     ];
-    let run = xtask_in(&fake, history.path(), &args);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
-    assert_eq!(doc["verdict"], "rollback_failed", "{doc}");
-    let message = doc["message"].as_str().unwrap();
-    assert!(
-        message.contains("no rollback: rollback refused before touching anything")
-            && message.contains("migration 29990101000002 (drop location)"),
-        "{message}"
+    args.extend_from_slice(extra);
+    xtask_in(fake, repo, &args)
+}
+
+/// `--rollback-on-failure` promises a rollback: when the one it would make cannot be judged
+/// safe for the schema — a contract migration applied since the serving deployment's commit,
+/// or one this deploy would apply; a serving deployment without a commit; no way to the
+/// database — the pre-flight fails and nothing is deployed (unless --accept-schema).
+#[test]
+fn rollback_on_failure_refuses_in_pre_flight_a_rollback_it_could_not_make() {
+    let history = History::build();
+    let (c1, c2, c3) = (
+        &history.commits[0],
+        &history.commits[1],
+        &history.commits[2],
     );
-    assert!(!rolled_back(&fake));
+    // The contract migration already applied (by hand, or a deploy without the flag), and
+    // one the deploy of release 3 would apply.
+    for applied in [2, 1] {
+        let db = production_at(&history, applied);
+        let fake = platform(Some(&db), &[("dep-2", "SUCCESS", c2)]);
+        let run = deploy_with_rollback(&fake, history.path(), c3, c2, &[]);
+        assert_eq!(run.code, 1, "{applied}: {}\n{}", run.stdout, run.stderr);
+        let when = if applied == 2 { "was applied" } else { "would be applied by this deploy" };
+        for needle in [
+            "deploy: pre-flight failed: --rollback-on-failure could not roll back to dep-2 if this deploy fails".to_owned(),
+            format!("migration 29990101000002 (drop location) {when} after {c2} and is contract"),
+            "nothing was deployed".to_owned(),
+            "--accept-schema".to_owned(),
+        ] {
+            assert!(run.stderr.contains(&needle), "{applied}: `{needle}` in:\n{}", run.stderr);
+        }
+        assert!(!deploys_commit(&fake), "{applied}: nothing was deployed");
+    }
+    // What cannot be judged: no way to the database, a serving deployment without a commit.
+    let db = production_at(&history, 1);
+    let fake = platform(None, &[("dep-2", "SUCCESS", c2)]);
+    let run = deploy_with_rollback(&fake, history.path(), c3, c2, &[]);
+    assert!(
+        run.code == 1 && run.stderr.contains("the schema cannot be judged: service `backend` has only a DATABASE_URL private to Railway"),
+        "{}",
+        run.stderr
+    );
+    assert!(!deploys_commit(&fake));
+    let mut variables = good_variables();
+    variables["DATABASE_PUBLIC_URL"] = json!(db.url("sslmode=require"));
+    let fake = scenario(json!({"variables": {"backend": variables, "frontend": {}}, "deployments": {"backend": [
+        {"id": "dep-2", "status": "SUCCESS", "createdAt": now_plus(-60)},
+    ]}}));
+    let run = deploy_with_rollback(&fake, history.path(), c2, c1, &[]);
+    assert!(
+        run.code == 1 && run.stderr.contains("deployment dep-2 carries no commit (meta.commitHash)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!deploys_commit(&fake));
+
+    // An expand-only deploy goes on, saying the rollback it could make.
+    let db = production_at(&history, 0);
+    let fake = platform(Some(&db), &[("dep-1", "SUCCESS", c1)]);
+    let run = deploy_with_rollback(&fake, history.path(), c2, c2, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("--rollback-on-failure: a rollback to dep-1 is possible; schema: 1 migration applied or shipped since dep-1's commit, all expand (29990101000001 tags and notes)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// With --accept-schema the deploy goes on (said loudly), and when it fails, the rollback
+/// across the contract migration it accepted is made.
+#[test]
+fn rollback_on_failure_with_accept_schema_deploys_and_rolls_back() {
+    let history = History::build();
+    let db = production_at(&history, 2);
+    let (c2, c3) = (&history.commits[1], &history.commits[2]);
+    let fake = platform(Some(&db), &[("dep-2", "SUCCESS", c2)]);
+    let run = deploy_with_rollback(&fake, history.path(), c3, c2, &["--accept-schema"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("WARNING: --accept-schema: deploying with --rollback-on-failure although migration 29990101000002 (drop location)"),
+        "{}",
+        run.stderr
+    );
+    let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(doc["verdict"], "rolled_back", "{doc}");
+    assert!(deploys_commit(&fake) && rolled_back(&fake));
+}
+
+fn deploys_commit(fake: &Fake) -> bool {
+    fake.commands().iter().any(|c| c.contains("XtaskDeployCommit"))
 }
 
 /// Writes `sql` to the clone's work tree, uncommitted (what `deploy --up` would upload).

@@ -178,7 +178,7 @@ fn the_readme_ci_section_names_the_workflow_files() {
 
 /// An emergency rollback from CI can get past the schema guard, but only when asked: the
 /// Deploy workflow's `accept_schema` input (a boolean, off by default) becomes the rollback's
-/// `--accept-schema`, and nothing else passes it.
+/// (and the deploy's, for its rollback on failure) `--accept-schema`, and nothing else passes it.
 #[test]
 fn the_rollback_job_passes_accept_schema_only_from_its_boolean_input() {
     let workflow = read(".github/workflows/deploy.yml");

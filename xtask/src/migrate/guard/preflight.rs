@@ -24,6 +24,16 @@ pub(crate) enum Shipped {
     Commit(String),
 }
 
+impl Shipped {
+    /// The migration files, read now.
+    pub(crate) fn migrator(&self, sh: &Shell) -> anyhow::Result<Migrator> {
+        match self {
+            Shipped::Checkout => checkout(sh),
+            Shipped::Commit(sha) => lint::files::at_commit(sh, sha),
+        }
+    }
+}
+
 /// `migrations.lint`: every migration of this checkout, offline.
 pub(crate) fn lint_check(sh: &Shell) -> Check {
     let judged = match checkout(sh) {
@@ -39,11 +49,7 @@ pub(crate) fn checks(
     target: &Target,
     shipped: &Shipped,
 ) -> Vec<Check> {
-    let migrator = match shipped {
-        Shipped::Checkout => checkout(sh),
-        Shipped::Commit(sha) => lint::files::at_commit(sh, sha),
-    };
-    let migrator = match migrator {
+    let migrator = match shipped.migrator(sh) {
         Ok(m) => m,
         Err(e) => {
             return vec![Check::new(
