@@ -224,6 +224,9 @@ fn a_rollback_across_a_dropped_column_is_refused_before_anything_is_touched() {
             "migration 29990101000002 (drop location)",
             "`ALTER TABLE job_offers DROP COLUMN location;` at migrations/29990101000002_drop_location.up.sql:2",
             "drops column job_offers.location",
+            // The two-release workflow's reviewed drop, quoted for whoever must decide.
+            "Its reviewed exception says: ban-drop-column at migrations/29990101000002_drop_location.up.sql:2: «release 2 stopped reading and writing job_offers.location»",
+            "then --accept-schema is expected here, after reading this",
             "Roll forward instead",
             "--accept-schema",
         ] {

@@ -179,13 +179,42 @@ fn judge_since(
                     "was applied"
                 };
                 return Judgement::Contract(format!(
-                    "migration {} ({}) {when} after {commit} and is contract: `{}` at {}:{} {}; the earlier build would run against that schema",
-                    v, j.file.description, first.statement, j.file.path, first.line, first.why
+                    "migration {} ({}) {when} after {commit} and is contract: `{}` at {}:{} {}; the earlier build would run against that schema{}",
+                    v,
+                    j.file.description,
+                    first.statement,
+                    j.file.path,
+                    first.line,
+                    first.why,
+                    reviewed(j)
                 ));
             }
         }
     }
     Judgement::Expand(expand)
+}
+
+/// The reviewed exceptions a contract migration carries, quoted: the two-release workflow
+/// drops a column with one naming the release that stopped using it, and whoever rolls back
+/// judges from it whether the target is that release or a later one.
+fn reviewed(j: &lint::Judged) -> String {
+    let quoted: Vec<String> = j
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let why = f.excepted.as_deref()?;
+            Some(format!("{} at {}:{}: «{why}»", f.rule, j.file.path, f.line))
+        })
+        .collect();
+    if quoted.is_empty() {
+        return String::new();
+    }
+    format!(
+        ". Its reviewed exception{} say{}: {}. If the target's build is that release or a later one, it no longer uses what was removed: then --accept-schema is expected here, after reading this",
+        if quoted.len() == 1 { "" } else { "s" },
+        if quoted.len() == 1 { "s" } else { "" },
+        quoted.join("; ")
+    )
 }
 
 #[cfg(test)]
@@ -234,6 +263,31 @@ mod tests {
                 "{why}"
             ),
             other => panic!("never a silent expand: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_contract_refusal_quotes_the_reviewed_exception_only_when_there_is_one() {
+        let st = Status {
+            entries: vec![applied(1)],
+            table_exists: true,
+        };
+        let drop = "ALTER TABLE job_offers DROP COLUMN location;";
+        let reviewed = format!(
+            "-- migrate-lint: allow ban-drop-column — release 41 stopped reading and writing it\n{drop}\n"
+        );
+        for (sql, quoted) in [(reviewed.as_str(), true), (drop, false)] {
+            let Judgement::Contract(why) = judge_since(&[file(1, sql)], &st, &[1], "abc") else {
+                panic!("{sql}: contract");
+            };
+            assert_eq!(
+                why.contains(
+                    "Its reviewed exception says: ban-drop-column at migrations/1_x.up.sql:2: «release 41 stopped reading and writing it»"
+                ),
+                quoted,
+                "{why}"
+            );
+            assert_eq!(why.contains("--accept-schema is expected here"), quoted, "{why}");
         }
     }
 }
