@@ -17,7 +17,7 @@ use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway, Variables};
-use crate::release::{self, FrontendOrigin, Say, Summary, Verdict};
+use crate::release::{self, FrontendOrigin, Say, Stage, Summary, Verdict};
 use crate::{checklist, config_source, remote, rollback};
 
 /// What the pre-flight established.
@@ -52,6 +52,12 @@ struct Triggered {
 
 impl flags::Deploy {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let mut stage = Stage::BeforeTrigger;
+        let result = self.steps(sh, &mut stage);
+        release::on_failure("deploy", self.json, stage, result)
+    }
+
+    fn steps(&self, sh: &Shell, stage: &mut Stage) -> anyhow::Result<()> {
         let started = Instant::now();
         let say = Say { json: self.json };
 
@@ -67,6 +73,7 @@ impl flags::Deploy {
         }
 
         // 3. Trigger: the new deployment, and the commit it must serve.
+        *stage = Stage::Triggered;
         let t = Instant::now();
         let new = self.trigger(sh, &pre, &trigger)?;
         let trigger_ms = t.elapsed().as_millis() as u64;

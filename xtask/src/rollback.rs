@@ -14,11 +14,17 @@ use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Needs, Op, Phase, Railway};
-use crate::release::{self, FrontendOrigin, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::release::{self, FrontendOrigin, MIGRATION_NOTE, Say, Stage, Summary, Verdict};
 use crate::remote;
 
 impl flags::Rollback {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let mut stage = Stage::BeforeTrigger;
+        let result = self.steps(sh, &mut stage);
+        release::on_failure("rollback", self.json, stage, result)
+    }
+
+    fn steps(&self, sh: &Shell, stage: &mut Stage) -> anyhow::Result<()> {
         let started = Instant::now();
         let say = Say { json: self.json };
 
@@ -64,6 +70,7 @@ impl flags::Rollback {
         }
 
         // 4. Trigger, wait for the new deployment's outcome, probe.
+        *stage = Stage::Triggered;
         let masker = railway.relay().masker();
         let run = execute(
             sh,

@@ -6,7 +6,7 @@ mod cors;
 mod summary;
 
 pub(crate) use cors::{FrontendOrigin, PATH as CORS_PATH, Preflight};
-pub(crate) use summary::{Summary, Verdict, judge};
+pub(crate) use summary::{Stage, Summary, Verdict, judge, on_failure};
 
 use std::time::{Duration, Instant};
 

@@ -634,3 +634,58 @@ fn sealed_values_never_pass_against_a_default() {
         );
     }
 }
+
+/// With --json, every failure prints one summary document on stdout, with a verdict CI can
+/// tell apart from a deployment that ran and failed: `refused` when nothing was triggered
+/// (the version gate, the pre-flight, the schema guard), `error` when the task failed after
+/// triggering without a verdict.
+#[test]
+fn json_mode_failures_print_one_summary_with_a_refused_or_error_verdict() {
+    let only_doc = |run: &Run| -> Value {
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(lines.len(), 1, "one document:\n{}\n{}", run.stdout, run.stderr);
+        serde_json::from_str(lines[0]).unwrap()
+    };
+    let refused = |run: &Run, task: &str, said: &str| {
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let doc = only_doc(run);
+        assert_eq!(
+            (&doc["ok"], &doc["task"], &doc["verdict"]),
+            (&json!(false), &json!(task), &json!("refused")),
+            "{doc}"
+        );
+        assert!(doc["message"].as_str().unwrap().contains(said), "{doc}");
+    };
+    // The version gate.
+    let fake = scenario(json!({"version": "5.20.0", "deployments": history()}));
+    let run = fake.xtask(&["deploy", "--no-env-file", "--json", NOWHERE], &[]);
+    refused(&run, "deploy", "railway 5.20.0 is older than");
+    let run = fake.xtask(&["rollback", "--json", NOWHERE], &[]);
+    refused(&run, "rollback", "railway 5.20.0 is older than");
+    // The pre-flight.
+    let mut backend = good_variables();
+    backend["DATABASE_URL"] = json!(
+        "postgresql://postgres:pgpw-FakeRailway-7781@db.example.com:5432/railway?sslmode=disable"
+    );
+    let fake = scenario(json!({"variables": {"backend": backend}, "deployments": history()}));
+    let run = fake.xtask(&["deploy", "--no-env-file", "--json", NOWHERE], &[]);
+    refused(&run, "deploy", "deploy: pre-flight failed");
+    assert!(
+        run.stderr.contains("DATABASE_URL"),
+        "the checklist on stderr: {}",
+        run.stderr
+    );
+    // The schema guard (these made-up deployments carry no commit).
+    let fake = scenario(json!({"deployments": history()}));
+    let run = fake.xtask(&["rollback", "--json", NOWHERE], &[]);
+    refused(&run, "rollback", "rollback refused before touching anything");
+    // A failure after the trigger: no verdict on the deployment, and not a refusal.
+    let fake = scenario(json!({"errors": {"redeploy": "rate_limited"}, "deployments": history()}));
+    let run = fake.xtask(
+        &["deploy", "--skip-verify", "--no-env-file", "--json", NOWHERE],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = only_doc(&run);
+    assert_eq!((&doc["ok"], &doc["verdict"]), (&json!(false), &json!("error")), "{doc}");
+}
