@@ -191,8 +191,18 @@ impl flags::Deploy {
         let shipped = self.shipped(sh);
         if self.skip_verify {
             eprintln!(
-                "WARNING: --skip-verify: the platform's variables, the service's settings and the plan of .railway/railway.ts are NOT checked before deploying"
+                "WARNING: --skip-verify: the platform's variables, the service's settings, the plan of .railway/railway.ts and the schema gates against the production database — schema.applied (an applied migration edited or missing from what ships) and the lint of only the migrations still to run — are NOT checked before deploying; the offline lint of every migration about to ship still runs"
             );
+            let lint = guard::preflight::offline_lint(sh, &shipped);
+            if lint.status == intowork_config::Status::Fail {
+                let mut report = intowork_config::Report::default();
+                report.push(lint);
+                self.print_failed(&report)?;
+                return Err(Reported(
+                    "deploy: pre-flight failed: the offline lint of the migrations about to ship (see above); nothing was deployed".into(),
+                )
+                .into());
+            }
         } else {
             let mut report = remote::check(sh, &ready, &self.frontend, &self.env)?;
             let target = &ready.railway.target;
@@ -203,11 +213,7 @@ impl flags::Deploy {
                 &shipped,
             ));
             if report.has_failures() {
-                if self.json {
-                    eprint!("{}", checklist::human(&report, false));
-                } else {
-                    checklist::print(&report, false)?;
-                }
+                self.print_failed(&report)?;
                 return Err(Reported(
                     "deploy: pre-flight failed (see the checklist above); nothing was deployed"
                         .into(),
@@ -446,6 +452,16 @@ impl flags::Deploy {
 }
 
 impl flags::Deploy {
+    /// A failed pre-flight's checklist: on stdout, or on stderr when stdout carries JSON.
+    fn print_failed(&self, report: &intowork_config::Report) -> anyhow::Result<()> {
+        if self.json {
+            eprint!("{}", checklist::human(report, false));
+            Ok(())
+        } else {
+            checklist::print(report, false)
+        }
+    }
+
     /// `--rollback-on-failure` promises a rollback: before anything is deployed, the one it
     /// would make — to the deployment serving now, across the migrations applied since its
     /// commit and those this deploy applies — must be possible and judged safe for the

@@ -628,3 +628,47 @@ fn deploy_refuses_a_new_migration_with_an_unexcepted_finding() {
         "{lint}"
     );
 }
+
+/// `deploy --skip-verify` names the schema gates it skips, and still lints every migration
+/// about to ship, offline: a new migration with an unexcepted finding deploys nothing.
+#[test]
+fn skip_verify_names_the_schema_gates_and_keeps_the_offline_lint() {
+    let history = History::build();
+    let c3 = &history.commits[2];
+    // No database needed: the offline lint reads only the files.
+    let fake = platform(None, &[("dep-3", "SUCCESS", c3)]);
+    edit(
+        &history,
+        "29990101000003_title_index.up.sql",
+        "CREATE INDEX job_offers_title_idx ON job_offers (title);\n",
+    );
+    let args = [
+        "deploy",
+        "--up",
+        "--skip-verify",
+        "--no-env-file",
+        "--health-url",
+        "http://127.0.0.1:1/",
+    ];
+    let run = xtask_in(&fake, history.path(), &args);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("WARNING: --skip-verify")
+            && run.stderr.contains("schema.applied")
+            && run.stderr.contains("the offline lint of every migration about to ship still runs"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("schema.lint")
+            && run.stdout.contains("migrations/29990101000003_title_index.up.sql:1: require-concurrent-index-creation [locking]"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("deploy: pre-flight failed: the offline lint"),
+        "{}",
+        run.stderr
+    );
+    assert!(!deploys(&fake), "nothing was deployed");
+}
