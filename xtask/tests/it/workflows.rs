@@ -206,3 +206,35 @@ fn the_rollback_job_passes_accept_schema_only_from_its_boolean_input() {
         "--accept-schema only ever comes from the input"
     );
 }
+
+/// The contract test against the real Railway CLI runs where that CLI is installed: in the
+/// deploy job, after the install and before anything deploys, with RAILWAY_CONTRACT=1 (a
+/// missing CLI fails it there instead of skipping), naming a test that exists.
+#[test]
+fn the_deploy_job_runs_the_real_cli_contract_before_deploying() {
+    let workflow = read(".github/workflows/deploy.yml");
+    let job = workflow
+        .split("\n  deploy:\n")
+        .nth(1)
+        .and_then(|j| j.split("\n  rollback:\n").next())
+        .expect("a deploy job");
+    let test = "railway::tests::the_real_cli_passes_the_version_gate_and_accepts_every_argument_vector";
+    let run = format!("run: cargo test -p xtask --bin xtask --locked -- --exact {test}");
+    let at = |needle: &str| {
+        job.find(needle)
+            .unwrap_or_else(|| panic!("the deploy job lacks `{needle}`:\n{job}"))
+    };
+    let contract = at(&run);
+    assert!(
+        job[..contract].contains("RAILWAY_CONTRACT: \"1\""),
+        "the step sets RAILWAY_CONTRACT=1"
+    );
+    assert!(at("run: cargo install railwayapp") < contract);
+    assert!(contract < at("run: cargo xtask verify --remote"));
+    assert!(contract < at("run: cargo xtask deploy"));
+    let name = test.rsplit("::").next().unwrap();
+    assert!(
+        read("xtask/src/railway/mod.rs").contains(&format!("fn {name}()")),
+        "deploy.yml names a test that does not exist: {name}"
+    );
+}
