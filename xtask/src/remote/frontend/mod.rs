@@ -15,6 +15,8 @@
 //! sealed variable is a warning (its value cannot be read back), never a silent pass.
 
 mod api_url;
+#[cfg(test)]
+mod echo_tests;
 mod fix;
 mod origins;
 mod secret;
