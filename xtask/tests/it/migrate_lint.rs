@@ -35,11 +35,41 @@ const WRITE: &str = "INSERT INTO job_offers (company_id, title, location, salary
 /// The writer of a release that no longer uses `location` (the one that ships before its drop).
 const WRITE_NO_LOCATION: &str = "INSERT INTO job_offers (company_id, title) SELECT id, 'w-' || gen_random_uuid() FROM companies LIMIT 1";
 
+/// An index the cases that drop or rebuild one start from.
+const LOCATION_INDEX: &str =
+    "-- no-transaction\nCREATE INDEX CONCURRENTLY job_offers_location_idx ON job_offers (location);";
+/// A table without a primary key yet, with rows, for the cases that add one.
+const OFFER_VIEWS: &str = "CREATE TABLE offer_views (offer_id bigint NOT NULL, viewer text NOT NULL, seen_at timestamptz NOT NULL DEFAULT now());\nINSERT INTO offer_views (offer_id, viewer) SELECT g, 'viewer ' || g FROM generate_series(1, 2000) g;";
+
 const CORPUS: &[Case] = &[
     Case {
         rule: "require-concurrent-index-creation",
         setup: None,
         bad: "CREATE INDEX job_offers_title_idx ON job_offers (title);",
+        write: WRITE,
+    },
+    Case {
+        rule: "require-concurrent-index-deletion",
+        setup: Some(LOCATION_INDEX),
+        bad: "DROP INDEX job_offers_location_idx;",
+        write: WRITE,
+    },
+    Case {
+        rule: "require-concurrent-reindex",
+        setup: Some(LOCATION_INDEX),
+        bad: "REINDEX INDEX job_offers_location_idx;",
+        write: WRITE,
+    },
+    Case {
+        rule: "adding-serial-primary-key-field",
+        setup: Some(OFFER_VIEWS),
+        bad: "ALTER TABLE offer_views ADD PRIMARY KEY (offer_id);",
+        write: WRITE,
+    },
+    Case {
+        rule: "adding-serial-primary-key-field",
+        setup: Some(OFFER_VIEWS),
+        bad: "ALTER TABLE offer_views ADD COLUMN id bigserial PRIMARY KEY;",
         write: WRITE,
     },
     Case {

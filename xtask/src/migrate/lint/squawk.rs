@@ -11,6 +11,9 @@ use super::{RULES, Violation};
 /// they say nothing about a live deployment.
 const SQUAWK_RULES: &[Rule] = &[
     Rule::RequireConcurrentIndexCreation,
+    Rule::RequireConcurrentIndexDeletion,
+    Rule::RequireConcurrentReindex,
+    Rule::AddingSerialPrimaryKeyField,
     Rule::DisallowedUniqueConstraint,
     Rule::AddingFieldWithDefault,
     Rule::AddingRequiredField,
