@@ -330,8 +330,16 @@ fn foreign_key_not_valid(s: &Subject<'_, '_>) -> Option<(String, Vec<Step>)> {
     let c = s.column();
     let name = format!("{t}_{c}_fkey");
     let ty = text(add.ty()?.syntax());
+    // The column keeps its default (a constant one is instant; the key checks its rows later).
+    let default = add
+        .constraints()
+        .find_map(|k| match k {
+            ast::Constraint::DefaultConstraint(d) => Some(format!(" {}", text(d.syntax()))),
+            _ => None,
+        })
+        .unwrap_or_default();
     let add = format!(
-        "ALTER TABLE {t} ADD COLUMN {c} {ty};\nALTER TABLE {t} ADD CONSTRAINT {name} FOREIGN KEY ({c}) {refs} NOT VALID;"
+        "ALTER TABLE {t} ADD COLUMN {c} {ty}{default};\nALTER TABLE {t} ADD CONSTRAINT {name} FOREIGN KEY ({c}) {refs} NOT VALID;"
     );
     Some((note, not_valid_then_validate(t, &name, add)))
 }
