@@ -34,7 +34,9 @@ impl Machine {
     /// `None` (and a line saying so) where this process cannot make a mount namespace.
     fn new() -> Option<Machine> {
         if !intowork_testkit::mount_namespaces() {
-            eprintln!("skipped: hiding PostgreSQL needs a mount namespace (`unshare -m`, as root)");
+            intowork_testkit::skip(
+                "hiding PostgreSQL needs a mount namespace (`unshare -m`, as root)",
+            );
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -172,12 +174,11 @@ fn nobody_can_run_xtask() -> bool {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let usable = reachable(Path::new(env!("CARGO_BIN_EXE_xtask"))) && reachable(&root.join("x"));
     if !usable {
-        eprintln!(
-            "skipped: user nobody cannot reach this checkout (a directory above `{}` is not \
-             searchable by others, e.g. root's home): clone it where others can read it to run \
-             this test",
+        intowork_testkit::skip(&format!(
+            "user nobody cannot reach this checkout (a directory above `{}` is not searchable \
+             by others, e.g. root's home): clone it where others can read it to run this test",
             env!("CARGO_BIN_EXE_xtask")
-        );
+        ));
     }
     usable
 }
