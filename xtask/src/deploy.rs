@@ -502,7 +502,9 @@ impl flags::Deploy {
                 guard::rollback::expand_note(&judgement, serving, true)
             )),
             Some(why) if self.accept_schema => {
-                eprintln!("WARNING: --accept-schema: deploying with --rollback-on-failure although {why}");
+                eprintln!(
+                    "WARNING: --accept-schema: deploying with --rollback-on-failure although {why}"
+                );
             }
             Some(why) => return Err(refused(why)),
         }

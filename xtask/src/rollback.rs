@@ -41,30 +41,23 @@ impl flags::Rollback {
 
         // 3. The target: --to, or the deployment that served before the active one.
         let target = pick_target(&railway.history(sh, &ids)?, self.to.as_deref())?;
-        say.line(&format!(
-            "rolling `{}` ({}) back to {} ({}, commit {})",
-            railway.target.service,
-            railway.target.environment,
-            target.id,
-            target.status,
-            target.commit().as_deref().unwrap_or("unknown")
-        ));
+        say.line(&rolling(&railway, &target));
         // The schema: refuses a target whose build would break on a contract migration
         // applied since (or when that cannot be known), and says which migrations stay.
-        let accept = self.accept_schema;
-        let env = (&variables, &railway.target);
-        let files = guard::rollback::Upcoming::None;
-        guard::rollback::check(sh, &target, env, files, accept, say)?;
+        let (env, files) = (
+            (&variables, &railway.target),
+            guard::rollback::Upcoming::None,
+        );
+        guard::rollback::check(sh, &target, env, files, self.accept_schema, say)?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
         let frontend_origin = release::FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &railway.target.service);
         if self.dry_run {
-            let trigger = Call::Api(Op::Rollback {
-                id: target.id.clone(),
-            });
             say.line(&format!(
                 "dry run: would run\n  {}",
-                railway.display(&trigger)
+                railway.display(&Call::Api(Op::Rollback {
+                    id: target.id.clone()
+                }))
             ));
             return Ok(());
         }
@@ -105,6 +98,18 @@ impl flags::Rollback {
         }
         .finish(&railway, self.json, say)
     }
+}
+
+/// "rolling `backend` (production) back to ID (STATUS, commit SHA)".
+fn rolling(railway: &Railway, target: &Deployment) -> String {
+    format!(
+        "rolling `{}` ({}) back to {} ({}, commit {})",
+        railway.target.service,
+        railway.target.environment,
+        target.id,
+        target.status,
+        target.commit().as_deref().unwrap_or("unknown")
+    )
 }
 
 /// What a rollback asks of the CLI: the version gate refuses an older one first.

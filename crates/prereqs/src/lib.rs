@@ -231,9 +231,8 @@ mod tests {
 
     #[test]
     fn the_browser_is_the_chromium_variable_first_then_any_usual_name() {
-        let on_path = |name: &str| {
-            (name == "google-chrome").then(|| PathBuf::from("/usr/bin/google-chrome"))
-        };
+        let on_path =
+            |name: &str| (name == "google-chrome").then(|| PathBuf::from("/usr/bin/google-chrome"));
         let chrome = Ok(PathBuf::from("/usr/bin/google-chrome"));
         assert_eq!(browser_named(None, on_path), chrome);
         let none = browser_named(None, |_| None).unwrap_err();

@@ -55,9 +55,8 @@ const EXIT_GRACE: Duration = Duration::from_secs(10);
 /// Panics with what to install when there is none (never a silent skip: CI installs it
 /// through `dev setup`, or has Chrome).
 pub fn executable() -> PathBuf {
-    intowork_prereqs::find_browser(on_path).unwrap_or_else(|why| {
-        panic!("intowork-testkit: this test runs a real browser: {why}")
-    })
+    intowork_prereqs::find_browser(on_path)
+        .unwrap_or_else(|why| panic!("intowork-testkit: this test runs a real browser: {why}"))
 }
 
 /// A running headless Chromium with its own profile.

@@ -28,10 +28,9 @@ impl Secret {
             Some(ValueOrigin::File(path)) if path == env_file && is_generated_secret(value) => {
                 Secret::Generated(value.to_owned())
             }
-            Some(ValueOrigin::File(path)) if path == env_file => Secret::Elsewhere(format!(
-                "file {}, edited",
-                escape_path(path)
-            )),
+            Some(ValueOrigin::File(path)) if path == env_file => {
+                Secret::Elsewhere(format!("file {}, edited", escape_path(path)))
+            }
             Some(origin) => Secret::Elsewhere(Escaped(&origin.to_string()).to_string()),
             None => Secret::Elsewhere("an unknown origin".to_owned()),
         }
@@ -56,7 +55,9 @@ pub(crate) fn settings(settings: &Settings, api: &str, secret: &Secret) -> Strin
         Secret::Generated(value) => (value.clone(), String::new()),
         Secret::Elsewhere(origin) => (
             "<the backend's NEXTAUTH_SECRET>".to_owned(),
-            format!("\n(NEXTAUTH_SECRET comes from {origin}, not the stack's generated one: not printed; give the frontend the same value)"),
+            format!(
+                "\n(NEXTAUTH_SECRET comes from {origin}, not the stack's generated one: not printed; give the frontend the same value)"
+            ),
         ),
     };
     format!(
@@ -104,7 +105,8 @@ mod tests {
             "  NEXT_PUBLIC_API_URL=http://127.0.0.1:8000\n".to_owned(),
             format!("  NEXTAUTH_SECRET={GENERATED}\n"),
             "  NEXTAUTH_URL=http://localhost:3000\n".to_owned(),
-            "run it on http://localhost:3000: this backend allows calls from http://localhost:3000".to_owned(),
+            "run it on http://localhost:3000: this backend allows calls from http://localhost:3000"
+                .to_owned(),
         ] {
             assert!(text.contains(&line), "{line:?} in:\n{text}");
         }
@@ -137,7 +139,11 @@ mod tests {
             (real, ValueOrigin::Environment, "environment"),
             (GENERATED, ValueOrigin::Environment, "environment"),
             (real, stack_file(), "file /stack/dev.env, edited"),
-            (GENERATED, ValueOrigin::File("/elsewhere/.env".into()), "file /elsewhere/.env"),
+            (
+                GENERATED,
+                ValueOrigin::File("/elsewhere/.env".into()),
+                "file /elsewhere/.env",
+            ),
         ] {
             let settings = load(secret, &[]);
             let shown = Secret::of(&settings, Some(&origin), file);

@@ -107,7 +107,9 @@ fn literal<'a>(resource: &'a Value, name: &str) -> &'a str {
 fn runtime_of(resource: &Value) -> Runtime {
     let migrate = literal(resource, "MIGRATE_ON_START").to_ascii_lowercase();
     Runtime {
-        shutdown_grace_secs: Input::Value(literal(resource, "SHUTDOWN_GRACE_SECS").parse().unwrap()),
+        shutdown_grace_secs: Input::Value(
+            literal(resource, "SHUTDOWN_GRACE_SECS").parse().unwrap(),
+        ),
         migrate_on_start: Input::Value(matches!(migrate.as_str(), "true" | "1" | "yes" | "on")),
         pool_size: Input::Value(
             literal(resource, "DATABASE_MAX_CONNECTIONS")

@@ -69,7 +69,11 @@ pub(crate) fn replace_checks(mut report: Report, variables: &Variables) -> Repor
     report
         .checks
         .retain(|c| !c.variable.as_deref().is_some_and(|v| sealed.contains(&v)));
-    for c in report.checks.iter_mut().filter(|c| c.status == Status::Pass) {
+    for c in report
+        .checks
+        .iter_mut()
+        .filter(|c| c.status == Status::Pass)
+    {
         let Some((_, sources)) = DERIVED
             .iter()
             .find(|(v, _)| Some(*v) == c.variable.as_deref())
@@ -158,8 +162,14 @@ mod tests {
     #[test]
     fn a_sealed_environment_is_judged_as_production_and_says_so() {
         let vars = Variables::from_pairs(&[
-            ("DATABASE_URL", Some("postgresql://u:p@db.example.com:5432/app")),
-            ("NEXTAUTH_SECRET", Some("sealed-test-secret-0123456789abcdef0123")),
+            (
+                "DATABASE_URL",
+                Some("postgresql://u:p@db.example.com:5432/app"),
+            ),
+            (
+                "NEXTAUTH_SECRET",
+                Some("sealed-test-secret-0123456789abcdef0123"),
+            ),
             ("ENVIRONMENT", None),
             ("ALLOWED_ORIGINS", Some("http://localhost:3000")),
             ("FRONTEND_URL", Some("http://localhost:3000")),
@@ -180,14 +190,21 @@ mod tests {
             .collect();
         assert_eq!(env.len(), 1, "{env:?}");
         assert_eq!(env[0].status, Status::Warn);
-        assert!(env[0].message.contains("as in production, the strictest"), "{}", env[0].message);
+        assert!(
+            env[0].message.contains("as in production, the strictest"),
+            "{}",
+            env[0].message
+        );
     }
 
     #[test]
     fn a_pass_against_a_sealed_variables_stand_in_is_a_warning_naming_it() {
         let vars = Variables::from_pairs(&[
             ("DATABASE_URL", None),
-            ("NEXTAUTH_SECRET", Some("sealed-test-secret-0123456789abcdef0123")),
+            (
+                "NEXTAUTH_SECRET",
+                Some("sealed-test-secret-0123456789abcdef0123"),
+            ),
             ("ALLOWED_ORIGINS", None),
             ("FRONTEND_URL", Some("http://localhost:3000")),
             ("DATABASE_TLS_FINGERPRINT", Some(&"ab".repeat(32))),
@@ -207,9 +224,12 @@ mod tests {
                 assert_ne!(c.status, Status::Pass, "{c:?}");
             }
             assert!(
-                report.checks.iter().any(|c| c.variable.as_deref() == Some(variable)
-                    && c.message.contains(&format!("against {sealed}"))
-                    && c.message.contains("sealed (not a pass)")),
+                report
+                    .checks
+                    .iter()
+                    .any(|c| c.variable.as_deref() == Some(variable)
+                        && c.message.contains(&format!("against {sealed}"))
+                        && c.message.contains("sealed (not a pass)")),
                 "{report:#?}"
             );
         }

@@ -152,7 +152,9 @@ fn draining(s: &ServiceSettings, rt: &Runtime) -> Check {
         return setting(
             "drainingSeconds",
             Status::Pass,
-            format!("{have} s ≥ SHUTDOWN_GRACE_SECS {grace} + {POOL_CLOSE_SECS} s to close the pool"),
+            format!(
+                "{have} s ≥ SHUTDOWN_GRACE_SECS {grace} + {POOL_CLOSE_SECS} s to close the pool"
+            ),
         );
     }
     setting(
@@ -180,8 +182,21 @@ fn pre_deploy(s: &ServiceSettings, rt: &Runtime) -> Check {
     let migrates = s.pre_deploy.iter().any(|c| c.contains("backend migrate"));
     let migrate_on_start = match rt.migrate_on_start {
         Input::Value(on) => on,
-        Input::Sealed(var) if migrates => return unknown(name, var, "the pre-deploy command runs `backend migrate`; whether start-up migrates again".to_owned()),
-        Input::Sealed(var) => return unknown(name, var, "no pre-deploy `backend migrate`; whether start-up applies migrations".to_owned()),
+        Input::Sealed(var) if migrates => {
+            return unknown(
+                name,
+                var,
+                "the pre-deploy command runs `backend migrate`; whether start-up migrates again"
+                    .to_owned(),
+            );
+        }
+        Input::Sealed(var) => {
+            return unknown(
+                name,
+                var,
+                "no pre-deploy `backend migrate`; whether start-up applies migrations".to_owned(),
+            );
+        }
     };
     match (migrate_on_start, migrates) {
         (false, false) => setting(name, Status::Fail, "MIGRATE_ON_START=false and no pre-deploy `backend migrate`: nothing applies migrations, and /health/ready stays 503")
@@ -227,7 +242,9 @@ fn connections(s: &ServiceSettings, rt: &Runtime) -> Check {
             return unknown(
                 "numReplicas",
                 var,
-                format!("{replicas} replica{plural} × a pool of {var} connections each, twice that while a deploy overlaps old and new"),
+                format!(
+                    "{replicas} replica{plural} × a pool of {var} connections each, twice that while a deploy overlaps old and new"
+                ),
             );
         }
     };
@@ -333,6 +350,9 @@ mod tests {
         let mut s = good();
         s.draining_seconds = None;
         s.pre_deploy = vec!["/app/backend".into(), "migrate".into()];
-        assert_eq!(failing(&s, &sealed), ["drainingSeconds", "preDeployCommand"]);
+        assert_eq!(
+            failing(&s, &sealed),
+            ["drainingSeconds", "preDeployCommand"]
+        );
     }
 }

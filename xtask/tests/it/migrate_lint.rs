@@ -77,8 +77,7 @@ const VIEWS: Service = Service {
 };
 
 /// An index the cases that drop or rebuild one start from.
-const LOCATION_INDEX: &str =
-    "-- no-transaction\nCREATE INDEX CONCURRENTLY job_offers_location_idx ON job_offers (location);";
+const LOCATION_INDEX: &str = "-- no-transaction\nCREATE INDEX CONCURRENTLY job_offers_location_idx ON job_offers (location);";
 /// A table without a primary key yet, with rows, for the cases that add one.
 const OFFER_VIEWS: &str = "CREATE TABLE offer_views (offer_id bigint NOT NULL, viewer text NOT NULL, seen_at timestamptz NOT NULL DEFAULT now());\nINSERT INTO offer_views (offer_id, viewer) SELECT g, 'viewer ' || g FROM generate_series(1, 2000) g;";
 

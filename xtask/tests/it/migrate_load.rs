@@ -31,8 +31,7 @@ use sqlx::Connection;
 
 use crate::common::Run;
 use crate::migrate_lint::{
-    CORPUS, Case, Harm, Service, finding_for, migrations_with, rewrite_files_of, setup_files,
-    xtask,
+    CORPUS, Case, Harm, Service, finding_for, migrations_with, rewrite_files_of, setup_files, xtask,
 };
 
 /// Where a migration runs: how long the release's statements wait for a lock, the runner's
@@ -176,9 +175,11 @@ fn start_service(
                         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
                             seen.blocked.push(sql.to_owned())
                         }
-                        Err(sqlx::Error::Database(e)) => seen
-                            .broken
-                            .push(format!("{}: {}", e.code().unwrap_or_default(), e.message())),
+                        Err(sqlx::Error::Database(e)) => seen.broken.push(format!(
+                            "{}: {}",
+                            e.code().unwrap_or_default(),
+                            e.message()
+                        )),
                         Err(e) => panic!("the release's `{sql}` failed: {e}"),
                     }
                 }

@@ -643,7 +643,13 @@ fn sealed_values_never_pass_against_a_default() {
 fn json_mode_failures_print_one_summary_with_a_refused_or_error_verdict() {
     let only_doc = |run: &Run| -> Value {
         let lines: Vec<&str> = run.stdout.lines().collect();
-        assert_eq!(lines.len(), 1, "one document:\n{}\n{}", run.stdout, run.stderr);
+        assert_eq!(
+            lines.len(),
+            1,
+            "one document:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
         serde_json::from_str(lines[0]).unwrap()
     };
     let refused = |run: &Run, task: &str, said: &str| {
@@ -678,14 +684,28 @@ fn json_mode_failures_print_one_summary_with_a_refused_or_error_verdict() {
     // The schema guard (these made-up deployments carry no commit).
     let fake = scenario(json!({"deployments": history()}));
     let run = fake.xtask(&["rollback", "--json", NOWHERE], &[]);
-    refused(&run, "rollback", "rollback refused before touching anything");
+    refused(
+        &run,
+        "rollback",
+        "rollback refused before touching anything",
+    );
     // A failure after the trigger: no verdict on the deployment, and not a refusal.
     let fake = scenario(json!({"errors": {"redeploy": "rate_limited"}, "deployments": history()}));
     let run = fake.xtask(
-        &["deploy", "--skip-verify", "--no-env-file", "--json", NOWHERE],
+        &[
+            "deploy",
+            "--skip-verify",
+            "--no-env-file",
+            "--json",
+            NOWHERE,
+        ],
         &[],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let doc = only_doc(&run);
-    assert_eq!((&doc["ok"], &doc["verdict"]), (&json!(false), &json!("error")), "{doc}");
+    assert_eq!(
+        (&doc["ok"], &doc["verdict"]),
+        (&json!(false), &json!("error")),
+        "{doc}"
+    );
 }

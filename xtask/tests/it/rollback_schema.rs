@@ -337,7 +337,10 @@ fn sealed_database_urls_refuse_by_name_unless_a_public_url_is_readable() {
     let history = History::build();
     let db = production_at(&history, 1);
     let (c1, c2) = (&history.commits[0], &history.commits[1]);
-    let deployments = &[("dep-2", "SUCCESS", c2.as_str()), ("dep-1", "REMOVED", c1.as_str())];
+    let deployments = &[
+        ("dep-2", "SUCCESS", c2.as_str()),
+        ("dep-1", "REMOVED", c1.as_str()),
+    ];
     for (public, sealed) in [
         (None, &["DATABASE_URL"][..]),
         (Some(&db), &["DATABASE_URL", "DATABASE_PUBLIC_URL"]),
@@ -363,11 +366,15 @@ fn sealed_database_urls_refuse_by_name_unless_a_public_url_is_readable() {
         assert!(!rolled_back(&fake), "{sealed:?}: nothing was touched");
     }
     let fake = platform(Some(&db), deployments);
-    seal(&fake, &["DATABASE_URL", "NEXTAUTH_SECRET", "RESEND_API_KEY"]);
+    seal(
+        &fake,
+        &["DATABASE_URL", "NEXTAUTH_SECRET", "RESEND_API_KEY"],
+    );
     let run = rollback(&fake, history.path(), "dep-1", c1, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("schema: 1 migration applied since dep-1's commit, all expand"),
+        run.stdout
+            .contains("schema: 1 migration applied since dep-1's commit, all expand"),
         "{}",
         run.stdout
     );
@@ -386,7 +393,13 @@ fn seal(fake: &Fake, names: &[&str]) {
 
 /// `deploy --commit SHA --rollback-on-failure` against the fake platform, git at `repo`; the
 /// service reports `serving` (so a deploy of another commit is a stale build, rolled back).
-fn deploy_with_rollback(fake: &Fake, repo: &Path, commit: &str, serving: &str, extra: &[&str]) -> Run {
+fn deploy_with_rollback(
+    fake: &Fake,
+    repo: &Path,
+    commit: &str,
+    serving: &str,
+    extra: &[&str],
+) -> Run {
     let service = Service::serving(Box::leak(serving.to_owned().into_boxed_str()));
     let url = service.url();
     let mut args = vec![
@@ -426,7 +439,11 @@ fn rollback_on_failure_refuses_in_pre_flight_a_rollback_it_could_not_make() {
         let fake = platform(Some(&db), &[("dep-2", "SUCCESS", c2)]);
         let run = deploy_with_rollback(&fake, history.path(), c3, c2, &[]);
         assert_eq!(run.code, 1, "{applied}: {}\n{}", run.stdout, run.stderr);
-        let when = if applied == 2 { "was applied" } else { "would be applied by this deploy" };
+        let when = if applied == 2 {
+            "was applied"
+        } else {
+            "would be applied by this deploy"
+        };
         for needle in [
             "deploy: pre-flight failed: --rollback-on-failure could not roll back to dep-2 if this deploy fails".to_owned(),
             format!("migration 29990101000002 (drop location) {when} after {c2} and is contract"),
@@ -449,12 +466,17 @@ fn rollback_on_failure_refuses_in_pre_flight_a_rollback_it_could_not_make() {
     assert!(!deploys_commit(&fake));
     let mut variables = good_variables();
     variables["DATABASE_PUBLIC_URL"] = json!(db.url("sslmode=require"));
-    let fake = scenario(json!({"variables": {"backend": variables, "frontend": {}}, "deployments": {"backend": [
-        {"id": "dep-2", "status": "SUCCESS", "createdAt": now_plus(-60)},
-    ]}}));
+    let fake = scenario(
+        json!({"variables": {"backend": variables, "frontend": {}}, "deployments": {"backend": [
+            {"id": "dep-2", "status": "SUCCESS", "createdAt": now_plus(-60)},
+        ]}}),
+    );
     let run = deploy_with_rollback(&fake, history.path(), c2, c1, &[]);
     assert!(
-        run.code == 1 && run.stderr.contains("deployment dep-2 carries no commit (meta.commitHash)"),
+        run.code == 1
+            && run
+                .stderr
+                .contains("deployment dep-2 carries no commit (meta.commitHash)"),
         "{}",
         run.stderr
     );
@@ -493,7 +515,9 @@ fn rollback_on_failure_with_accept_schema_deploys_and_rolls_back() {
 }
 
 fn deploys_commit(fake: &Fake) -> bool {
-    fake.commands().iter().any(|c| c.contains("XtaskDeployCommit"))
+    fake.commands()
+        .iter()
+        .any(|c| c.contains("XtaskDeployCommit"))
 }
 
 /// Writes `sql` to the clone's work tree, uncommitted (what `deploy --up` would upload).
@@ -655,7 +679,9 @@ fn skip_verify_names_the_schema_gates_and_keeps_the_offline_lint() {
     assert!(
         run.stderr.contains("WARNING: --skip-verify")
             && run.stderr.contains("schema.applied")
-            && run.stderr.contains("the offline lint of every migration about to ship still runs"),
+            && run
+                .stderr
+                .contains("the offline lint of every migration about to ship still runs"),
         "{}",
         run.stderr
     );
@@ -666,7 +692,8 @@ fn skip_verify_names_the_schema_gates_and_keeps_the_offline_lint() {
         run.stdout
     );
     assert!(
-        run.stderr.contains("deploy: pre-flight failed: the offline lint"),
+        run.stderr
+            .contains("deploy: pre-flight failed: the offline lint"),
         "{}",
         run.stderr
     );

@@ -202,7 +202,9 @@ fn the_rollback_job_passes_accept_schema_only_from_its_boolean_input() {
     );
     assert_eq!(
         workflow.matches("--accept-schema").count(),
-        workflow.matches("${ACCEPT_SCHEMA:+--accept-schema}").count(),
+        workflow
+            .matches("${ACCEPT_SCHEMA:+--accept-schema}")
+            .count(),
         "--accept-schema only ever comes from the input"
     );
 }
@@ -218,7 +220,8 @@ fn the_deploy_job_runs_the_real_cli_contract_before_deploying() {
         .nth(1)
         .and_then(|j| j.split("\n  rollback:\n").next())
         .expect("a deploy job");
-    let test = "railway::tests::the_real_cli_passes_the_version_gate_and_accepts_every_argument_vector";
+    let test =
+        "railway::tests::the_real_cli_passes_the_version_gate_and_accepts_every_argument_vector";
     let run = format!("run: cargo test -p xtask --bin xtask --locked -- --exact {test}");
     let at = |needle: &str| {
         job.find(needle)

@@ -48,7 +48,10 @@ pub(crate) fn check(
 ) -> anyhow::Result<()> {
     let judgement = judge(sh, target, variables, railway, files);
     let Some(why) = judgement.refusal() else {
-        say.line(&format!("schema: {}", expand_note(&judgement, target, false)));
+        say.line(&format!(
+            "schema: {}",
+            expand_note(&judgement, target, false)
+        ));
         return Ok(());
     };
     if accept {
@@ -64,12 +67,25 @@ pub(crate) fn check(
 /// What an expand judgement means for the earlier build (`upcoming`: counting those a
 /// deploy will apply).
 pub(crate) fn expand_note(judgement: &Judgement, target: &Deployment, upcoming: bool) -> String {
-    let applied = if upcoming { "applied or shipped" } else { "applied" };
+    let applied = if upcoming {
+        "applied or shipped"
+    } else {
+        "applied"
+    };
     match judgement {
-        Judgement::Expand(since) if since.is_empty() => format!("the production database has {applied} no migration that {} does not know: the earlier build runs against the schema it was built for", target.id),
+        Judgement::Expand(since) if since.is_empty() => format!(
+            "the production database has {applied} no migration that {} does not know: the earlier build runs against the schema it was built for",
+            target.id
+        ),
         Judgement::Expand(since) => {
             let list: Vec<String> = since.iter().map(|(v, d)| format!("{v} {d}")).collect();
-            format!("{} migration{} {applied} since {}'s commit, all expand ({}): the earlier build keeps working against them, and they stay applied", since.len(), if since.len() == 1 { "" } else { "s" }, target.id, list.join(", "))
+            format!(
+                "{} migration{} {applied} since {}'s commit, all expand ({}): the earlier build keeps working against them, and they stay applied",
+                since.len(),
+                if since.len() == 1 { "" } else { "s" },
+                target.id,
+                list.join(", ")
+            )
         }
         _ => String::new(),
     }
@@ -287,7 +303,11 @@ mod tests {
                 quoted,
                 "{why}"
             );
-            assert_eq!(why.contains("--accept-schema is expected here"), quoted, "{why}");
+            assert_eq!(
+                why.contains("--accept-schema is expected here"),
+                quoted,
+                "{why}"
+            );
         }
     }
 }

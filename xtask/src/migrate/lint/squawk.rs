@@ -105,7 +105,8 @@ fn on_new_null_column(parsed: &Parsed<'_>, v: &Violation) -> bool {
     };
     alter.actions().any(|action| {
         let r = action.syntax().text_range();
-        let inside = (u32::from(r.start()) as usize..=u32::from(r.end()) as usize).contains(&v.offset);
+        let inside =
+            (u32::from(r.start()) as usize..=u32::from(r.end()) as usize).contains(&v.offset);
         let ast::AlterTableAction::AddColumn(add) = action else {
             return false;
         };

@@ -121,10 +121,7 @@ mod tests {
             "{}",
             c.message
         );
-        let pointing = fixture(
-            (None, None),
-            (None, Some("${{backend.NEXTAUTH_SECRET}}")),
-        );
+        let pointing = fixture((None, None), (None, Some("${{backend.NEXTAUTH_SECRET}}")));
         let c = same_secret(&pointing.pair());
         assert_eq!(c.status, Status::Pass, "{c:?}");
         assert!(
@@ -135,13 +132,22 @@ mod tests {
         );
         for (backend, frontend) in [
             // Each service's own variable: the same text, two values.
-            ((None, Some("${{SECRET_V2}}")), (None, Some("${{SECRET_V2}}"))),
+            (
+                (None, Some("${{SECRET_V2}}")),
+                (None, Some("${{SECRET_V2}}")),
+            ),
             // Two different shared variables.
-            ((None, Some(SHARED)), (None, Some("${{shared.OTHER_SECRET}}"))),
+            (
+                (None, Some(SHARED)),
+                (None, Some("${{shared.OTHER_SECRET}}")),
+            ),
             // A reference to another variable of the backend.
             ((None, None), (None, Some("${{backend.OTHER_SECRET}}"))),
             // Sealed with no reference at all.
-            ((None, None), (Some("readable-frontend-secret-0123456789abcdef"), None)),
+            (
+                (None, None),
+                (Some("readable-frontend-secret-0123456789abcdef"), None),
+            ),
         ] {
             let f = fixture(backend, frontend);
             let c = same_secret(&f.pair());

@@ -152,7 +152,11 @@ fn concurrently_after(
     let sql = s.parsed.stmt_text(s.stmt);
     Some((
         note.to_owned(),
-        vec![now(format!("{NO_TX}{} CONCURRENTLY{}", &sql[..at], &sql[at..]))],
+        vec![now(format!(
+            "{NO_TX}{} CONCURRENTLY{}",
+            &sql[..at],
+            &sql[at..]
+        ))],
     ))
 }
 
@@ -185,8 +189,12 @@ fn primary_key(s: &Subject<'_, '_>) -> Option<(String, Vec<Step>)> {
     let name = format!("{t}_pkey");
     let attach = |columns: &str| {
         vec![
-            now(format!("{NO_TX}CREATE UNIQUE INDEX CONCURRENTLY {name} ON {t} {columns};")),
-            now(format!("ALTER TABLE {t} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name};")),
+            now(format!(
+                "{NO_TX}CREATE UNIQUE INDEX CONCURRENTLY {name} ON {t} {columns};"
+            )),
+            now(format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name};"
+            )),
         ]
     };
     if let Some(constraint) = add_constraint(s) {
@@ -194,7 +202,9 @@ fn primary_key(s: &Subject<'_, '_>) -> Option<(String, Vec<Step>)> {
             return None;
         };
         let body = body_from(&constraint, pk.primary_token())?;
-        let columns = body["PRIMARY KEY".len().min(body.len())..].trim().to_owned();
+        let columns = body["PRIMARY KEY".len().min(body.len())..]
+            .trim()
+            .to_owned();
         return Some((
             "build the key's unique index CONCURRENTLY in its own migration, then attach it as the primary key (instant once the key's columns are NOT NULL: if one is not, prove it first as rule adding-not-nullable-field shows, or attaching it scans the table)".to_owned(),
             attach(&columns),
@@ -213,13 +223,17 @@ fn primary_key(s: &Subject<'_, '_>) -> Option<(String, Vec<Step>)> {
     };
     let seq = format!("{t}_{c}_seq");
     let mut steps = vec![
-        now(format!("ALTER TABLE {t} ADD COLUMN {c} {ty};\nCREATE SEQUENCE {seq} AS {ty} OWNED BY {t}.{c};\nALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT nextval('{seq}');")),
+        now(format!(
+            "ALTER TABLE {t} ADD COLUMN {c} {ty};\nCREATE SEQUENCE {seq} AS {ty} OWNED BY {t}.{c};\nALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT nextval('{seq}');"
+        )),
         now(backfill(t, &c, &format!("nextval('{seq}')"))),
     ];
     steps.extend(not_null_dance(s).1);
     steps.extend(attach(&format!("({c})")));
     Some((
-        format!("add {c} as a plain {ty} with its sequence as the default (instant), backfill existing rows in committed batches, prove NOT NULL with a CHECK, then build the key's unique index CONCURRENTLY and attach it"),
+        format!(
+            "add {c} as a plain {ty} with its sequence as the default (instant), backfill existing rows in committed batches, prove NOT NULL with a CHECK, then build the key's unique index CONCURRENTLY and attach it"
+        ),
         steps,
     ))
 }
