@@ -19,13 +19,17 @@ pub fn log_path() -> PathBuf {
 
 /// Says that the current test is skipped and why (call it, then `return`).
 pub fn skip(reason: &str) {
+    record(&log_path(), reason);
+}
+
+/// The line (libtest names each test's thread after the test), on stderr and in `path`.
+fn record(path: &std::path::Path, reason: &str) {
     let test = std::thread::current()
         .name()
         .unwrap_or("<unnamed test>")
         .to_owned();
     let line = format!("{MARKER} {test}: {reason}");
     eprintln!("{line}");
-    let path = log_path();
     if let Some(parent) = path.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
@@ -33,12 +37,31 @@ pub fn skip(reason: &str) {
     let appended = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&path)
+        .open(path)
         .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
     if let Err(e) = appended {
         eprintln!(
             "intowork-testkit: cannot record the skip in `{}`: {e}",
             path.display()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skip_is_one_line_naming_the_test_and_the_reason_appended_to_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("nested").join("test-skips.log");
+        record(&log, "no mount namespace here");
+        record(&log, "no real CLI");
+        let text = std::fs::read_to_string(&log).unwrap();
+        let test = "skip::tests::a_skip_is_one_line_naming_the_test_and_the_reason_appended_to_the_log";
+        assert_eq!(
+            text,
+            format!("skipped: {test}: no mount namespace here\nskipped: {test}: no real CLI\n")
         );
     }
 }
