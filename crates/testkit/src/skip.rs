@@ -58,7 +58,8 @@ mod tests {
         record(&log, "no mount namespace here");
         record(&log, "no real CLI");
         let text = std::fs::read_to_string(&log).unwrap();
-        let test = "skip::tests::a_skip_is_one_line_naming_the_test_and_the_reason_appended_to_the_log";
+        let test =
+            "skip::tests::a_skip_is_one_line_naming_the_test_and_the_reason_appended_to_the_log";
         assert_eq!(
             text,
             format!("skipped: {test}: no mount namespace here\nskipped: {test}: no real CLI\n")
