@@ -480,9 +480,7 @@ fn missing_is_installed_from_the_same_list(
     packages: &str,
     message: &str,
 ) -> Option<Run> {
-    let Some(mut machine) = Machine::new() else {
-        return None;
-    };
+    let mut machine = Machine::new()?;
     machine.hide_postgres = false;
     machine.hidden_programs = std::env::split_paths(&std::env::var_os("PATH").unwrap())
         .flat_map(|dir| programs.iter().map(move |p| dir.join(p)))
