@@ -36,24 +36,42 @@ pub(crate) fn api(scenario: &Scenario, state: &mut State, args: ApiArgs) -> Resu
         return Err(unsupported("`api` with the document on stdin"));
     };
     let vars = variables(&args.vars, &args.raw_vars)?;
+    match answer_document(scenario, state, &vars, document) {
+        Ok((field, Ok(value))) => respond(&args, 200, &json!({ "data": { field: value } })),
+        Ok((_, Err(Refused(message)))) => respond(&args, 200, &refusal(&message)),
+        // Refused before execution: the body holds `errors` only, and `api` prints it like
+        // any other (`execute_document` → `print_response_body`, then the error count).
+        Err(e) => match e.downcast::<VariableError>() {
+            Ok(VariableError(message)) => {
+                respond(&args, 200, &json!({ "errors": [{ "message": message }] }))
+            }
+            Err(other) => Err(other),
+        },
+    }
+}
+
+/// The operation's root field and its answer.
+fn answer_document(
+    scenario: &Scenario,
+    state: &mut State,
+    vars: &BTreeMap<String, Value>,
+    document: &str,
+) -> Result<(&'static str, std::result::Result<Value, Refused>)> {
     let operation = operation_name(document);
     let (field, answer) = match operation {
-        "XtaskServiceInstance" => ("serviceInstance", service_instance(scenario, &vars)?),
-        "XtaskDeployments" => ("deployments", deployments(scenario, state, &vars)?),
-        "XtaskVariables" => ("variables", unrendered(scenario, &vars)?),
-        "XtaskRollback" => ("deploymentRollback", rollback(scenario, state, &vars)?),
-        "XtaskApprove" => ("deploymentApprove", approve(scenario, state, &vars)?),
+        "XtaskServiceInstance" => ("serviceInstance", service_instance(scenario, vars)?),
+        "XtaskDeployments" => ("deployments", deployments(scenario, state, vars)?),
+        "XtaskVariables" => ("variables", unrendered(scenario, vars)?),
+        "XtaskRollback" => ("deploymentRollback", rollback(scenario, state, vars)?),
+        "XtaskApprove" => ("deploymentApprove", approve(scenario, state, vars)?),
         "XtaskDeployCommit" => (
             "serviceInstanceDeployV2",
-            deploy_commit(scenario, state, &vars)?,
+            deploy_commit(scenario, state, vars)?,
         ),
-        "XtaskDomains" => ("domains", domains(scenario, &vars)?),
+        "XtaskDomains" => ("domains", domains(scenario, vars)?),
         other => return Err(unsupported(format!("the GraphQL operation `{other}`"))),
     };
-    match answer {
-        Ok(value) => respond(&args, 200, &json!({ "data": { field: value } })),
-        Err(Refused(message)) => respond(&args, 200, &refusal(&message)),
-    }
+    Ok((field, answer))
 }
 
 /// A GraphQL refusal as the API words it: HTTP 200, `data: null` and the message.
@@ -156,15 +174,28 @@ fn variables(vars: &[String], raw: &[String]) -> Result<BTreeMap<String, Value>>
     Ok(out)
 }
 
+/// A variable the server refused before running the document. The server answers it like
+/// any GraphQL error — a body with an `errors` array (no `data`: nothing was executed) — and
+/// the CLI prints that body on stdout (railwayapp 5.71.0 `src/commands/api.rs`:
+/// `execute_document` → `print_response_body`), exiting 0 with `--allow-errors` and 1 with
+/// "Railway API returned N GraphQL error(s)" without it: it is never the CLI's own error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct VariableError(String);
+
 /// A variable of the document, checked as a GraphQL server checks it (graphql-js's wording
 /// for a missing or mistyped variable; Railway's API is a GraphQL server).
 fn text<'a>(vars: &'a BTreeMap<String, Value>, key: &str) -> Result<&'a str> {
     match vars.get(key) {
         Some(Value::String(s)) => Ok(s),
-        Some(other) => bail!(
+        Some(other) => Err(VariableError(format!(
             "Variable \"${key}\" got invalid value {other}; String cannot represent a non string value"
-        ),
-        None => bail!("Variable \"${key}\" of required type \"String!\" was not provided."),
+        ))
+        .into()),
+        None => Err(VariableError(format!(
+            "Variable \"${key}\" of required type \"String!\" was not provided."
+        ))
+        .into()),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway, Variables};
-use crate::release::{self, FrontendOrigin, Say, Summary, Verdict};
+use crate::release::{self, FrontendOrigin, Say, Stage, Summary, Verdict};
 use crate::{checklist, config_source, remote, rollback};
 
 /// What the pre-flight established.
@@ -30,6 +30,8 @@ struct PreFlight {
     variables: Variables,
     /// FRONTEND_URL's origin: where the CORS preflight after cutover comes from.
     frontend_origin: FrontendOrigin,
+    /// The migration files this deploy ships (judged again before a rollback after cutover).
+    shipped: guard::preflight::Shipped,
     /// The deployments before the trigger, newest first (the active one is the rollback target).
     history: Vec<Deployment>,
 }
@@ -50,6 +52,12 @@ struct Triggered {
 
 impl flags::Deploy {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let mut stage = Stage::BeforeTrigger;
+        let result = self.steps(sh, &mut stage);
+        release::on_failure("deploy", self.json, stage, result)
+    }
+
+    fn steps(&self, sh: &Shell, stage: &mut Stage) -> anyhow::Result<()> {
         let started = Instant::now();
         let say = Say { json: self.json };
 
@@ -65,6 +73,7 @@ impl flags::Deploy {
         }
 
         // 3. Trigger: the new deployment, and the commit it must serve.
+        *stage = Stage::Triggered;
         let t = Instant::now();
         let new = self.trigger(sh, &pre, &trigger)?;
         let trigger_ms = t.elapsed().as_millis() as u64;
@@ -155,6 +164,7 @@ impl flags::Deploy {
         let mut features = vec![
             Feature::Status,
             Feature::VariableList,
+            Feature::SealedAsNull,
             Feature::Api,
             Feature::DeploymentList,
             Feature::Logs,
@@ -178,13 +188,23 @@ impl flags::Deploy {
     fn pre_flight(&self, sh: &Shell, say: Say) -> anyhow::Result<PreFlight> {
         let mut ready = remote::railway_ready(sh, &self.railway, &self.needs())?;
         ready.railway.read_only = self.dry_run;
+        let shipped = self.shipped(sh);
         if self.skip_verify {
             eprintln!(
-                "WARNING: --skip-verify: the platform's variables, the service's settings and the plan of .railway/railway.ts are NOT checked before deploying"
+                "WARNING: --skip-verify: the platform's variables, the service's settings, the plan of .railway/railway.ts and the schema gates against the production database — schema.applied (an applied migration edited or missing from what ships) and the lint of only the migrations still to run — are NOT checked before deploying; the offline lint of every migration about to ship still runs"
             );
+            let lint = guard::preflight::offline_lint(sh, &shipped);
+            if lint.status == intowork_config::Status::Fail {
+                let mut report = intowork_config::Report::default();
+                report.push(lint);
+                self.print_failed(&report)?;
+                return Err(Reported(
+                    "deploy: pre-flight failed: the offline lint of the migrations about to ship (see above); nothing was deployed".into(),
+                )
+                .into());
+            }
         } else {
             let mut report = remote::check(sh, &ready, &self.frontend, &self.env)?;
-            let shipped = self.shipped(sh);
             let target = &ready.railway.target;
             report.checks.extend(guard::preflight::checks(
                 sh,
@@ -193,11 +213,7 @@ impl flags::Deploy {
                 &shipped,
             ));
             if report.has_failures() {
-                if self.json {
-                    eprint!("{}", checklist::human(&report, false));
-                } else {
-                    checklist::print(&report, false)?;
-                }
+                self.print_failed(&report)?;
                 return Err(Reported(
                     "deploy: pre-flight failed (see the checklist above); nothing was deployed"
                         .into(),
@@ -222,12 +238,16 @@ impl flags::Deploy {
         let frontend_origin = FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &self.railway.service);
         let history = railway.history(sh, &ids)?;
+        if self.rollback_on_failure {
+            self.can_roll_back(sh, &railway.target, &variables, &history, &shipped, say)?;
+        }
         Ok(PreFlight {
             railway,
             ids,
             health_url,
             variables,
             frontend_origin,
+            shipped,
             history,
         })
     }
@@ -432,6 +452,65 @@ impl flags::Deploy {
 }
 
 impl flags::Deploy {
+    /// A failed pre-flight's checklist: on stdout, or on stderr when stdout carries JSON.
+    fn print_failed(&self, report: &intowork_config::Report) -> anyhow::Result<()> {
+        if self.json {
+            eprint!("{}", checklist::human(report, false));
+            Ok(())
+        } else {
+            checklist::print(report, false)
+        }
+    }
+
+    /// `--rollback-on-failure` promises a rollback: before anything is deployed, the one it
+    /// would make — to the deployment serving now, across the migrations applied since its
+    /// commit and those this deploy applies — must be possible and judged safe for the
+    /// schema. A contract migration, or anything that cannot be judged (no commit, an
+    /// unreadable database), fails the pre-flight unless --accept-schema.
+    fn can_roll_back(
+        &self,
+        sh: &Shell,
+        env: &crate::railway::Target,
+        variables: &Variables,
+        history: &[Deployment],
+        shipped: &guard::preflight::Shipped,
+        say: Say,
+    ) -> anyhow::Result<()> {
+        let Some(serving) = history.iter().find(|d| d.status.phase() == Phase::Active) else {
+            say.line("--rollback-on-failure: no deployment serves yet, so there is nothing to roll back to");
+            return Ok(());
+        };
+        let refused = |why: String| -> anyhow::Error {
+            Reported(format!(
+                "deploy: pre-flight failed: --rollback-on-failure could not roll back to {} if this deploy fails: {why}; nothing was deployed. Fix that first, rerun with --accept-schema after reading why, or deploy without --rollback-on-failure",
+                serving.id
+            ))
+            .into()
+        };
+        if serving.can_rollback != Some(true) {
+            return Err(refused(format!(
+                "Railway says {} cannot be rolled back to (canRollback: false)",
+                serving.id
+            )));
+        }
+        let upcoming = guard::rollback::Upcoming::Shipped(shipped);
+        let judgement = guard::rollback::judge(sh, serving, variables, env, upcoming);
+        match judgement.refusal() {
+            None => say.line(&format!(
+                "--rollback-on-failure: a rollback to {} is possible; schema: {}",
+                serving.id,
+                guard::rollback::expand_note(&judgement, serving, true)
+            )),
+            Some(why) if self.accept_schema => {
+                eprintln!(
+                    "WARNING: --accept-schema: deploying with --rollback-on-failure although {why}"
+                );
+            }
+            Some(why) => return Err(refused(why)),
+        }
+        Ok(())
+    }
+
     /// Why rolling back to `target` would break on the schema (a contract migration applied
     /// since, or what cannot be known), unless --accept-schema.
     fn schema_refusal(
@@ -441,8 +520,9 @@ impl flags::Deploy {
         target: &Deployment,
         say: Say,
     ) -> Option<String> {
-        let env = &pre.railway.target;
-        guard::rollback::check(sh, target, &pre.variables, env, self.accept_schema, say)
+        let env = (&pre.variables, &pre.railway.target);
+        let files = guard::rollback::Upcoming::Deployed(&pre.shipped);
+        guard::rollback::check(sh, target, env, files, self.accept_schema, say)
             .err()
             .map(|refused| refused.to_string())
     }

@@ -7,6 +7,12 @@ use std::process::ExitCode;
 #[error("{0}")]
 pub(crate) struct Reported(pub(crate) String);
 
+/// The task failed and printed its summary (with `--json`, its one JSON document): exit 1,
+/// and the sentence once more on stderr.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Summarised(pub(crate) String);
+
 /// The command line asked for something impossible (a missing `--env-file`): exit 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -22,6 +28,10 @@ pub(crate) fn code(result: anyhow::Result<()>) -> ExitCode {
     }
     if let Some(reported) = err.downcast_ref::<Reported>() {
         eprintln!("{reported}");
+        return ExitCode::from(1);
+    }
+    if let Some(summarised) = err.downcast_ref::<Summarised>() {
+        eprintln!("{summarised}");
         return ExitCode::from(1);
     }
     // The cause chain, once, on one line.

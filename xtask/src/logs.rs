@@ -19,6 +19,7 @@ impl flags::Logs {
             &[
                 Feature::Status,
                 Feature::VariableList,
+                Feature::SealedAsNull,
                 Feature::DeploymentList,
                 Feature::Logs,
             ],

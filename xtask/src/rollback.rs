@@ -14,11 +14,17 @@ use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Needs, Op, Phase, Railway};
-use crate::release::{self, FrontendOrigin, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::release::{self, FrontendOrigin, MIGRATION_NOTE, Say, Stage, Summary, Verdict};
 use crate::remote;
 
 impl flags::Rollback {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let mut stage = Stage::BeforeTrigger;
+        let result = self.steps(sh, &mut stage);
+        release::on_failure("rollback", self.json, stage, result)
+    }
+
+    fn steps(&self, sh: &Shell, stage: &mut Stage) -> anyhow::Result<()> {
         let started = Instant::now();
         let say = Say { json: self.json };
 
@@ -35,33 +41,29 @@ impl flags::Rollback {
 
         // 3. The target: --to, or the deployment that served before the active one.
         let target = pick_target(&railway.history(sh, &ids)?, self.to.as_deref())?;
-        say.line(&format!(
-            "rolling `{}` ({}) back to {} ({}, commit {})",
-            railway.target.service,
-            railway.target.environment,
-            target.id,
-            target.status,
-            target.commit().as_deref().unwrap_or("unknown")
-        ));
+        say.line(&rolling(&railway, &target));
         // The schema: refuses a target whose build would break on a contract migration
         // applied since (or when that cannot be known), and says which migrations stay.
-        let accept = self.accept_schema;
-        guard::rollback::check(sh, &target, &variables, &railway.target, accept, say)?;
+        let (env, files) = (
+            (&variables, &railway.target),
+            guard::rollback::Upcoming::None,
+        );
+        guard::rollback::check(sh, &target, env, files, self.accept_schema, say)?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
         let frontend_origin = release::FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &railway.target.service);
         if self.dry_run {
-            let trigger = Call::Api(Op::Rollback {
-                id: target.id.clone(),
-            });
             say.line(&format!(
                 "dry run: would run\n  {}",
-                railway.display(&trigger)
+                railway.display(&Call::Api(Op::Rollback {
+                    id: target.id.clone()
+                }))
             ));
             return Ok(());
         }
 
         // 4. Trigger, wait for the new deployment's outcome, probe.
+        *stage = Stage::Triggered;
         let masker = railway.relay().masker();
         let run = execute(
             sh,
@@ -98,6 +100,18 @@ impl flags::Rollback {
     }
 }
 
+/// "rolling `backend` (production) back to ID (STATUS, commit SHA)".
+fn rolling(railway: &Railway, target: &Deployment) -> String {
+    format!(
+        "rolling `{}` ({}) back to {} ({}, commit {})",
+        railway.target.service,
+        railway.target.environment,
+        target.id,
+        target.status,
+        target.commit().as_deref().unwrap_or("unknown")
+    )
+}
+
 /// What a rollback asks of the CLI: the version gate refuses an older one first.
 pub(crate) fn needs() -> Needs {
     Needs::new(
@@ -105,6 +119,7 @@ pub(crate) fn needs() -> Needs {
         &[
             Feature::Status,
             Feature::VariableList,
+            Feature::SealedAsNull,
             Feature::Api,
             Feature::DeploymentList,
             Feature::Logs,

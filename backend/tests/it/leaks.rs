@@ -118,7 +118,7 @@ fn a_bad_configuration_lists_every_problem_with_secrets_masked() {
 #[test]
 fn the_backend_refuses_a_local_looking_name_that_resolves_elsewhere() {
     if !intowork_testkit::mount_namespaces() {
-        eprintln!("skipped: needs `unshare -m` (root)");
+        intowork_testkit::skip("needs `unshare -m` (root)");
         return;
     }
     let sh = Shell::new().unwrap();

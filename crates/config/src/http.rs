@@ -206,6 +206,13 @@ pub fn parse_frontend_url(text: &str, env: Environment, problems: &mut Problems)
     Some(url)
 }
 
+/// Whether a URL carries credentials — a user-info, or a query parameter whose name marks a
+/// secret — by the rule `FRONTEND_URL` and `RESEND_API_URL` are held to (their `credentials`
+/// check), for callers that judge the same URLs elsewhere (the platform's frontend checks).
+pub fn carries_credentials(url: &Url) -> bool {
+    credentials(url, "").is_some()
+}
+
 /// A failed `credentials` check when the URL carries any: a user-info, or a query parameter
 /// whose name marks a secret (`key`, `token`, `password`, …). Never quotes them.
 pub(crate) fn credentials(url: &Url, fix: &str) -> Option<Problem> {

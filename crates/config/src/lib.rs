@@ -35,7 +35,7 @@ pub use email::{DEFAULT_RESEND_API_URL, EmailSettings, Mailbox};
 pub use env_file::MAX_ENV_FILE_BYTES;
 pub use environment::Environment;
 pub use escape::{Escaped, escape_args, escape_control, escape_lines, escape_os, escape_path};
-pub use http::{AllowedOrigins, Origin};
+pub use http::{AllowedOrigins, Origin, carries_credentials};
 pub use problem::{Problem, Severity};
 pub use report::{Check, Report, Status, Summary};
 pub use secrets::{MASK, MIN_MASKED_CHARS, SecretSet};

@@ -19,6 +19,7 @@
 //! missing or older than 20: Debian 12's is 18) and what Rust itself needs (a C linker).
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// How the installer learns whether a package is there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub enum Lookup {
     /// Every one of its programs is on `PATH` or in one of these directories: Debian installs
     /// daemons in `/usr/sbin`, which a non-root user's `PATH` often lacks.
     PathOr(&'static [&'static str]),
+    /// [`find_browser`]: `$CHROMIUM`, else any of the names a Chromium-family browser goes by.
+    Browser,
     /// `intowork-pglocal`'s lookup decides: it finds the server off `PATH` (Debian keeps it in
     /// `/usr/lib/postgresql/<major>/bin`) and reports what is missing for the local clusters.
     Pglocal,
@@ -52,7 +55,7 @@ impl Package {
     pub fn search_dirs(&self) -> &'static [&'static str] {
         match self.lookup {
             Lookup::PathOr(dirs) => dirs,
-            Lookup::Path | Lookup::Pglocal => &[],
+            Lookup::Path | Lookup::Browser | Lookup::Pglocal => &[],
         }
     }
 
@@ -139,13 +142,72 @@ pub const PYTHON: Package = Package::on_path(
 );
 
 /// Headless Chromium: the browser test calls the backend from a frontend origin, and the
-/// browser itself decides what CORS allows.
-pub const CHROMIUM: Package = Package::on_path(
-    &["chromium"],
-    &["chromium"],
-    None,
-    "the browser test: a real headless Chromium calling the backend from a frontend origin",
-);
+/// browser itself decides what CORS allows. Found by [`find_browser`]: Debian's `chromium`
+/// is what the installer installs, but any Chromium-family browser will do.
+pub const CHROMIUM: Package = Package {
+    debian: &["chromium"],
+    programs: &["chromium"],
+    homebrew: None,
+    needed_for: "the browser test: a real headless Chromium calling the backend from a frontend origin",
+    lookup: Lookup::Browser,
+};
+
+/// Names the browser to use: a path, or a name looked up on `PATH`. Wins over [`BROWSERS`].
+pub const BROWSER_VAR: &str = "CHROMIUM";
+
+/// The names a Chromium-family browser goes by, in the order they are looked for: Debian's
+/// package, Ubuntu's (a wrapper of the snap), Google Chrome's (GitHub's Ubuntu runners ship
+/// it).
+pub const BROWSERS: [&str; 4] = [
+    "chromium",
+    "chromium-browser",
+    "google-chrome-stable",
+    "google-chrome",
+];
+
+/// The one browser lookup, for the installer's check and the test kit alike: `$CHROMIUM`
+/// when set (a path, or a name found by `on_path`), else the first of [`BROWSERS`] that
+/// `on_path` finds (`on_path`: the workspace's PATH search, `intowork_pglocal::find_on_path`).
+/// `Err` says what is missing and what to do, Ubuntu included.
+pub fn find_browser(on_path: impl Fn(&str) -> Option<PathBuf>) -> Result<PathBuf, String> {
+    browser_named(std::env::var_os(BROWSER_VAR).as_deref(), on_path)
+}
+
+/// [`find_browser`] with `$CHROMIUM`'s value given.
+pub fn browser_named(
+    named: Option<&std::ffi::OsStr>,
+    on_path: impl Fn(&str) -> Option<PathBuf>,
+) -> Result<PathBuf, String> {
+    match named.filter(|v| !v.is_empty()) {
+        Some(named) => {
+            let named = PathBuf::from(named);
+            let found = if named.components().count() > 1 {
+                is_executable_file(&named).then_some(named.clone())
+            } else {
+                named.to_str().and_then(&on_path)
+            };
+            found.ok_or_else(|| {
+                format!(
+                    "{BROWSER_VAR}=`{}` is not an executable file (nor a program on PATH): point it at a Chromium-family browser, or unset it to look for {}",
+                    named.display(),
+                    BROWSERS.join(", ")
+                )
+            })
+        }
+        None => BROWSERS.iter().find_map(|name| on_path(name)).ok_or_else(|| {
+            format!(
+                "no Chromium-family browser on PATH ({}): {}. On Ubuntu, whose `chromium` is a snap that containers cannot run, install Google Chrome (`google-chrome-stable`, from Google's apt repository) or set {BROWSER_VAR} to any Chromium binary",
+                BROWSERS.join(", "),
+                CHROMIUM.not_installed("chromium")
+            )
+        }),
+    }
+}
+
+fn is_executable_file(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
 
 /// PgBouncer, the pooler the tests put in front of their PostgreSQL servers (transaction
 /// pooling, TLS on both sides), as Railway's PgBouncer service sits in front of its database.
@@ -194,5 +256,29 @@ mod tests {
             );
             assert!(!package.needed_for.is_empty(), "{package}");
         }
+    }
+
+    #[test]
+    fn the_browser_is_the_chromium_variable_first_then_any_usual_name() {
+        let on_path =
+            |name: &str| (name == "google-chrome").then(|| PathBuf::from("/usr/bin/google-chrome"));
+        let chrome = Ok(PathBuf::from("/usr/bin/google-chrome"));
+        assert_eq!(browser_named(None, on_path), chrome);
+        let none = browser_named(None, |_| None).unwrap_err();
+        assert!(
+            none.contains("chromium, chromium-browser, google-chrome-stable, google-chrome")
+                && none.contains("On Ubuntu")
+                && none.contains("apt-get install -y chromium"),
+            "{none}"
+        );
+        let named = |v: &str| browser_named(Some(std::ffi::OsStr::new(v)), on_path);
+        assert_eq!(named("/bin/sh"), Ok(PathBuf::from("/bin/sh")));
+        assert_eq!(named("google-chrome"), chrome);
+        assert_eq!(named(""), chrome, "empty is unset");
+        let wrong = named("/no/such/browser").unwrap_err();
+        assert!(
+            wrong.starts_with("CHROMIUM=`/no/such/browser` is not an executable file"),
+            "{wrong}"
+        );
     }
 }

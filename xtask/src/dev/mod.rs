@@ -14,7 +14,7 @@ pub(crate) use stack::{APP_DB, dev_secret};
 
 use std::time::{Duration, Instant};
 
-use intowork_config::Settings;
+use intowork_config::{Settings, ValueOrigin};
 use intowork_db::migrate::{self, Limits, MIGRATOR};
 use intowork_pglocal::{Pg, is_free};
 use xshell::Shell;
@@ -75,13 +75,14 @@ impl flags::Dev {
 
     fn up_and_serve(&self, sh: &Shell, stack: &Stack, steps: &mut Steps) -> anyhow::Result<()> {
         start_database(stack, steps)?;
-        let settings = configuration(stack, steps)?;
+        let (settings, secret_origin) = configuration(stack, steps)?;
         verify(&settings, steps)?;
         migrate(&settings, steps)?;
         let Some((mut backend, base)) = self.start_backend(sh, stack, steps)? else {
             return Ok(());
         };
-        println!("{}", frontend::settings(&settings, &base));
+        let secret = frontend::Secret::of(&settings, secret_origin.as_ref(), &stack.env_file());
+        println!("{}", frontend::settings(&settings, &base, &secret));
         if self.check {
             return check_api_and_shutdown(&base, &mut backend, steps);
         }
@@ -155,15 +156,20 @@ fn start_database(stack: &Stack, steps: &mut Steps) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The process environment over the stack's env file, as every task reads it.
-fn configuration(stack: &Stack, steps: &mut Steps) -> anyhow::Result<Settings> {
+/// The process environment over the stack's env file, as every task reads it; and where
+/// NEXTAUTH_SECRET came from (the environment wins over the file).
+fn configuration(
+    stack: &Stack,
+    steps: &mut Steps,
+) -> anyhow::Result<(Settings, Option<ValueOrigin>)> {
     let stack_env = flags::EnvFileArgs {
         env_file: Some(stack.env_file()),
         no_env_file: false,
     };
     let (_, source) = config_source::load(&stack_env)?;
+    let secret_origin = source.lookup("NEXTAUTH_SECRET").origin().cloned();
     match Settings::load(&source) {
-        Ok(loaded) => Ok(loaded.settings),
+        Ok(loaded) => Ok((loaded.settings, secret_origin)),
         Err(invalid) => {
             steps.fail("configuration", &invalid.to_string());
             Err(Reported("dev: the configuration is invalid".into()).into())

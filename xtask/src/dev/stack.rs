@@ -18,6 +18,17 @@ pub(crate) fn dev_secret() -> String {
     intowork_pglocal::random_alphanumeric(SECRET_LEN)
 }
 
+/// The prefix of the secret the stack's env file gets (`NEXTAUTH_SECRET=dev-…`).
+pub(crate) const DEV_SECRET_PREFIX: &str = "dev-";
+
+/// Whether `value` has the shape of the secret this stack generates: `dev-` and
+/// [`SECRET_LEN`] letters and digits.
+pub(crate) fn is_generated_secret(value: &str) -> bool {
+    value.strip_prefix(DEV_SECRET_PREFIX).is_some_and(|rest| {
+        rest.len() == SECRET_LEN && rest.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
 #[derive(Debug)]
 pub(crate) struct Stack {
     pub(crate) dir: PathBuf,
@@ -71,7 +82,7 @@ impl Stack {
         let env = format!(
             "# Written by `cargo xtask dev` for the local stack; git-ignored (target/). Regenerate with --reset.\n\
              DATABASE_URL={database_url}\n\
-             NEXTAUTH_SECRET=dev-{secret}\n\
+             NEXTAUTH_SECRET={DEV_SECRET_PREFIX}{secret}\n\
              ENVIRONMENT=development\n\
              ALLOWED_ORIGINS=http://localhost:3000\n\
              FRONTEND_URL=http://localhost:3000\n"

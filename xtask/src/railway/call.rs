@@ -50,7 +50,8 @@ impl Call {
         match self {
             Call::Version => Vec::new(),
             Call::Status => vec![Feature::Status],
-            Call::Variables => vec![Feature::VariableList],
+            // A sealed variable must be told from a missing one wherever variables are read.
+            Call::Variables => vec![Feature::VariableList, Feature::SealedAsNull],
             Call::Redeploy { from_source } => {
                 let mut v = vec![Feature::Redeploy];
                 if *from_source {

@@ -333,9 +333,9 @@ pub(crate) mod tests {
                 !required,
                 "RAILWAY_CONTRACT=1 but the real Railway CLI is not on PATH: install with {INSTALL}"
             );
-            eprintln!(
-                "skipped: the real Railway CLI is not installed (install with {INSTALL}); set RAILWAY_CONTRACT=1 to require it"
-            );
+            intowork_testkit::skip(&format!(
+                "the real Railway CLI is not installed (install with {INSTALL}); set RAILWAY_CONTRACT=1 to require it"
+            ));
             return;
         };
         let sh = Shell::new().unwrap();

@@ -6,10 +6,11 @@ mod cors;
 mod summary;
 
 pub(crate) use cors::{FrontendOrigin, PATH as CORS_PATH, Preflight};
-pub(crate) use summary::{Summary, Verdict, judge};
+pub(crate) use summary::{Stage, Summary, Verdict, judge, on_failure};
 
 use std::time::{Duration, Instant};
 
+use intowork_config::escape_control;
 use xshell::Shell;
 
 use crate::exit::Reported;
@@ -146,15 +147,21 @@ pub(crate) fn health_url(given: Option<&str>, variables: &Variables) -> Option<S
 }
 
 /// Said once, on stderr, by every task that shows the platform's logs: a sealed value is
-/// never read, so it cannot be hidden by value — only by the rules for any text.
+/// never read, so it cannot be hidden by value — only by the rules for any text. The names
+/// are the platform's text: shown through the one escaper.
 pub(crate) fn sealed_note(variables: &Variables, service: &str) {
-    let sealed = variables.sealed();
+    let sealed: Vec<String> = variables
+        .sealed()
+        .iter()
+        .map(|n| escape_control(n).into_owned())
+        .collect();
     if sealed.is_empty() {
         return;
     }
     eprintln!(
-        "note: {} of `{service}` {} sealed: Railway never gives a sealed value back, so it cannot be masked by value in the logs shown here; passwords in URLs, `password=` parameters and `Bearer` tokens are still masked",
+        "note: {} of `{}` {} sealed: Railway never gives a sealed value back, so it cannot be masked by value in the logs shown here; passwords in URLs, `password=` parameters and `Bearer` tokens are still masked",
         sealed.join(", "),
+        escape_control(service),
         if sealed.len() == 1 { "is" } else { "are" }
     );
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::exit::Reported;
+use crate::exit::{Reported, Summarised, Usage};
 use crate::health::{self, Probe};
 use crate::railway::poll::Outcome;
 use crate::railway::{DeploymentStatus, Railway};
@@ -37,6 +37,68 @@ pub(crate) enum Verdict {
     CorsRefused,
     /// Active, but there is no URL to probe.
     NotProbed,
+    /// Nothing was triggered: the task refused before changing anything (the version gate,
+    /// the pre-flight, the schema guard, another deployment running, a target Railway cannot
+    /// roll back to).
+    Refused,
+    /// The task failed after triggering, without a verdict on the deployment (the CLI or the
+    /// API failed): what runs now must be checked by hand (`cargo xtask logs --latest`).
+    Error,
+}
+
+/// How far a deploy or rollback got: a failure before the trigger is a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    BeforeTrigger,
+    Triggered,
+}
+
+/// With `--json`, every failure ends with one summary document on stdout, as a finished
+/// run does: a failure that printed none (a refusal, an error) prints
+/// `{"ok": false, "task", "verdict": "refused" | "error", "message"}`. Also in the step summary.
+pub(crate) fn on_failure(
+    task: &'static str,
+    json: bool,
+    stage: Stage,
+    result: anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let Err(err) = &result else {
+        return result;
+    };
+    if err.is::<Summarised>() {
+        return result;
+    }
+    let verdict = match stage {
+        Stage::BeforeTrigger => Verdict::Refused,
+        Stage::Triggered => Verdict::Error,
+    };
+    // The sentence exit::code prints: the task's own, or the cause chain.
+    let message = match (err.downcast_ref::<Reported>(), err.downcast_ref::<Usage>()) {
+        (Some(r), _) => r.0.clone(),
+        (_, Some(u)) => u.0.clone(),
+        _ => format!("{err:#}"),
+    };
+    if json {
+        println!(
+            "{}",
+            json!({"ok": false, "task": task, "verdict": verdict, "message": message})
+        );
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        use std::io::Write;
+        let verdict = serde_json::to_value(verdict)?;
+        let text = format!(
+            "### Railway {task}: `{}`\n\n{}\n",
+            verdict.as_str().unwrap_or_default(),
+            intowork_config::escape_control(&message)
+        );
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?
+            .write_all(text.as_bytes())?;
+    }
+    result
 }
 
 /// The end of a deploy or rollback, for people and machines.
@@ -95,7 +157,7 @@ impl Summary {
         if self.ok {
             Ok(())
         } else {
-            Err(Reported(format!("{}: {}", self.task, self.message)).into())
+            Err(Summarised(format!("{}: {}", self.task, self.message)).into())
         }
     }
 }

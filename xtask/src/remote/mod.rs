@@ -10,7 +10,7 @@ mod frontend;
 pub(crate) mod plan;
 pub(crate) mod pooler;
 mod references;
-mod sealed;
+pub(crate) mod sealed;
 pub(crate) mod settings;
 mod variables;
 
@@ -24,7 +24,7 @@ use xshell::Shell;
 
 use crate::flags::{EnvFileArgs, FrontendArgs, RailwayArgs};
 use crate::railway::{Feature, Ids, Needs, Railway, Target, Variables};
-use settings::{Runtime, ServiceSettings};
+use settings::{Input, Runtime, ServiceSettings};
 
 /// A CLI every task can drive: version checked, credentials proven, and the target
 /// service's variables read — first, so that every later error of the CLI that echoes one
@@ -126,7 +126,6 @@ pub(crate) fn check(
     report.push(variables::local_only(variables, env)?);
     if let Some(name) = frontend.frontend_service.as_deref() {
         let theirs = railway.variables(sh, name)?;
-        report.push(variables::same_secret(variables, &theirs, &t.service, name));
         report.checks.extend(frontend::check(
             sh,
             railway,
@@ -146,25 +145,31 @@ pub(crate) fn check(
 
 /// The configuration rules on the rendered variables (sealed ones as [`sealed`] says), and
 /// the values the settings' invariants depend on (the defaults when the configuration is
-/// invalid: its report says why).
+/// invalid: its report says why; a sealed variable's name when it holds one).
 fn configuration(variables: &Variables, t: &Target) -> (Report, Runtime) {
-    let (report, runtime) = match Settings::load(&platform_source(variables, t)) {
+    let (report, (grace, migrate, pool)) = match Settings::load(&platform_source(variables, t)) {
         Ok(loaded) => {
-            let runtime = Runtime {
-                shutdown_grace_secs: loaded.settings.service().shutdown_grace.as_secs(),
-                migrate_on_start: loaded.settings.service().migrate_on_start,
-                pool_size: loaded.settings.database().max_connections(),
-            };
-            (loaded.report, runtime)
+            let service = loaded.settings.service();
+            let values = (
+                service.shutdown_grace.as_secs(),
+                service.migrate_on_start,
+                loaded.settings.database().max_connections(),
+            );
+            (loaded.report, values)
         }
         Err(invalid) => {
-            let runtime = Runtime {
-                shutdown_grace_secs: intowork_config::DEFAULT_SHUTDOWN_GRACE_SECS,
-                migrate_on_start: true,
-                pool_size: intowork_config::DEFAULT_MAX_CONNECTIONS,
-            };
-            (invalid.report, runtime)
+            let defaults = (
+                intowork_config::DEFAULT_SHUTDOWN_GRACE_SECS,
+                true,
+                intowork_config::DEFAULT_MAX_CONNECTIONS,
+            );
+            (invalid.report, defaults)
         }
+    };
+    let runtime = Runtime {
+        shutdown_grace_secs: input(variables, "SHUTDOWN_GRACE_SECS", grace),
+        migrate_on_start: input(variables, "MIGRATE_ON_START", migrate),
+        pool_size: input(variables, "DATABASE_MAX_CONNECTIONS", pool),
     };
     (sealed::replace_checks(report, variables), runtime)
 }
@@ -178,4 +183,13 @@ fn platform_source(variables: &Variables, t: &Target) -> Source {
         .or_insert_with(|| t.environment.clone());
     let origin = ValueOrigin::Platform(format!("railway {}", t.service));
     Source::from_pairs(&rendered, origin)
+}
+
+/// `value`, unless the variable it comes from is sealed.
+fn input<T>(variables: &Variables, name: &'static str, value: T) -> Input<T> {
+    if variables.sealed().contains(&name) {
+        Input::Sealed(name)
+    } else {
+        Input::Value(value)
+    }
 }

@@ -17,7 +17,7 @@ use intowork_testkit::npm;
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
-use super::settings::{self, READINESS_PATH, Runtime, ServiceSettings};
+use super::settings::{self, Input, READINESS_PATH, Runtime, ServiceSettings};
 use crate::config_source::project_root;
 
 /// Mirrors the CLI's evaluation (see the module comment); prints `{partial, source, project}`.
@@ -107,11 +107,15 @@ fn literal<'a>(resource: &'a Value, name: &str) -> &'a str {
 fn runtime_of(resource: &Value) -> Runtime {
     let migrate = literal(resource, "MIGRATE_ON_START").to_ascii_lowercase();
     Runtime {
-        shutdown_grace_secs: literal(resource, "SHUTDOWN_GRACE_SECS").parse().unwrap(),
-        migrate_on_start: matches!(migrate.as_str(), "true" | "1" | "yes" | "on"),
-        pool_size: literal(resource, "DATABASE_MAX_CONNECTIONS")
-            .parse()
-            .unwrap(),
+        shutdown_grace_secs: Input::Value(
+            literal(resource, "SHUTDOWN_GRACE_SECS").parse().unwrap(),
+        ),
+        migrate_on_start: Input::Value(matches!(migrate.as_str(), "true" | "1" | "yes" | "on")),
+        pool_size: Input::Value(
+            literal(resource, "DATABASE_MAX_CONNECTIONS")
+                .parse()
+                .unwrap(),
+        ),
     }
 }
 

@@ -34,9 +34,23 @@ pub(crate) struct ServiceSettings {
 /// What the service's variables say about the same concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Runtime {
-    pub(crate) shutdown_grace_secs: u64,
-    pub(crate) migrate_on_start: bool,
-    pub(crate) pool_size: u32,
+    pub(crate) shutdown_grace_secs: Input<u64>,
+    pub(crate) migrate_on_start: Input<bool>,
+    pub(crate) pool_size: Input<u32>,
+}
+
+/// A value an invariant depends on, or the sealed variable that holds it: a check that needs
+/// it is then a warning naming that variable, never a pass against its default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Input<T> {
+    Value(T),
+    Sealed(&'static str),
+}
+
+/// A warning: `what` depends on the value of `variable`, which is sealed.
+fn unknown(name: &str, variable: &str, what: String) -> Check {
+    setting(name, Status::Warn, format!("{what}: it depends on {variable}, which is sealed, so it cannot be checked from here (not a pass)"))
+        .hint(format!("check it where {variable} is known: `cargo xtask verify --env-file FILE` with the value in a local file that is never committed"))
 }
 
 impl From<&ServiceInstance> for ServiceSettings {
@@ -120,15 +134,26 @@ fn healthcheck(s: &ServiceSettings) -> Check {
 }
 
 fn draining(s: &ServiceSettings, rt: &Runtime) -> Check {
-    let needed = rt.shutdown_grace_secs + POOL_CLOSE_SECS;
     let have = s.draining_seconds.unwrap_or(0);
+    let grace = match rt.shutdown_grace_secs {
+        Input::Value(grace) => grace,
+        // Too short whatever the grace (0 at least): a failure still.
+        Input::Sealed(_) if have < POOL_CLOSE_SECS => 0,
+        Input::Sealed(var) => {
+            return unknown(
+                "drainingSeconds",
+                var,
+                format!("{have} s must cover {var} + {POOL_CLOSE_SECS} s to close the pool"),
+            );
+        }
+    };
+    let needed = grace + POOL_CLOSE_SECS;
     if have >= needed {
         return setting(
             "drainingSeconds",
             Status::Pass,
             format!(
-                "{have} s ≥ SHUTDOWN_GRACE_SECS {} + {POOL_CLOSE_SECS} s to close the pool",
-                rt.shutdown_grace_secs
+                "{have} s ≥ SHUTDOWN_GRACE_SECS {grace} + {POOL_CLOSE_SECS} s to close the pool"
             ),
         );
     }
@@ -138,7 +163,7 @@ fn draining(s: &ServiceSettings, rt: &Runtime) -> Check {
         format!(
             "{have} s{}: SIGKILL would cut the backend's {} s drain (SHUTDOWN_GRACE_SECS) and its {POOL_CLOSE_SECS} s pool close, dropping in-flight requests",
             if s.draining_seconds.is_none() { " (not set; the platform's default is 0)" } else { "" },
-            rt.shutdown_grace_secs
+            grace
         ),
     )
     .hint(format!("set Draining Seconds to at least {needed} (`deploy.drainingSeconds` in .railway/railway.ts), or lower SHUTDOWN_GRACE_SECS"))
@@ -155,7 +180,25 @@ fn pre_deploy(s: &ServiceSettings, rt: &Runtime) -> Check {
             .hint("one element per command: [\"/app/backend migrate\"]");
     }
     let migrates = s.pre_deploy.iter().any(|c| c.contains("backend migrate"));
-    match (rt.migrate_on_start, migrates) {
+    let migrate_on_start = match rt.migrate_on_start {
+        Input::Value(on) => on,
+        Input::Sealed(var) if migrates => {
+            return unknown(
+                name,
+                var,
+                "the pre-deploy command runs `backend migrate`; whether start-up migrates again"
+                    .to_owned(),
+            );
+        }
+        Input::Sealed(var) => {
+            return unknown(
+                name,
+                var,
+                "no pre-deploy `backend migrate`; whether start-up applies migrations".to_owned(),
+            );
+        }
+    };
+    match (migrate_on_start, migrates) {
         (false, false) => setting(name, Status::Fail, "MIGRATE_ON_START=false and no pre-deploy `backend migrate`: nothing applies migrations, and /health/ready stays 503")
             .hint("add the pre-deploy command [\"/app/backend migrate\"], or set MIGRATE_ON_START=true"),
         (true, true) => setting(name, Status::Warn, "migrations run twice: in the pre-deploy command and at start-up (MIGRATE_ON_START=true); harmless under the lock, but slower")
@@ -192,14 +235,25 @@ fn sleeping(s: &ServiceSettings) -> Check {
 
 fn connections(s: &ServiceSettings, rt: &Runtime) -> Check {
     let replicas = s.num_replicas.unwrap_or(1).max(1);
-    let total = rt.pool_size * replicas;
+    let plural = if replicas == 1 { "" } else { "s" };
+    let pool_size = match rt.pool_size {
+        Input::Value(size) => size,
+        Input::Sealed(var) => {
+            return unknown(
+                "numReplicas",
+                var,
+                format!(
+                    "{replicas} replica{plural} × a pool of {var} connections each, twice that while a deploy overlaps old and new"
+                ),
+            );
+        }
+    };
+    let total = pool_size * replicas;
     setting(
         "numReplicas",
         Status::Pass,
         format!(
-            "{replicas} replica{} × pool {} = {total} connections, up to {} while a deploy overlaps old and new",
-            if replicas == 1 { "" } else { "s" },
-            rt.pool_size,
+            "{replicas} replica{plural} × pool {pool_size} = {total} connections, up to {} while a deploy overlaps old and new",
             total * 2
         ),
     )
@@ -225,9 +279,9 @@ mod tests {
     }
 
     const RT: Runtime = Runtime {
-        shutdown_grace_secs: 25,
-        migrate_on_start: true,
-        pool_size: 10,
+        shutdown_grace_secs: Input::Value(25),
+        migrate_on_start: Input::Value(true),
+        pool_size: Input::Value(10),
     };
 
     fn failing(s: &ServiceSettings, rt: &Runtime) -> Vec<String> {
@@ -261,12 +315,44 @@ mod tests {
             assert_eq!(failing(&s, &RT), [name], "{s:?}");
         }
         let no_migrations = Runtime {
-            migrate_on_start: false,
+            migrate_on_start: Input::Value(false),
             ..RT
         };
         assert_eq!(failing(&good(), &no_migrations), ["preDeployCommand"]);
         let mut s = good();
         s.pre_deploy = vec!["/app/backend migrate".into()];
         assert!(failing(&s, &no_migrations).is_empty());
+    }
+
+    #[test]
+    fn a_setting_derived_from_a_sealed_variable_is_a_warning_naming_it() {
+        let sealed = Runtime {
+            shutdown_grace_secs: Input::Sealed("SHUTDOWN_GRACE_SECS"),
+            migrate_on_start: Input::Sealed("MIGRATE_ON_START"),
+            pool_size: Input::Sealed("DATABASE_MAX_CONNECTIONS"),
+        };
+        for (name, variable) in [
+            ("drainingSeconds", "SHUTDOWN_GRACE_SECS"),
+            ("preDeployCommand", "MIGRATE_ON_START"),
+            ("numReplicas", "DATABASE_MAX_CONNECTIONS"),
+        ] {
+            let c = check(&good(), &sealed)
+                .into_iter()
+                .find(|c| c.variable.as_deref() == Some(name))
+                .unwrap();
+            assert_eq!(c.status, Status::Warn, "{c:?}");
+            assert!(
+                c.message.contains(&format!("{variable}, which is sealed")),
+                "{c:?}"
+            );
+        }
+        // What fails whatever the sealed value is still a failure.
+        let mut s = good();
+        s.draining_seconds = None;
+        s.pre_deploy = vec!["/app/backend".into(), "migrate".into()];
+        assert_eq!(
+            failing(&s, &sealed),
+            ["drainingSeconds", "preDeployCommand"]
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! Names-only comparisons of the platform's rendered variables: set locally but not on the
-//! platform, a `${{…}}` left unresolved, the frontend's NEXTAUTH_SECRET. No value is printed.
+//! platform, a `${{…}}` left unresolved. No value is printed.
 //! A sealed variable is set (it counts as present) and unreadable (no rule reads it).
 
 use std::collections::BTreeSet;
@@ -65,51 +65,4 @@ pub(crate) fn local_only(platform: &Variables, env: &EnvFileArgs) -> anyhow::Res
         )
         .hint("set them in the service's Variables (`railway variable set NAME=…`), or drop them locally if the default is intended")
     })
-}
-
-/// The frontend must sign sessions with the same secret; compared by fingerprint only. A
-/// sealed value on either side cannot be compared: a warning naming both services, never a
-/// pass.
-pub(crate) fn same_secret(
-    ours: &Variables,
-    theirs: &Variables,
-    service: &str,
-    frontend: &str,
-) -> Check {
-    const NAME: &str = "NEXTAUTH_SECRET";
-    let fp = |v: &str| intowork_config::secret_fingerprint(v);
-    let check = |status, msg: String| {
-        Check::new("platform.nextauth_secret_match", status, msg).variable(NAME)
-    };
-    if !theirs.contains(NAME) {
-        return check(Status::Fail, format!("not set on `{frontend}`"))
-            .hint("set NEXTAUTH_SECRET on the frontend service, identical to the backend's");
-    }
-    if !ours.contains(NAME) {
-        return check(Status::Fail, format!("not set on `{service}`"))
-            .hint("set NEXTAUTH_SECRET on the backend service, identical to the frontend's");
-    }
-    match (ours.value(NAME), theirs.value(NAME)) {
-        (Some(a), Some(b)) if a == b => check(Status::Pass, format!("identical on `{service}` and `{frontend}` (sha256 {}…)", fp(a))),
-        (Some(a), Some(b)) => check(
-            Status::Fail,
-            format!("differs between `{service}` (sha256 {}…) and `{frontend}` (sha256 {}…): sessions signed by one are rejected by the other", fp(a), fp(b)),
-        )
-        .hint("set the same value on both services; a shared variable referenced by both (`${{shared.NEXTAUTH_SECRET}}`) keeps them in step"),
-        (a, b) => {
-            let sealed: Vec<&str> = [(a, service), (b, frontend)]
-                .into_iter()
-                .filter(|(v, _)| v.is_none())
-                .map(|(_, s)| s)
-                .collect();
-            check(
-                Status::Warn,
-                format!(
-                    "sealed on `{}`: its value cannot be read back, so whether `{service}` and `{frontend}` sign sessions with the same secret cannot be checked from here (not a pass)",
-                    sealed.join("` and `")
-                ),
-            )
-            .hint(format!("make sure both services hold the same value (a shared variable referenced by both, `${{{{shared.NEXTAUTH_SECRET}}}}`, keeps them in step); after a deploy, `cargo xtask logs` shows the backend's \"does not decrypt with this service's NEXTAUTH_SECRET\" line if `{frontend}` signs with another"))
-        }
-    }
 }

@@ -96,8 +96,26 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
         assert!(first.stdout.contains(&line), "{line:?}:\n{}", first.stdout);
     }
 
-    let second = dev(dir.path(), &["--check"], &[]);
+    // A NEXTAUTH_SECRET in the process environment wins over the stack's file and may be a
+    // real one: never printed, a placeholder names where it came from.
+    let real = "dev-test-secret-from-the-environment-0123456789";
+    let second = dev(dir.path(), &["--check"], &[("NEXTAUTH_SECRET", real)]);
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert!(
+        !second.stdout.contains(real) && !second.stderr.contains(real),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second
+            .stdout
+            .contains("  NEXTAUTH_SECRET=<the backend's NEXTAUTH_SECRET>\n")
+            && second.stdout.contains(
+                "(NEXTAUTH_SECRET comes from environment, not the stack's generated one: not printed"
+            ),
+        "{}",
+        second.stdout
+    );
     assert!(
         second.stdout.contains("reused, TLS only"),
         "{}",

@@ -34,7 +34,9 @@ impl Machine {
     /// `None` (and a line saying so) where this process cannot make a mount namespace.
     fn new() -> Option<Machine> {
         if !intowork_testkit::mount_namespaces() {
-            eprintln!("skipped: hiding PostgreSQL needs a mount namespace (`unshare -m`, as root)");
+            intowork_testkit::skip(
+                "hiding PostgreSQL needs a mount namespace (`unshare -m`, as root)",
+            );
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -150,6 +152,7 @@ impl Machine {
         )
         .env("PATH", path)
         .env_remove("CI")
+        .env_remove(intowork_prereqs::BROWSER_VAR)
         .ignore_status()
         .quiet();
         for v in intowork_config::VARIABLES {
@@ -171,12 +174,11 @@ fn nobody_can_run_xtask() -> bool {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let usable = reachable(Path::new(env!("CARGO_BIN_EXE_xtask"))) && reachable(&root.join("x"));
     if !usable {
-        eprintln!(
-            "skipped: user nobody cannot reach this checkout (a directory above `{}` is not \
-             searchable by others, e.g. root's home): clone it where others can read it to run \
-             this test",
+        intowork_testkit::skip(&format!(
+            "user nobody cannot reach this checkout (a directory above `{}` is not searchable \
+             by others, e.g. root's home): clone it where others can read it to run this test",
             env!("CARGO_BIN_EXE_xtask")
-        );
+        ));
     }
     usable
 }
@@ -443,30 +445,42 @@ fn root_without_a_postgres_user_gets_one() {
 /// installs exactly the list's packages for them.
 #[test]
 fn python_missing_is_installed_from_the_same_list() {
-    missing_is_installed_from_the_same_list(
+    let _ = missing_is_installed_from_the_same_list(
         &["python3", "pip3"],
         "python3 python3-pip",
         "`python3` is not installed (needed for the tests' tools from PyPI: actionlint",
     );
 }
 
-/// Chromium too (the browser test): one more entry of the same list, the same plan.
+/// Chromium too (the browser test): one more entry of the same list, the same plan — when
+/// no Chromium-family browser is found by any of its names (the test kit's own lookup), and
+/// the message says what to do on Ubuntu.
 #[test]
 fn chromium_missing_is_installed_from_the_same_list() {
-    missing_is_installed_from_the_same_list(
-        &["chromium"],
+    let run = missing_is_installed_from_the_same_list(
+        &intowork_prereqs::BROWSERS,
         "chromium",
         "`chromium` is not installed (needed for the browser test: a real headless Chromium",
     );
+    if let Some(run) = run {
+        assert!(
+            run.stdout.contains("On Ubuntu, whose `chromium` is a snap")
+                && run.stdout.contains("set CHROMIUM to any Chromium binary"),
+            "{}",
+            run.stdout
+        );
+    }
 }
 
 /// With `programs` hidden from every directory of PATH (PostgreSQL there), `dev setup
 /// --no-install` prints the list's install command for `packages`, names the first program
 /// and its need, and runs nothing.
-fn missing_is_installed_from_the_same_list(programs: &[&str], packages: &str, message: &str) {
-    let Some(mut machine) = Machine::new() else {
-        return;
-    };
+fn missing_is_installed_from_the_same_list(
+    programs: &[&str],
+    packages: &str,
+    message: &str,
+) -> Option<Run> {
+    let mut machine = Machine::new()?;
     machine.hide_postgres = false;
     machine.hidden_programs = std::env::split_paths(&std::env::var_os("PATH").unwrap())
         .flat_map(|dir| programs.iter().map(move |p| dir.join(p)))
@@ -483,6 +497,7 @@ fn missing_is_installed_from_the_same_list(programs: &[&str], packages: &str, me
     );
     assert!(run.stdout.contains(message), "{}", run.stdout);
     assert!(machine.recorded().is_empty(), "{:?}", machine.recorded());
+    Some(run)
 }
 
 /// Everything there: nothing to ask, nothing run (no namespace needed).

@@ -111,7 +111,7 @@ fn in_namespace(sh: &Shell, hosts: &str, bin: &str, args: &[&str], env: &[(&str,
 fn a_local_looking_name_resolving_elsewhere_is_refused_before_any_connection() {
     let sh = Shell::new().unwrap();
     let Some(addr) = non_loopback_address().filter(|_| intowork_testkit::mount_namespaces()) else {
-        eprintln!("skipped: needs a non-loopback IPv4 address and `unshare -m` (root)");
+        intowork_testkit::skip("needs a non-loopback IPv4 address and `unshare -m` (root)");
         return;
     };
     let server = PgServer::shared(Flavor::PlaintextOnly);

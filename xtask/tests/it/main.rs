@@ -13,6 +13,7 @@ mod install;
 mod local_by_resolution;
 mod migrate_cli;
 mod migrate_lint;
+mod migrate_load;
 mod migrate_pooler;
 mod no_procps;
 mod prepare;

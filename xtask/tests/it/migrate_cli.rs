@@ -309,3 +309,62 @@ fn a_secret_parameter_in_a_working_url_never_shows() {
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
     }
 }
+
+/// `migrate status` shows each migration's class: the repository's are expand; a pending
+/// drop of a column the previous release reads is contract, in the table and in the JSON.
+#[test]
+fn status_shows_each_migrations_expand_or_contract_class() {
+    let db = PgServer::shared(Flavor::TlsOnly).create_database();
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    for entry in std::fs::read_dir(migrations).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    for (file, sql) in [
+        (
+            "29990101000001_offer_notes.up.sql",
+            "ALTER TABLE job_offers ADD COLUMN note text;\n",
+        ),
+        (
+            "29990101000002_drop_location.up.sql",
+            "ALTER TABLE job_offers DROP COLUMN location;\n",
+        ),
+    ] {
+        std::fs::write(dir.path().join(file), sql).unwrap();
+    }
+    let source = dir.path().to_str().unwrap();
+    assert_eq!(xtask(&db, &["run"]).code, 0, "the repository's migrations");
+    let st = xtask(&db, &["status", "--source", source]);
+    assert_eq!(st.code, 0, "{}{}", st.stdout, st.stderr);
+    let row = |version: &str| -> Vec<String> {
+        let line = st
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(version))
+            .unwrap_or_else(|| panic!("no {version} in:\n{}", st.stdout));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    assert!(
+        st.stdout.lines().next().unwrap().contains(" class "),
+        "{}",
+        st.stdout
+    );
+    assert_eq!(row("20261127000001")[2..4], ["expand", "applied"]);
+    assert_eq!(row("29990101000001")[3..5], ["expand", "pending"]);
+    assert_eq!(row("29990101000002")[3..5], ["contract", "pending"]);
+
+    let doc = json(&xtask(&db, &["status", "--source", source, "--json"]));
+    let class = |version: i64| {
+        doc["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["version"] == version)
+            .map(|m| m["class"].clone())
+            .unwrap_or_else(|| panic!("no {version} in {doc:#}"))
+    };
+    assert_eq!(class(20261127000001), "expand");
+    assert_eq!(class(29990101000001), "expand");
+    assert_eq!(class(29990101000002), "contract");
+}

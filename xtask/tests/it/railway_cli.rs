@@ -97,8 +97,9 @@ fn an_older_cli_is_refused_before_anything_runs_naming_the_feature_and_the_insta
     assert!(
         run.code == 1
             && run.stderr.contains(
-                "railway 5.27.0 is older than 5.28.0, which `rollback` needs for `api DOCUMENT"
-            ),
+                "railway 5.27.0 is older than 5.47.2, which `rollback` needs for `variable list --json listing sealed variables as null`"
+            )
+            && run.stderr.contains("and `api DOCUMENT"),
         "{}",
         run.stderr
     );
@@ -107,6 +108,24 @@ fn an_older_cli_is_refused_before_anything_runs_naming_the_feature_and_the_insta
         ["--version"],
         "refused before anything else"
     );
+    // Every task reads the service's variables: before 5.47.2 a sealed one is left out of
+    // the list, silently (railwayapp 5.47.1), so `logs` and `rollback` refuse it too.
+    let fake = scenario(json!({"version": "5.47.1", "deployments": history()}));
+    for (args, task) in [
+        (&["logs", "--deployment", "dep-old"][..], "logs"),
+        (&["rollback", "--dry-run"][..], "rollback"),
+        (&DEPLOY_DRY[..], "deploy"),
+    ] {
+        let run = fake.xtask(args, &[]);
+        assert!(
+            run.code == 1
+                && run.stderr.contains(&format!(
+                    "railway 5.47.1 is older than 5.47.2, which `{task}` needs for `variable list --json listing sealed variables as null`"
+                )),
+            "{task}: {}",
+            run.stderr
+        );
+    }
 
     // A version that cannot be read is refused too, its text escaped.
     let bin = stand_in(dir.path(), "railway \x1b[31mnightly");
@@ -285,6 +304,36 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
     );
 }
 
+/// The sealed note names the platform's variables: through the one escaper, so a name
+/// carrying a control character cannot clear the screen or forge a line.
+#[test]
+fn the_sealed_note_escapes_the_platforms_variable_names() {
+    let mut backend = good_variables();
+    backend["EVIL\u{1b}[2J\rNAME"] = Value::Null;
+    let fake = scenario(json!({
+        "variables": {"backend": backend, "frontend": good_frontend()},
+        "deployments": history(),
+    }));
+    for args in [
+        &["logs", "--deployment", "dep-old", "--lines", "5"][..],
+        &["rollback", "--dry-run", "--accept-schema", NOWHERE][..],
+    ] {
+        let run = fake.xtask(args, &[]);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("note: EVIL\\x1b[2J\\rNAME of `backend` is sealed"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains('\x1b') && !run.stderr.contains('\r'),
+            "{args:?}: {:?}",
+            run.stderr
+        );
+    }
+}
+
 /// Where the CLI's text comes from, and the task that relays it.
 #[derive(Debug, Clone, Copy)]
 enum Path_ {
@@ -448,5 +497,215 @@ fn a_plan_in_the_servers_words_is_gated_on_its_structure() {
             && run.stdout.contains("Source settings changed for backend"),
         "{}",
         run.stdout
+    );
+}
+
+/// A variable the API refuses (missing, mistyped) comes back as a response body with an
+/// `errors` array, which `railway api` prints on stdout — exit 0 with `--allow-errors`, 1 with
+/// "Railway API returned 1 GraphQL error(s)" without — never as the CLI's own error
+/// (railwayapp 5.71.0 src/commands/api.rs, `execute_document`).
+#[test]
+fn the_fake_answers_a_graphql_variable_error_with_a_body() {
+    let fake = scenario(json!({}));
+    let bin = env!("CARGO_BIN_EXE_fake-railway");
+    let document = "query XtaskServiceInstance($environmentId: String!, $serviceId: String!) { serviceInstance(environmentId: $environmentId, serviceId: $serviceId) { numReplicas } }";
+    let api = |extra: &[&str]| -> Run {
+        let sh = xshell::Shell::new().unwrap();
+        let out = xshell::cmd!(
+            sh,
+            "{bin} api {document} --raw-var environmentId=env-production --compact {extra...}"
+        )
+        .env("FAKE_RAILWAY_SCENARIO", &fake.scenario)
+        .ignore_status()
+        .quiet()
+        .output()
+        .unwrap();
+        Run::from(out)
+    };
+    let body = json!({"errors": [{"message": "Variable \"$serviceId\" of required type \"String!\" was not provided."}]});
+    let run = api(&["--allow-errors"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{}", run.stdout);
+    assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap(), body);
+    let run = api(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap(), body);
+    assert!(
+        run.stderr
+            .contains("Railway API returned 1 GraphQL error(s)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Following the sealed-secret warning's own advice clears it: with NEXTAUTH_SECRET a
+/// reference to one sealed shared variable on both services, the comparison passes "by
+/// reference" (a reference that differs, or a plain sealed value, stays a warning).
+#[test]
+fn a_sealed_secret_shared_by_reference_passes_by_reference() {
+    let shared = "${{shared.NEXTAUTH_SECRET}}";
+    let mut backend = good_variables();
+    backend["NEXTAUTH_SECRET"] = Value::Null;
+    let mut frontend = good_frontend();
+    frontend["NEXTAUTH_SECRET"] = Value::Null;
+    let written = |vars: &Value, reference: &str| {
+        let mut w = vars.clone();
+        w["NEXTAUTH_SECRET"] = json!(reference);
+        w
+    };
+    let run_with = |frontend_reference: &str| {
+        let fake = scenario(json!({
+            "variables": {"backend": backend, "frontend": frontend},
+            "unrendered_variables": {
+                "backend": written(&backend, shared),
+                "frontend": written(&frontend, frontend_reference),
+            },
+            "shared_variables": {"NEXTAUTH_SECRET": null},
+        }));
+        let run = fake.xtask(&VERIFY_WITH_FRONTEND, &[]);
+        let doc: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{e}:\n{}\n{}", run.stdout, run.stderr));
+        check(&doc, "platform.nextauth_secret_match").clone()
+    };
+    let same = run_with(shared);
+    assert_eq!(same["status"], "pass", "{same}");
+    assert!(
+        same["message"]
+            .as_str()
+            .unwrap()
+            .contains("same by reference: both hold `${{shared.NEXTAUTH_SECRET}}`"),
+        "{same}"
+    );
+    let other = run_with("${{shared.FRONTEND_SECRET}}");
+    assert_eq!(other["status"], "warn", "{other}");
+}
+
+/// A sealed ENVIRONMENT turns no production failure into a pass: the rules run as in
+/// production (http://localhost origins fail), and the report says so; the settings that
+/// depend on a sealed variable's value are warnings naming it, not passes against defaults.
+#[test]
+fn sealed_values_never_pass_against_a_default() {
+    let mut backend = good_variables();
+    backend["ENVIRONMENT"] = Value::Null;
+    backend["ALLOWED_ORIGINS"] = json!("http://localhost:3000");
+    backend["FRONTEND_URL"] = json!("http://localhost:3000");
+    backend["SHUTDOWN_GRACE_SECS"] = Value::Null;
+    backend["DATABASE_MAX_CONNECTIONS"] = Value::Null;
+    let fake = scenario(json!({"variables": {"backend": backend, "frontend": good_frontend()}}));
+    let run = fake.xtask(&["verify", "--remote", "--no-env-file", "--json"], &[]);
+    assert_eq!(run.code, 1, "production's rules fail:\n{}", run.stdout);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let about = |variable: &str| -> Vec<Value> {
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["variable"] == variable)
+            .cloned()
+            .collect()
+    };
+    for variable in ["ALLOWED_ORIGINS", "FRONTEND_URL"] {
+        assert!(
+            about(variable).iter().any(|c| c["status"] == "fail"),
+            "{variable}: {doc:#}"
+        );
+    }
+    let env = about("ENVIRONMENT");
+    assert!(
+        env.len() == 1
+            && env[0]["status"] == "warn"
+            && env[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("as in production, the strictest"),
+        "{env:?}"
+    );
+    for (setting, variable) in [
+        ("drainingSeconds", "SHUTDOWN_GRACE_SECS"),
+        ("numReplicas", "DATABASE_MAX_CONNECTIONS"),
+    ] {
+        let c = &about(setting)[0];
+        assert_eq!(c["status"], "warn", "{c}");
+        assert!(
+            c["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{variable}, which is sealed")),
+            "{c}"
+        );
+    }
+}
+
+/// With --json, every failure prints one summary document on stdout, with a verdict CI can
+/// tell apart from a deployment that ran and failed: `refused` when nothing was triggered
+/// (the version gate, the pre-flight, the schema guard), `error` when the task failed after
+/// triggering without a verdict.
+#[test]
+fn json_mode_failures_print_one_summary_with_a_refused_or_error_verdict() {
+    let only_doc = |run: &Run| -> Value {
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "one document:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        serde_json::from_str(lines[0]).unwrap()
+    };
+    let refused = |run: &Run, task: &str, said: &str| {
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let doc = only_doc(run);
+        assert_eq!(
+            (&doc["ok"], &doc["task"], &doc["verdict"]),
+            (&json!(false), &json!(task), &json!("refused")),
+            "{doc}"
+        );
+        assert!(doc["message"].as_str().unwrap().contains(said), "{doc}");
+    };
+    // The version gate.
+    let fake = scenario(json!({"version": "5.20.0", "deployments": history()}));
+    let run = fake.xtask(&["deploy", "--no-env-file", "--json", NOWHERE], &[]);
+    refused(&run, "deploy", "railway 5.20.0 is older than");
+    let run = fake.xtask(&["rollback", "--json", NOWHERE], &[]);
+    refused(&run, "rollback", "railway 5.20.0 is older than");
+    // The pre-flight.
+    let mut backend = good_variables();
+    backend["DATABASE_URL"] = json!(
+        "postgresql://postgres:pgpw-FakeRailway-7781@db.example.com:5432/railway?sslmode=disable"
+    );
+    let fake = scenario(json!({"variables": {"backend": backend}, "deployments": history()}));
+    let run = fake.xtask(&["deploy", "--no-env-file", "--json", NOWHERE], &[]);
+    refused(&run, "deploy", "deploy: pre-flight failed");
+    assert!(
+        run.stderr.contains("DATABASE_URL"),
+        "the checklist on stderr: {}",
+        run.stderr
+    );
+    // The schema guard (these made-up deployments carry no commit).
+    let fake = scenario(json!({"deployments": history()}));
+    let run = fake.xtask(&["rollback", "--json", NOWHERE], &[]);
+    refused(
+        &run,
+        "rollback",
+        "rollback refused before touching anything",
+    );
+    // A failure after the trigger: no verdict on the deployment, and not a refusal.
+    let fake = scenario(json!({"errors": {"redeploy": "rate_limited"}, "deployments": history()}));
+    let run = fake.xtask(
+        &[
+            "deploy",
+            "--skip-verify",
+            "--no-env-file",
+            "--json",
+            NOWHERE,
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = only_doc(&run);
+    assert_eq!(
+        (&doc["ok"], &doc["verdict"]),
+        (&json!(false), &json!("error")),
+        "{doc}"
     );
 }

@@ -224,6 +224,9 @@ fn a_rollback_across_a_dropped_column_is_refused_before_anything_is_touched() {
             "migration 29990101000002 (drop location)",
             "`ALTER TABLE job_offers DROP COLUMN location;` at migrations/29990101000002_drop_location.up.sql:2",
             "drops column job_offers.location",
+            // The two-release workflow's reviewed drop, quoted for whoever must decide.
+            "Its reviewed exception says: ban-drop-column at migrations/29990101000002_drop_location.up.sql:2: «release 2 stopped reading and writing job_offers.location»",
+            "then --accept-schema is expected here, after reading this",
             "Roll forward instead",
             "--accept-schema",
         ] {
@@ -325,19 +328,84 @@ fn missing_information_is_a_refusal_with_the_reason() {
     );
 }
 
+/// Sealed database URLs: without an unsealed way to the database the guard cannot read the
+/// schema, and the refusal names the sealed variable and both ways out; with a readable
+/// `DATABASE_PUBLIC_URL` reference beside a sealed `DATABASE_URL` (and other sealed secrets),
+/// the guard reads the schema and the rollback goes on.
 #[test]
-fn rollback_on_failure_does_not_roll_back_across_a_contract_migration() {
+fn sealed_database_urls_refuse_by_name_unless_a_public_url_is_readable() {
     let history = History::build();
-    // The new deployment (release 3) dropped the column at start-up, then failed its health check.
-    let db = production_at(&history, 2);
-    let (c2, c3) = (&history.commits[1], &history.commits[2]);
-    let fake = platform(Some(&db), &[("dep-2", "SUCCESS", c2)]);
-    let service = Service::serving(Box::leak(c2.clone().into_boxed_str()));
+    let db = production_at(&history, 1);
+    let (c1, c2) = (&history.commits[0], &history.commits[1]);
+    let deployments = &[
+        ("dep-2", "SUCCESS", c2.as_str()),
+        ("dep-1", "REMOVED", c1.as_str()),
+    ];
+    for (public, sealed) in [
+        (None, &["DATABASE_URL"][..]),
+        (Some(&db), &["DATABASE_URL", "DATABASE_PUBLIC_URL"]),
+    ] {
+        let fake = platform(public, deployments);
+        seal(&fake, sealed);
+        let run = rollback(&fake, history.path(), "dep-1", c1, &[]);
+        assert_eq!(run.code, 1, "{sealed:?}: {}\n{}", run.stdout, run.stderr);
+        let named = sealed.last().unwrap();
+        for needle in [
+            "rollback refused before touching anything".to_owned(),
+            format!("`{named}` of Railway service `backend` is sealed"),
+            "`DATABASE_PUBLIC_URL=${{Postgres.DATABASE_PUBLIC_URL}}`".to_owned(),
+            "--accept-schema".to_owned(),
+            "its `accept_schema` input".to_owned(),
+        ] {
+            assert!(
+                run.stderr.contains(&needle),
+                "{sealed:?}: `{needle}` in:\n{}",
+                run.stderr
+            );
+        }
+        assert!(!rolled_back(&fake), "{sealed:?}: nothing was touched");
+    }
+    let fake = platform(Some(&db), deployments);
+    seal(
+        &fake,
+        &["DATABASE_URL", "NEXTAUTH_SECRET", "RESEND_API_KEY"],
+    );
+    let run = rollback(&fake, history.path(), "dep-1", c1, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("schema: 1 migration applied since dep-1's commit, all expand"),
+        "{}",
+        run.stdout
+    );
+    assert!(rolled_back(&fake));
+}
+
+/// Makes `names` sealed (`null`) on the fake's backend service.
+fn seal(fake: &Fake, names: &[&str]) {
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&fake.scenario).unwrap()).unwrap();
+    for name in names {
+        doc["variables"]["backend"][name] = Value::Null;
+    }
+    std::fs::write(&fake.scenario, doc.to_string()).unwrap();
+}
+
+/// `deploy --commit SHA --rollback-on-failure` against the fake platform, git at `repo`; the
+/// service reports `serving` (so a deploy of another commit is a stale build, rolled back).
+fn deploy_with_rollback(
+    fake: &Fake,
+    repo: &Path,
+    commit: &str,
+    serving: &str,
+    extra: &[&str],
+) -> Run {
+    let service = Service::serving(Box::leak(serving.to_owned().into_boxed_str()));
     let url = service.url();
-    let args = [
+    let mut args = vec![
         "deploy",
         "--commit",
-        c3,
+        commit,
         "--health-url",
         &url,
         "--poll-interval",
@@ -348,17 +416,108 @@ fn rollback_on_failure_does_not_roll_back_across_a_contract_migration() {
         "--rollback-on-failure",
         "--json",
     ];
-    let run = xtask_in(&fake, history.path(), &args);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
-    assert_eq!(doc["verdict"], "rollback_failed", "{doc}");
-    let message = doc["message"].as_str().unwrap();
-    assert!(
-        message.contains("no rollback: rollback refused before touching anything")
-            && message.contains("migration 29990101000002 (drop location)"),
-        "{message}"
+    args.extend_from_slice(extra);
+    xtask_in(fake, repo, &args)
+}
+
+/// `--rollback-on-failure` promises a rollback: when the one it would make cannot be judged
+/// safe for the schema — a contract migration applied since the serving deployment's commit,
+/// or one this deploy would apply; a serving deployment without a commit; no way to the
+/// database — the pre-flight fails and nothing is deployed (unless --accept-schema).
+#[test]
+fn rollback_on_failure_refuses_in_pre_flight_a_rollback_it_could_not_make() {
+    let history = History::build();
+    let (c1, c2, c3) = (
+        &history.commits[0],
+        &history.commits[1],
+        &history.commits[2],
     );
-    assert!(!rolled_back(&fake));
+    // The contract migration already applied (by hand, or a deploy without the flag), and
+    // one the deploy of release 3 would apply.
+    for applied in [2, 1] {
+        let db = production_at(&history, applied);
+        let fake = platform(Some(&db), &[("dep-2", "SUCCESS", c2)]);
+        let run = deploy_with_rollback(&fake, history.path(), c3, c2, &[]);
+        assert_eq!(run.code, 1, "{applied}: {}\n{}", run.stdout, run.stderr);
+        let when = if applied == 2 {
+            "was applied"
+        } else {
+            "would be applied by this deploy"
+        };
+        for needle in [
+            "deploy: pre-flight failed: --rollback-on-failure could not roll back to dep-2 if this deploy fails".to_owned(),
+            format!("migration 29990101000002 (drop location) {when} after {c2} and is contract"),
+            "nothing was deployed".to_owned(),
+            "--accept-schema".to_owned(),
+        ] {
+            assert!(run.stderr.contains(&needle), "{applied}: `{needle}` in:\n{}", run.stderr);
+        }
+        assert!(!deploys_commit(&fake), "{applied}: nothing was deployed");
+    }
+    // What cannot be judged: no way to the database, a serving deployment without a commit.
+    let db = production_at(&history, 1);
+    let fake = platform(None, &[("dep-2", "SUCCESS", c2)]);
+    let run = deploy_with_rollback(&fake, history.path(), c3, c2, &[]);
+    assert!(
+        run.code == 1 && run.stderr.contains("the schema cannot be judged: service `backend` has only a DATABASE_URL private to Railway"),
+        "{}",
+        run.stderr
+    );
+    assert!(!deploys_commit(&fake));
+    let mut variables = good_variables();
+    variables["DATABASE_PUBLIC_URL"] = json!(db.url("sslmode=require"));
+    let fake = scenario(
+        json!({"variables": {"backend": variables, "frontend": {}}, "deployments": {"backend": [
+            {"id": "dep-2", "status": "SUCCESS", "createdAt": now_plus(-60)},
+        ]}}),
+    );
+    let run = deploy_with_rollback(&fake, history.path(), c2, c1, &[]);
+    assert!(
+        run.code == 1
+            && run
+                .stderr
+                .contains("deployment dep-2 carries no commit (meta.commitHash)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!deploys_commit(&fake));
+
+    // An expand-only deploy goes on, saying the rollback it could make.
+    let db = production_at(&history, 0);
+    let fake = platform(Some(&db), &[("dep-1", "SUCCESS", c1)]);
+    let run = deploy_with_rollback(&fake, history.path(), c2, c2, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("--rollback-on-failure: a rollback to dep-1 is possible; schema: 1 migration applied or shipped since dep-1's commit, all expand (29990101000001 tags and notes)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// With --accept-schema the deploy goes on (said loudly), and when it fails, the rollback
+/// across the contract migration it accepted is made.
+#[test]
+fn rollback_on_failure_with_accept_schema_deploys_and_rolls_back() {
+    let history = History::build();
+    let db = production_at(&history, 2);
+    let (c2, c3) = (&history.commits[1], &history.commits[2]);
+    let fake = platform(Some(&db), &[("dep-2", "SUCCESS", c2)]);
+    let run = deploy_with_rollback(&fake, history.path(), c3, c2, &["--accept-schema"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("WARNING: --accept-schema: deploying with --rollback-on-failure although migration 29990101000002 (drop location)"),
+        "{}",
+        run.stderr
+    );
+    let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(doc["verdict"], "rolled_back", "{doc}");
+    assert!(deploys_commit(&fake) && rolled_back(&fake));
+}
+
+fn deploys_commit(fake: &Fake) -> bool {
+    fake.commands()
+        .iter()
+        .any(|c| c.contains("XtaskDeployCommit"))
 }
 
 /// Writes `sql` to the clone's work tree, uncommitted (what `deploy --up` would upload).
@@ -492,4 +651,51 @@ fn deploy_refuses_a_new_migration_with_an_unexcepted_finding() {
             .contains("the migrations that will run at start-up lint clean: 29990101000003 expand"),
         "{lint}"
     );
+}
+
+/// `deploy --skip-verify` names the schema gates it skips, and still lints every migration
+/// about to ship, offline: a new migration with an unexcepted finding deploys nothing.
+#[test]
+fn skip_verify_names_the_schema_gates_and_keeps_the_offline_lint() {
+    let history = History::build();
+    let c3 = &history.commits[2];
+    // No database needed: the offline lint reads only the files.
+    let fake = platform(None, &[("dep-3", "SUCCESS", c3)]);
+    edit(
+        &history,
+        "29990101000003_title_index.up.sql",
+        "CREATE INDEX job_offers_title_idx ON job_offers (title);\n",
+    );
+    let args = [
+        "deploy",
+        "--up",
+        "--skip-verify",
+        "--no-env-file",
+        "--health-url",
+        "http://127.0.0.1:1/",
+    ];
+    let run = xtask_in(&fake, history.path(), &args);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("WARNING: --skip-verify")
+            && run.stderr.contains("schema.applied")
+            && run
+                .stderr
+                .contains("the offline lint of every migration about to ship still runs"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("schema.lint")
+            && run.stdout.contains("migrations/29990101000003_title_index.up.sql:1: require-concurrent-index-creation [locking]"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("deploy: pre-flight failed: the offline lint"),
+        "{}",
+        run.stderr
+    );
+    assert!(!deploys(&fake), "nothing was deployed");
 }

@@ -231,3 +231,37 @@ fn closing_line(lines: &[&str], from: usize) -> Option<usize> {
     }
     None
 }
+
+/// A test that skips goes through `intowork_testkit::skip`, which writes the line the CI
+/// scripts count: a bare line on stderr would be seen only on failure.
+#[test]
+fn every_skip_goes_through_the_test_kit() {
+    let mut offenders = Vec::new();
+    let mut stack = vec![root()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !name.starts_with('.') && !["target", "node_modules"].contains(&name.as_str()) {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if !name.ends_with(".rs") || path.ends_with("crates/testkit/src/skip.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let squashed: String = text.split_whitespace().collect();
+            // Built here, so that this file does not hold what it looks for.
+            let printed = format!("println!(\"{}", intowork_testkit::SKIP_MARKER);
+            if squashed.contains(&printed) {
+                offenders.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "say a skip with `intowork_testkit::skip(reason)` (counted by .ci/run): {offenders:?}"
+    );
+}

@@ -321,7 +321,7 @@ fn colour_on_a_terminal_unless_no_color() {
         .run()
         .is_err()
     {
-        eprintln!("skipped: util-linux `script` is not installed");
+        intowork_testkit::skip("util-linux `script` is not installed");
         return;
     }
     let bin = env!("CARGO_BIN_EXE_xtask");

@@ -175,3 +175,69 @@ fn the_readme_ci_section_names_the_workflow_files() {
         );
     }
 }
+
+/// An emergency rollback from CI can get past the schema guard, but only when asked: the
+/// Deploy workflow's `accept_schema` input (a boolean, off by default) becomes the rollback's
+/// (and the deploy's, for its rollback on failure) `--accept-schema`, and nothing else passes it.
+#[test]
+fn the_rollback_job_passes_accept_schema_only_from_its_boolean_input() {
+    let workflow = read(".github/workflows/deploy.yml");
+    let inputs = workflow
+        .split("\n      accept_schema:\n")
+        .nth(1)
+        .expect("deploy.yml has an `accept_schema` workflow_dispatch input");
+    let input: Vec<&str> = inputs.lines().take(4).map(str::trim).collect();
+    assert!(
+        input.contains(&"type: boolean") && input.contains(&"default: false"),
+        "{input:?}"
+    );
+    let rollback = workflow
+        .split("\n  rollback:\n")
+        .nth(1)
+        .expect("a rollback job");
+    assert!(
+        rollback.contains("ACCEPT_SCHEMA: ${{ inputs.accept_schema && 'yes' || '' }}")
+            && rollback.contains("run: cargo xtask rollback --json ${ROLLBACK_TO:+--to \"$ROLLBACK_TO\"} ${ACCEPT_SCHEMA:+--accept-schema}"),
+        "{rollback}"
+    );
+    assert_eq!(
+        workflow.matches("--accept-schema").count(),
+        workflow
+            .matches("${ACCEPT_SCHEMA:+--accept-schema}")
+            .count(),
+        "--accept-schema only ever comes from the input"
+    );
+}
+
+/// The contract test against the real Railway CLI runs where that CLI is installed: in the
+/// deploy job, after the install and before anything deploys, with RAILWAY_CONTRACT=1 (a
+/// missing CLI fails it there instead of skipping), naming a test that exists.
+#[test]
+fn the_deploy_job_runs_the_real_cli_contract_before_deploying() {
+    let workflow = read(".github/workflows/deploy.yml");
+    let job = workflow
+        .split("\n  deploy:\n")
+        .nth(1)
+        .and_then(|j| j.split("\n  rollback:\n").next())
+        .expect("a deploy job");
+    let test =
+        "railway::tests::the_real_cli_passes_the_version_gate_and_accepts_every_argument_vector";
+    let run = format!("run: cargo test -p xtask --bin xtask --locked -- --exact {test}");
+    let at = |needle: &str| {
+        job.find(needle)
+            .unwrap_or_else(|| panic!("the deploy job lacks `{needle}`:\n{job}"))
+    };
+    let contract = at(&run);
+    assert!(
+        job[..contract].contains("RAILWAY_CONTRACT: \"1\""),
+        "the step sets RAILWAY_CONTRACT=1"
+    );
+    assert!(at("run: cargo install railwayapp") < contract);
+    assert!(contract < at("run: cargo xtask verify --remote"));
+    assert!(contract < at("run: cargo xtask deploy"));
+    let name = test.rsplit("::").next().unwrap();
+    assert!(
+        read("xtask/src/railway/mod.rs").contains(&format!("fn {name}()")),
+        "deploy.yml names a test that does not exist: {name}"
+    );
+}

@@ -18,12 +18,18 @@ impl Survey {
     pub(super) fn take() -> Survey {
         let off_path = PACKAGES
             .iter()
-            .filter(|p| matches!(p.lookup, Lookup::Path | Lookup::PathOr(_)))
             .filter_map(|p| {
-                let absent = p
-                    .programs
-                    .iter()
-                    .find(|&&name| intowork_pglocal::find_program(p, name).is_none());
+                let absent = match p.lookup {
+                    Lookup::Pglocal => None,
+                    // Any Chromium-family browser will do (the test kit's own lookup).
+                    Lookup::Browser => intowork_prereqs::find_browser(crate::which::find)
+                        .err()
+                        .map(|_| &p.programs[0]),
+                    Lookup::Path | Lookup::PathOr(_) => p
+                        .programs
+                        .iter()
+                        .find(|&&name| intowork_pglocal::find_program(p, name).is_none()),
+                };
                 absent.map(|&name| (p, name))
             })
             .collect();
@@ -64,10 +70,15 @@ impl std::fmt::Display for Survey {
             .into_iter()
             .collect();
         parts.extend(self.off_path.iter().map(|(package, program)| {
-            format!(
-                "`{program}` is not installed (needed for {})",
-                package.needed_for
-            )
+            match package.lookup {
+                Lookup::Browser => intowork_prereqs::find_browser(crate::which::find)
+                    .err()
+                    .unwrap_or_default(),
+                _ => format!(
+                    "`{program}` is not installed (needed for {})",
+                    package.needed_for
+                ),
+            }
         }));
         f.write_str(&parts.join("; "))
     }

@@ -19,12 +19,13 @@ use crate::runtime;
 
 /// The production database's settings, from the platform's variables as seen from here: with
 /// `DATABASE_URL` private to Railway, its `DATABASE_PUBLIC_URL`. `Err` says why it cannot be
-/// reached (never a value).
+/// reached (never a value). A readable `DATABASE_PUBLIC_URL` is enough: other sealed
+/// variables stand in as `verify --remote` has them (their values are not needed here).
 pub(crate) fn production(variables: &Variables, target: &Target) -> Result<Settings, String> {
     for name in ["DATABASE_PUBLIC_URL", "DATABASE_URL"] {
         if variables.contains(name) && variables.value(name).is_none() {
             return Err(format!(
-                "`{name}` of Railway service `{}` is sealed: its value can never be read back, so the production database cannot be reached from here to read its schema; run the check inside Railway, or give this check an unsealed `DATABASE_PUBLIC_URL` reference (`${{{{Postgres.DATABASE_PUBLIC_URL}}}}`)",
+                "`{name}` of Railway service `{}` is sealed: its value can never be read back, so the production database cannot be reached from here to read its schema. Give the service an unsealed reference the guard can read, `DATABASE_PUBLIC_URL=${{{{Postgres.DATABASE_PUBLIC_URL}}}}` (the database's TCP proxy), or accept the schema unjudged: `--accept-schema` (the Deploy workflow: its `accept_schema` input)",
                 target.service
             ));
         }
@@ -32,7 +33,7 @@ pub(crate) fn production(variables: &Variables, target: &Target) -> Result<Setti
             break;
         }
     }
-    let mut outside = variables.readable();
+    let mut outside = crate::remote::sealed::rendered(variables);
     // Railway injects these inside; from here the configuration must choose the public URL.
     outside.remove("RAILWAY_ENVIRONMENT_NAME");
     outside.remove("RAILWAY_ENVIRONMENT");

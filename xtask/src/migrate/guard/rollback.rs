@@ -8,6 +8,7 @@
 use xshell::Shell;
 
 use super::super::lint::{self, MigrationFile, class::Class};
+use super::preflight::Shipped;
 use super::{applied, applied_versions, checkout, files, production};
 use crate::exit::Reported;
 use crate::railway::{Deployment, Target, Variables};
@@ -24,28 +25,34 @@ pub(crate) enum Judgement {
     Unknown(String),
 }
 
-/// Judges a rollback to `target`; `Ok` to go ahead (and says why), a refusal otherwise unless
-/// `accept` (`--accept-schema`), which goes ahead loudly.
+impl Judgement {
+    /// Why a rollback would be refused; `None` when it may go.
+    pub(crate) fn refusal(&self) -> Option<String> {
+        match self {
+            Judgement::Expand(_) => None,
+            Judgement::Contract(why) => Some(why.clone()),
+            Judgement::Unknown(why) => Some(format!("the schema cannot be judged: {why}")),
+        }
+    }
+}
+
+/// Judges a rollback to `target` (the migrations' files from `files`); `Ok` to go ahead (and
+/// says why), a refusal otherwise unless `accept` (`--accept-schema`), which goes ahead loudly.
 pub(crate) fn check(
     sh: &Shell,
     target: &Deployment,
-    variables: &Variables,
-    railway: &Target,
+    (variables, railway): (&Variables, &Target),
+    files: Upcoming<'_>,
     accept: bool,
     say: Say,
 ) -> anyhow::Result<()> {
-    let why = match judge(sh, target, variables, railway) {
-        Judgement::Expand(since) if since.is_empty() => {
-            say.line(&format!("schema: the production database has applied no migration that {} does not know: the earlier build runs against the schema it was built for", target.id));
-            return Ok(());
-        }
-        Judgement::Expand(since) => {
-            let list: Vec<String> = since.iter().map(|(v, d)| format!("{v} {d}")).collect();
-            say.line(&format!("schema: {} migration{} applied since {}'s commit, all expand ({}): the earlier build keeps working against them, and they stay applied", since.len(), if since.len() == 1 { "" } else { "s" }, target.id, list.join(", ")));
-            return Ok(());
-        }
-        Judgement::Contract(why) => why,
-        Judgement::Unknown(why) => format!("the schema cannot be judged: {why}"),
+    let judgement = judge(sh, target, variables, railway, files);
+    let Some(why) = judgement.refusal() else {
+        say.line(&format!(
+            "schema: {}",
+            expand_note(&judgement, target, false)
+        ));
+        return Ok(());
     };
     if accept {
         eprintln!("WARNING: --accept-schema: rolling back although {why}");
@@ -57,11 +64,53 @@ pub(crate) fn check(
     .into())
 }
 
+/// What an expand judgement means for the earlier build (`upcoming`: counting those a
+/// deploy will apply).
+pub(crate) fn expand_note(judgement: &Judgement, target: &Deployment, upcoming: bool) -> String {
+    let applied = if upcoming {
+        "applied or shipped"
+    } else {
+        "applied"
+    };
+    match judgement {
+        Judgement::Expand(since) if since.is_empty() => format!(
+            "the production database has {applied} no migration that {} does not know: the earlier build runs against the schema it was built for",
+            target.id
+        ),
+        Judgement::Expand(since) => {
+            let list: Vec<String> = since.iter().map(|(v, d)| format!("{v} {d}")).collect();
+            format!(
+                "{} migration{} {applied} since {}'s commit, all expand ({}): the earlier build keeps working against them, and they stay applied",
+                since.len(),
+                if since.len() == 1 { "" } else { "s" },
+                target.id,
+                list.join(", ")
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// Which migration files the applied ones are judged from, and whether those not applied yet
+/// count.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Upcoming<'a> {
+    /// A rollback now: this checkout's files, the applied migrations only.
+    None,
+    /// After a deploy of these files (`--rollback-on-failure` after cutover): the files it
+    /// shipped, the applied migrations only.
+    Deployed(&'a Shipped),
+    /// Before a deploy of these files (`--rollback-on-failure`'s pre-flight: could the deploy
+    /// be rolled back if it fails?): the applied migrations and those it will apply.
+    Shipped(&'a Shipped),
+}
+
 pub(crate) fn judge(
     sh: &Shell,
     target: &Deployment,
     variables: &Variables,
     railway: &Target,
+    upcoming: Upcoming<'_>,
 ) -> Judgement {
     let Some(commit) = target.commit() else {
         return Judgement::Unknown(format!(
@@ -77,7 +126,11 @@ pub(crate) fn judge(
         Ok(s) => s,
         Err(why) => return Judgement::Unknown(why),
     };
-    let here = match checkout(sh) {
+    let here = match upcoming {
+        Upcoming::None => checkout(sh),
+        Upcoming::Deployed(shipped) | Upcoming::Shipped(shipped) => shipped.migrator(sh),
+    };
+    let here = match here {
         Ok(m) => m,
         Err(e) => return Judgement::Unknown(format!("{e:#}")),
     };
@@ -85,10 +138,12 @@ pub(crate) fn judge(
         Ok(st) => st,
         Err(why) => return Judgement::Unknown(why),
     };
-    let since: Vec<i64> = applied_versions(&st)
-        .into_iter()
-        .filter(|v| !known.contains(v))
-        .collect();
+    let mut since: Vec<i64> = applied_versions(&st);
+    if let Upcoming::Shipped(_) = upcoming {
+        since.extend(st.pending().iter().map(|e| e.version));
+    }
+    since.retain(|v| !known.contains(v));
+    since.sort_unstable();
     judge_since(&files(&here), &st, &since, &commit)
 }
 
@@ -106,7 +161,8 @@ fn judge_since(
     for v in since {
         let entry = st.entries.iter().find(|e| e.version == *v);
         match entry.map(|e| &e.state) {
-            Some(State::Applied { .. }) => {}
+            // Pending: one the deploy will apply (only ever asked for with `Upcoming`).
+            Some(State::Applied { .. } | State::Pending) => {}
             Some(State::Drifted { .. }) => {
                 return Judgement::Unknown(format!(
                     "migration {v} in this checkout differs from the one the database applied (checksum), so it cannot be judged: check out the commit that is deployed"
@@ -123,19 +179,135 @@ fn judge_since(
                 ));
             }
         }
+        // Never counted as expand: what was not judged is unknown.
         let Some(j) = judged.iter().find(|j| j.file.version == *v) else {
-            continue;
+            return Judgement::Unknown(format!(
+                "migration {v} is applied in the database, but this checkout has no up migration file for it to judge"
+            ));
         };
         match &j.class {
             Class::Expand => expand.push((*v, j.file.description.clone())),
             Class::Contract(statements) => {
                 let first = &statements[0];
+                let when = if entry.is_some_and(|e| e.state == State::Pending) {
+                    "would be applied by this deploy"
+                } else {
+                    "was applied"
+                };
                 return Judgement::Contract(format!(
-                    "migration {} ({}) was applied after {commit} and is contract: `{}` at {}:{} {}; the earlier build would run against that schema",
-                    v, j.file.description, first.statement, j.file.path, first.line, first.why
+                    "migration {} ({}) {when} after {commit} and is contract: `{}` at {}:{} {}; the earlier build would run against that schema{}",
+                    v,
+                    j.file.description,
+                    first.statement,
+                    j.file.path,
+                    first.line,
+                    first.why,
+                    reviewed(j)
                 ));
             }
         }
     }
     Judgement::Expand(expand)
+}
+
+/// The reviewed exceptions a contract migration carries, quoted: the two-release workflow
+/// drops a column with one naming the release that stopped using it, and whoever rolls back
+/// judges from it whether the target is that release or a later one.
+fn reviewed(j: &lint::Judged) -> String {
+    let quoted: Vec<String> = j
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let why = f.excepted.as_deref()?;
+            Some(format!("{} at {}:{}: «{why}»", f.rule, j.file.path, f.line))
+        })
+        .collect();
+    if quoted.is_empty() {
+        return String::new();
+    }
+    format!(
+        ". Its reviewed exception{} say{}: {}. If the target's build is that release or a later one, it no longer uses what was removed: then --accept-schema is expected here, after reading this",
+        if quoted.len() == 1 { "" } else { "s" },
+        if quoted.len() == 1 { "s" } else { "" },
+        quoted.join("; ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use intowork_db::migrate::{Entry, State, Status};
+
+    fn applied(version: i64) -> Entry {
+        Entry {
+            version,
+            description: "x".into(),
+            state: State::Applied {
+                installed_on: "2026-12-01 00:00:00".into(),
+                execution_ms: 1,
+            },
+            no_tx: false,
+            reversible: false,
+        }
+    }
+
+    fn file(version: i64, sql: &str) -> MigrationFile {
+        MigrationFile {
+            version,
+            description: "x".into(),
+            path: format!("migrations/{version}_x.up.sql"),
+            sql: sql.into(),
+            no_tx: false,
+            checksum: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_migration_applied_since_without_a_judged_file_is_unknown_not_expand() {
+        let st = Status {
+            entries: vec![applied(1), applied(2)],
+            table_exists: true,
+        };
+        let here = [file(1, "ALTER TABLE t ADD COLUMN c text;")];
+        match judge_since(&here, &st, &[1], "abc") {
+            Judgement::Expand(since) => assert_eq!(since, [(1, "x".to_owned())]),
+            other => panic!("{other:?}"),
+        }
+        match judge_since(&here, &st, &[1, 2], "abc") {
+            Judgement::Unknown(why) => assert!(
+                why.contains("migration 2 is applied in the database, but this checkout has no up migration file"),
+                "{why}"
+            ),
+            other => panic!("never a silent expand: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_contract_refusal_quotes_the_reviewed_exception_only_when_there_is_one() {
+        let st = Status {
+            entries: vec![applied(1)],
+            table_exists: true,
+        };
+        let drop = "ALTER TABLE job_offers DROP COLUMN location;";
+        let reviewed = format!(
+            "-- migrate-lint: allow ban-drop-column — release 41 stopped reading and writing it\n{drop}\n"
+        );
+        for (sql, quoted) in [(reviewed.as_str(), true), (drop, false)] {
+            let Judgement::Contract(why) = judge_since(&[file(1, sql)], &st, &[1], "abc") else {
+                panic!("{sql}: contract");
+            };
+            assert_eq!(
+                why.contains(
+                    "Its reviewed exception says: ban-drop-column at migrations/1_x.up.sql:2: «release 41 stopped reading and writing it»"
+                ),
+                quoted,
+                "{why}"
+            );
+            assert_eq!(
+                why.contains("--accept-schema is expected here"),
+                quoted,
+                "{why}"
+            );
+        }
+    }
 }

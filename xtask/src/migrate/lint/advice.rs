@@ -82,6 +82,9 @@ fn impact(rule: &str, s: &Subject<'_, '_>) -> (Kind, String) {
     let contract = |text: String| (Kind::Contract, text);
     match rule {
         "require-concurrent-index-creation" => locking(format!("builds the index under a SHARE lock on {t}: every INSERT, UPDATE and DELETE on {t} waits until the whole index is built")),
+        "require-concurrent-index-deletion" => locking("takes an ACCESS EXCLUSIVE lock on the index's table: every read and write of it waits, and while the drop itself waits for a running query, every later query queues behind it".to_owned()),
+        "require-concurrent-reindex" => locking(format!("rebuilds under a SHARE lock on {} (every INSERT, UPDATE and DELETE waits) and an ACCESS EXCLUSIVE lock on the index (every query that would use it waits), for the whole rebuild", on_table(s))),
+        "adding-serial-primary-key-field" => locking(format!("builds the primary key's unique index under an ACCESS EXCLUSIVE lock on {t} (a new serial column first rewrites the table): every read and write of {t} waits until it is built")),
         "disallowed-unique-constraint" => locking(format!("builds a unique index under an ACCESS EXCLUSIVE lock on {t}: every read and write of {t} waits until it is built")),
         "adding-field-with-default" => locking(format!("a volatile default (or a stored generated column) rewrites every row of {t} under an ACCESS EXCLUSIVE lock: every read and write of {t} waits for the whole rewrite")),
         "adding-required-field" => contract(format!("NOT NULL without a default fails outright on a non-empty {t}, and where it succeeds the previous release's INSERTs, which do not set {c}, fail")),
@@ -98,6 +101,15 @@ fn impact(rule: &str, s: &Subject<'_, '_>) -> (Kind, String) {
         "no-transaction-required" => locking("`CONCURRENTLY` cannot run inside the transaction sqlx wraps this file in: the migration fails at start-up and the new deployment crash-loops".to_owned()),
         "no-transaction-one-statement" => locking("PostgreSQL runs the statements of one query string in one implicit transaction: `CONCURRENTLY` fails there, and a failure part-way leaves earlier statements applied with no record of the migration".to_owned()),
         other => locking(format!("{other}: see squawk's documentation")),
+    }
+}
+
+/// The table when the statement names it (`REINDEX TABLE t`), else "the index's table".
+fn on_table<'s>(s: &'s Subject<'_, '_>) -> &'s str {
+    if s.table == "<table>" {
+        "the index's table"
+    } else {
+        &s.table
     }
 }
 

@@ -115,8 +115,14 @@ fn action_why(table: &str, action: &ast::AlterTableAction, keeps_old_name: bool)
     }
 }
 
-/// `ADD COLUMN … NOT NULL` without `DEFAULT`.
+/// `ADD COLUMN … NOT NULL` without `DEFAULT` (a serial type has one: its sequence).
 pub(crate) fn required(c: &ast::AddColumn) -> bool {
+    let serial = c.ty().is_some_and(|t| {
+        matches!(
+            text(t.syntax()).to_ascii_lowercase().as_str(),
+            "smallserial" | "serial2" | "serial" | "serial4" | "bigserial" | "serial8"
+        )
+    });
     let not_null = c.constraints().any(|k| {
         matches!(
             k,
@@ -129,7 +135,7 @@ pub(crate) fn required(c: &ast::AddColumn) -> bool {
             ast::Constraint::DefaultConstraint(_) | ast::Constraint::GeneratedConstraint(_)
         )
     });
-    not_null && !default
+    not_null && !default && !serial
 }
 
 #[cfg(test)]
@@ -152,6 +158,7 @@ mod tests {
             "ALTER TABLE job_offers RENAME TO offers; CREATE VIEW job_offers AS SELECT * FROM offers;",
             "CREATE TABLE t (id int); ALTER TABLE t DROP COLUMN id;",
             "UPDATE job_offers SET title = btrim(title);",
+            "ALTER TABLE offer_views ADD COLUMN id bigserial PRIMARY KEY;",
         ] {
             assert_eq!(class(sql), "expand", "{sql}");
         }

@@ -111,6 +111,9 @@ impl Judged {
 /// The rule ids, for `allow` comments and the docs.
 pub(crate) const RULES: &[&str] = &[
     "require-concurrent-index-creation",
+    "require-concurrent-index-deletion",
+    "require-concurrent-reindex",
+    "adding-serial-primary-key-field",
     "disallowed-unique-constraint",
     "adding-field-with-default",
     "adding-required-field",

@@ -11,6 +11,9 @@ use super::{RULES, Violation};
 /// they say nothing about a live deployment.
 const SQUAWK_RULES: &[Rule] = &[
     Rule::RequireConcurrentIndexCreation,
+    Rule::RequireConcurrentIndexDeletion,
+    Rule::RequireConcurrentReindex,
+    Rule::AddingSerialPrimaryKeyField,
     Rule::DisallowedUniqueConstraint,
     Rule::AddingFieldWithDefault,
     Rule::AddingRequiredField,
@@ -72,6 +75,12 @@ fn exempt(parsed: &Parsed<'_>, no_tx: bool, v: &Violation, all: &[Violation]) ->
     {
         return true;
     }
+    // A foreign key on a column added by the same statement without a default: every row
+    // holds NULL, which PostgreSQL does not check (no scan; the locks are those of the
+    // `NOT VALID` rewrite) — nothing to gain.
+    if v.rule == "adding-foreign-key-constraint" && on_new_null_column(parsed, v) {
+        return true;
+    }
     // `ALTER TABLE a RENAME TO b; CREATE VIEW a AS SELECT * FROM b;` in one transaction: the
     // previous release keeps reading and writing `a` through the (auto-updatable) view.
     if v.rule == "renaming-table" && table.is_some_and(|t| parsed.view_created_after(v.stmt, &t)) {
@@ -86,4 +95,27 @@ fn exempt(parsed: &Parsed<'_>, no_tx: bool, v: &Violation, all: &[Violation]) ->
                     "adding-foreign-key-constraint" | "disallowed-unique-constraint"
                 )
         })
+}
+
+/// Whether the violation points into `ADD COLUMN … REFERENCES …` without a default.
+fn on_new_null_column(parsed: &Parsed<'_>, v: &Violation) -> bool {
+    use squawk_syntax::ast::{self, AstNode};
+    let ast::Stmt::AlterTable(alter) = &parsed.stmts[v.stmt].0 else {
+        return false;
+    };
+    alter.actions().any(|action| {
+        let r = action.syntax().text_range();
+        let inside =
+            (u32::from(r.start()) as usize..=u32::from(r.end()) as usize).contains(&v.offset);
+        let ast::AlterTableAction::AddColumn(add) = action else {
+            return false;
+        };
+        inside
+            && !add.constraints().any(|k| {
+                matches!(
+                    k,
+                    ast::Constraint::DefaultConstraint(_) | ast::Constraint::GeneratedConstraint(_)
+                )
+            })
+    })
 }

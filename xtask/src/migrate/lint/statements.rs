@@ -85,6 +85,14 @@ impl<'a> Parsed<'a> {
             ast::Stmt::DropTable(d) => {
                 return d.table_name_refs().next().map(|t| last(t.syntax()));
             }
+            ast::Stmt::Reindex(r) => {
+                return match r.reindex_target()? {
+                    ast::ReindexTarget::ReindexTargetTable(t) => {
+                        t.table_name_ref().map(|t| last(t.syntax()))
+                    }
+                    _ => None,
+                };
+            }
             _ => None,
         }?;
         relation.table_name_ref().map(|t| last(t.syntax()))

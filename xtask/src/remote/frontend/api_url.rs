@@ -6,7 +6,7 @@
 use intowork_config::{Check, Status};
 
 use super::fix::Side;
-use super::written::{Address, HostRef, address, is_private};
+use super::written::{Address, HostRef, address, is_private, said};
 use super::{Pair, Read};
 
 const ID: &str = "platform.frontend_api_url";
@@ -51,10 +51,7 @@ fn one(pair: &Pair<'_>, name: &str) -> Check {
         }
         Read::Value { rendered, written } => (rendered, written),
     };
-    let said = match written {
-        Some(w) => format!("`{w}` (renders `{}`)", rendered.trim()),
-        None => format!("`{}`", rendered.trim()),
-    };
+    let said = said(rendered, written);
     if rendered.contains("${{") {
         return check(
             Status::Fail,
@@ -66,6 +63,10 @@ fn one(pair: &Pair<'_>, name: &str) -> Check {
         Ok(at) => at,
         Err(why) => return check(Status::Fail, why).hint(fix(pair, name, "")),
     };
+    if at.credentials {
+        return check(Status::Fail, format!("{said} carries credentials (a user-info, or a secret-named query parameter): the frontend would send them with every call (a `NEXT_PUBLIC_*` one to every visitor's browser)"))
+            .hint(fix(pair, name, &at.rest));
+    }
     let host_ref = written.and_then(|w| HostRef::of(w, front));
     let verdict = judge(pair, name, &at, host_ref.as_ref().map(|(r, _)| r));
     let status = verdict.status();

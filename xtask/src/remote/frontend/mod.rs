@@ -4,6 +4,7 @@
 //! both services' variables (rendered, and as written with their `${{…}}` references) and
 //! their public domains (generated and custom, through `railway api`) — and checked here:
 //!
+//! - [`secret`]: both hold one NEXTAUTH_SECRET (by fingerprint, or by reference when sealed);
 //! - [`api_url`]: the frontend's API-URL variable is `https://` + one of this service's
 //!   public domains; never a `*.railway.internal` name for a browser-side (`NEXT_PUBLIC_*`)
 //!   variable;
@@ -14,8 +15,11 @@
 //! sealed variable is a warning (its value cannot be read back), never a silent pass.
 
 mod api_url;
+#[cfg(test)]
+mod echo_tests;
 mod fix;
 mod origins;
+mod secret;
 mod written;
 
 use intowork_config::Check;
@@ -137,7 +141,8 @@ pub(crate) fn check(
         Some(name) => vec![name],
         None => DEFAULT_API_VARS.to_vec(),
     };
-    let mut checks = api_url::check(&pair, &names);
+    let mut checks = vec![secret::same_secret(&pair)];
+    checks.extend(api_url::check(&pair, &names));
     checks.push(origins::frontend_url(&pair));
     checks.push(origins::allowed_origins(&pair));
     // Platform text (domains, values) reaches people through the relay only.

@@ -6,7 +6,7 @@
 use intowork_config::{Check, Status};
 
 use super::fix::Side;
-use super::written::{HostRef, address, origin};
+use super::written::{HostRef, address, origin, said};
 use super::{Pair, Read};
 
 /// `FRONTEND_URL`'s host is one of the frontend's public domains.
@@ -29,14 +29,16 @@ pub(crate) fn frontend_url(pair: &Pair<'_>) -> Check {
         }
         Read::Value { rendered, written } => (rendered, written),
     };
-    let said = written.map_or_else(
-        || format!("`{}`", rendered.trim()),
-        |w| format!("`{w}` (renders `{}`)", rendered.trim()),
-    );
+    let said = said(rendered, written);
     let at = match address(rendered) {
         Ok(at) => at,
         Err(why) => return check(Status::Fail, why).hint(frontend_url_fix(pair, "")),
     };
+    if at.credentials {
+        // As the configuration's own check says (FRONTEND_URL's `credentials`): never a pass.
+        return check(Status::Fail, format!("{said} carries credentials (a user-info, or a secret-named query parameter): links in emails would hand them to every recipient"))
+            .hint(frontend_url_fix(pair, &at.rest));
+    }
     if pair.frontend.domains.is_empty() {
         return check(
             Status::Fail,
@@ -67,6 +69,14 @@ pub(crate) fn frontend_url(pair: &Pair<'_>) -> Check {
         )
         .hint(frontend_url_fix(pair, &at.rest)),
     }
+}
+
+/// A comma-separated list of origins, each entry as a URL may be shown.
+fn shown_list(list: &str) -> String {
+    list.split(',')
+        .map(|e| intowork_config::shown_url(e.trim()).into_owned())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The domain users visit: a custom one that serves, else the frontend's generated one
@@ -128,9 +138,9 @@ pub(crate) fn allowed_origins(pair: &Pair<'_>) -> Check {
         .filter(|o| !any && !allowed.contains(o))
         .collect();
     let said = match written {
-        Some(w) => format!("`{w}` (renders `{rendered}`)"),
+        Some(w) => format!("`{}` (renders `{}`)", shown_list(w), shown_list(rendered)),
         None if rendered.is_empty() => "not set".to_owned(),
-        None => format!("`{rendered}`"),
+        None => format!("`{}`", shown_list(rendered)),
     };
     if missing.is_empty() {
         return check(

@@ -4,6 +4,7 @@
 //! service's domain wherever it moves). Decisions are taken on the rendered value; the
 //! written one names the reference in the message and keeps it in the fix.
 
+use intowork_config::{carries_credentials, shown_url};
 use url::Url;
 
 use crate::remote::references::{self, Reference};
@@ -14,31 +15,52 @@ pub(crate) struct Address {
     pub(crate) scheme: String,
     /// Lowercase, without a trailing dot.
     pub(crate) host: String,
-    /// Path, query and fragment, as written after the host (`""` for none, `/` dropped).
+    /// Path and query as written after the host (`""` for none, `/` dropped), for a fix:
+    /// each query value a placeholder (`?sig=<sig>`), the fragment and the user-info left
+    /// out — a value of the platform never reaches a command line printed for people.
     pub(crate) rest: String,
+    /// A user-info or a secret-named query parameter (the configuration's `credentials` rule).
+    pub(crate) credentials: bool,
 }
 
-/// `value` as an absolute http(s) URL, or why it is not one.
+/// `value` as an absolute http(s) URL, or why it is not one (quoting it as it may be shown:
+/// [`shown_url`], no user-info, query values masked).
 pub(crate) fn address(value: &str) -> Result<Address, String> {
     let value = value.trim();
-    let url = Url::parse(value).map_err(|e| format!("`{value}` is not an absolute URL ({e})"))?;
+    let shown = shown_url(value);
+    let url = Url::parse(value).map_err(|e| format!("`{shown}` is not an absolute URL ({e})"))?;
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("`{value}` names no host"))?;
+        .ok_or_else(|| format!("`{shown}` names no host"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("`{value}` is not an http(s) URL"));
+        return Err(format!("`{shown}` is not an http(s) URL"));
     }
     let mut rest = url.path().trim_end_matches('/').to_owned();
-    if let Some(q) = url.query() {
+    if url.query().is_some() {
+        let pairs: Vec<String> = url
+            .query_pairs()
+            .map(|(k, _)| format!("{k}=<{k}>"))
+            .collect();
         rest.push('?');
-        rest.push_str(q);
+        rest.push_str(&pairs.join("&"));
     }
     Ok(Address {
         scheme: url.scheme().to_owned(),
         host: host.trim_end_matches('.').to_ascii_lowercase(),
         rest,
+        credentials: carries_credentials(&url),
     })
+}
+
+/// How a URL variable is quoted in a message: as it renders, after what is written when that
+/// holds a reference; both through [`shown_url`].
+pub(crate) fn said(rendered: &str, written: Option<&str>) -> String {
+    let rendered = shown_url(rendered.trim());
+    match written {
+        Some(w) => format!("`{}` (renders `{rendered}`)", shown_url(w.trim())),
+        None => format!("`{rendered}`"),
+    }
 }
 
 /// `scheme://host[:port]` as browsers send it in `Origin` (`None`: not an origin at all).
@@ -108,8 +130,11 @@ mod tests {
         let a = address(" HTTPS://API.Example.com./v1/?x=1 ").unwrap();
         assert_eq!(
             (a.scheme.as_str(), a.host.as_str(), a.rest.as_str()),
-            ("https", "api.example.com", "/v1?x=1")
+            ("https", "api.example.com", "/v1?x=<x>")
         );
+        assert!(!a.credentials);
+        let a = address("https://u:p@app.example.com/w?sig=abc#frag").unwrap();
+        assert_eq!((a.rest.as_str(), a.credentials), ("/w?sig=<sig>", true));
         assert_eq!(address("https://api.example.com/").unwrap().rest, "");
         assert!(address("api.example.com").is_err());
         assert!(address("https://").is_err());

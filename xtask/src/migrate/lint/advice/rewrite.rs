@@ -16,6 +16,17 @@ pub(super) fn for_rule(rule: &str, s: &Subject<'_, '_>, columns: &Columns) -> Op
     let c = s.column();
     let (note, mut steps) = match rule {
         "require-concurrent-index-creation" => concurrent_index(s)?,
+        "require-concurrent-index-deletion" => concurrently_after(
+            s,
+            drop_index_keyword(s)?,
+            "drop it CONCURRENTLY, alone in a migration outside a transaction: it waits for the queries using the index without blocking any (an index the previous release may still use is dropped one release later: the migration is contract)",
+        )?,
+        "require-concurrent-reindex" => concurrently_after(
+            s,
+            reindex_keyword(s)?,
+            "rebuild it CONCURRENTLY, alone in a migration outside a transaction: reads and writes go on, and the old index serves until the new one is valid",
+        )?,
+        "adding-serial-primary-key-field" => primary_key(s)?,
         "disallowed-unique-constraint" => unique_using_index(s)?,
         "adding-field-with-default" => volatile_default(s)?,
         "adding-required-field" => (
@@ -130,6 +141,112 @@ fn concurrent_index(s: &Subject<'_, '_>) -> Option<(String, Vec<Step>)> {
     ))
 }
 
+/// The statement with `CONCURRENTLY` after `keyword`, alone in a `-- no-transaction` file.
+fn concurrently_after(
+    s: &Subject<'_, '_>,
+    keyword: squawk_syntax::SyntaxToken,
+    note: &str,
+) -> Option<(String, Vec<Step>)> {
+    let (start, _) = span(s.parsed.stmts[s.stmt].0.syntax());
+    let at = u32::from(keyword.text_range().end()) as usize - start;
+    let sql = s.parsed.stmt_text(s.stmt);
+    Some((
+        note.to_owned(),
+        vec![now(format!(
+            "{NO_TX}{} CONCURRENTLY{}",
+            &sql[..at],
+            &sql[at..]
+        ))],
+    ))
+}
+
+fn drop_index_keyword(s: &Subject<'_, '_>) -> Option<squawk_syntax::SyntaxToken> {
+    match &s.parsed.stmts[s.stmt].0 {
+        ast::Stmt::DropIndex(d) => d.index_token(),
+        _ => None,
+    }
+}
+
+/// `INDEX`, `TABLE`, `SCHEMA` or `DATABASE`: where `REINDEX … CONCURRENTLY` takes it.
+fn reindex_keyword(s: &Subject<'_, '_>) -> Option<squawk_syntax::SyntaxToken> {
+    let ast::Stmt::Reindex(r) = &s.parsed.stmts[s.stmt].0 else {
+        return None;
+    };
+    match r.reindex_target()? {
+        ast::ReindexTarget::ReindexTargetIndex(t) => t.index_token(),
+        ast::ReindexTarget::ReindexTargetTable(t) => t.table_token(),
+        ast::ReindexTarget::ReindexTargetSchema(t) => t.schema_token(),
+        ast::ReindexTarget::ReindexTargetDatabase(t) => t.database_token(),
+        ast::ReindexTarget::ReindexTargetSystem(_) => None,
+    }
+}
+
+/// A primary key without the long lock: its unique index built CONCURRENTLY, then attached
+/// (instant when the key's columns are already NOT NULL). A new serial column comes first,
+/// without the key: its sequence, the rows backfilled in batches, NOT NULL proven by a CHECK.
+fn primary_key(s: &Subject<'_, '_>) -> Option<(String, Vec<Step>)> {
+    let t = &s.table;
+    let name = format!("{t}_pkey");
+    let attach = |columns: &str| {
+        vec![
+            now(format!(
+                "{NO_TX}CREATE UNIQUE INDEX CONCURRENTLY {name} ON {t} {columns};"
+            )),
+            now(format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name};"
+            )),
+        ]
+    };
+    if let Some(constraint) = add_constraint(s) {
+        let ast::Constraint::PrimaryKeyConstraint(pk) = &constraint else {
+            return None;
+        };
+        let body = body_from(&constraint, pk.primary_token())?;
+        let columns = body["PRIMARY KEY".len().min(body.len())..]
+            .trim()
+            .to_owned();
+        return Some((
+            "build the key's unique index CONCURRENTLY in its own migration, then attach it as the primary key (instant once the key's columns are NOT NULL: if one is not, prove it first as rule adding-not-nullable-field shows, or attaching it scans the table)".to_owned(),
+            attach(&columns),
+        ));
+    }
+    let Some(ast::AlterTableAction::AddColumn(add)) = &s.action else {
+        return None;
+    };
+    let c = s.column();
+    let written = text(add.ty()?.syntax());
+    let ty = match written.to_ascii_lowercase().as_str() {
+        "smallserial" | "serial2" => "smallint",
+        "serial" | "serial4" => "integer",
+        "bigserial" | "serial8" => "bigint",
+        _ => return None,
+    };
+    let seq = format!("{t}_{c}_seq");
+    let mut steps = vec![
+        now(format!(
+            "ALTER TABLE {t} ADD COLUMN {c} {ty};\nCREATE SEQUENCE {seq} AS {ty} OWNED BY {t}.{c};\nALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT nextval('{seq}');"
+        )),
+        now(backfill(t, &c, &format!("nextval('{seq}')"))),
+    ];
+    steps.extend(not_null_dance(s).1);
+    steps.extend(attach(&format!("({c})")));
+    Some((
+        format!(
+            "add {c} as a plain {ty} with its sequence as the default (instant), backfill existing rows in committed batches, prove NOT NULL with a CHECK, then build the key's unique index CONCURRENTLY and attach it"
+        ),
+        steps,
+    ))
+}
+
+/// A DO block that fills `c` with `value` where it is NULL, in batches of 1000 rows that each
+/// commit (row locks last one batch).
+fn backfill(t: &str, c: &str, value: &str) -> String {
+    format!(
+        "{NO_TX}-- Backfill in batches of 1000 rows, each committed: row locks last one batch.\n\
+         DO $$\nDECLARE\n  batch bigint;\nBEGIN\n  LOOP\n    UPDATE {t} SET {c} = {value}\n     WHERE ctid IN (SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT 1000 FOR UPDATE SKIP LOCKED);\n    GET DIAGNOSTICS batch = ROW_COUNT;\n    EXIT WHEN batch = 0;\n    COMMIT;\n  END LOOP;\nEND $$;"
+    )
+}
+
 fn add_constraint(s: &Subject<'_, '_>) -> Option<ast::Constraint> {
     match &s.action {
         Some(ast::AlterTableAction::AddConstraint(a)) => a.constraint(),
@@ -227,8 +344,16 @@ fn foreign_key_not_valid(s: &Subject<'_, '_>) -> Option<(String, Vec<Step>)> {
     let c = s.column();
     let name = format!("{t}_{c}_fkey");
     let ty = text(add.ty()?.syntax());
+    // The column keeps its default (a constant one is instant; the key checks its rows later).
+    let default = add
+        .constraints()
+        .find_map(|k| match k {
+            ast::Constraint::DefaultConstraint(d) => Some(format!(" {}", text(d.syntax()))),
+            _ => None,
+        })
+        .unwrap_or_default();
     let add = format!(
-        "ALTER TABLE {t} ADD COLUMN {c} {ty};\nALTER TABLE {t} ADD CONSTRAINT {name} FOREIGN KEY ({c}) {refs} NOT VALID;"
+        "ALTER TABLE {t} ADD COLUMN {c} {ty}{default};\nALTER TABLE {t} ADD CONSTRAINT {name} FOREIGN KEY ({c}) {refs} NOT VALID;"
     );
     Some((note, not_valid_then_validate(t, &name, add)))
 }
@@ -307,10 +432,7 @@ fn volatile_default(s: &Subject<'_, '_>) -> Option<(String, Vec<Step>)> {
     })?;
     let (t, c) = (&s.table, s.column());
     let ty = text(add.ty()?.syntax());
-    let backfill = format!(
-        "{NO_TX}-- Backfill in batches of 1000 rows, each committed: row locks last one batch.\n\
-         DO $$\nDECLARE\n  batch bigint;\nBEGIN\n  LOOP\n    UPDATE {t} SET {c} = {default}\n     WHERE ctid IN (SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT 1000 FOR UPDATE SKIP LOCKED);\n    GET DIAGNOSTICS batch = ROW_COUNT;\n    EXIT WHEN batch = 0;\n    COMMIT;\n  END LOOP;\nEND $$;"
-    );
+    let backfill = backfill(t, &c, &default);
     Some((
         format!(
             "add {c} without a default (instant), give new rows the default (instant), then backfill existing rows in committed batches"
