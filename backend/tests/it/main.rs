@@ -9,6 +9,7 @@ mod email_replicas;
 mod hostile;
 mod hostile_process;
 mod leaks;
+mod outage;
 mod process;
 mod replicas_migrate;
 mod serve;

@@ -28,7 +28,10 @@ pub use certificate::CertificateFacts;
 pub use connect::{Connected, close, connect, connect_with};
 pub use error::ConnectError;
 pub use locality::{Resolver, Route, SystemResolver, is_loopback, route};
-pub use options::{DEFAULT_APPLICATION_NAME, connect_options};
-pub use pool::{PING_AFTER_IDLE, connect_pool, pool, sibling};
+pub use options::{DEFAULT_APPLICATION_NAME, KEEPALIVE, connect_options};
+pub use pool::{
+    ACQUIRE_TIMEOUT, Conn, Health, IDLE_TIMEOUT, Lease, MAX_LIFETIME, Pool, PoolState, Tracked, Tx,
+    connect_pool, is_broken, pool,
+};
 pub use probe::TlsFacts;
 pub use proof::{SessionTls, session_tls};

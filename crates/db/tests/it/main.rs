@@ -7,3 +7,4 @@ mod connect;
 mod locality;
 mod migrate;
 mod no_transaction;
+mod pool;
