@@ -30,6 +30,29 @@ export const SOURCE = { repo: "intowork/intowork-backend", branch: "main" } as c
 // declare (the Postgres service!) would be planned for deletion.
 export const partial = "backend";
 
+// The topology: the backend's replicas reach the database through a pooler, and migrations
+// go around it.
+//
+//   backend replica ×N ──DATABASE_URL──▶ PgBouncer (transaction pooling) ──▶ Postgres
+//          └───────DATABASE_DIRECT_URL: migrations, their lock, their timeouts──────┘
+//
+// With a pooler, DATABASE_URL is the pooler's URL and DATABASE_POOL_MODE says it pools by
+// transaction, where nothing session-scoped survives a transaction; so migrations (a session
+// advisory lock, SET lock_timeout/statement_timeout) connect to DATABASE_DIRECT_URL, the
+// database's own URL, and the backend refuses to migrate through a transaction pooler.
+// `cargo xtask verify --remote` checks the pair against the pooler service's POOL_MODE,
+// MAX_CLIENT_CONN, DEFAULT_POOL_SIZE, replicas and TLS settings (PgBouncer must speak TLS to
+// the backend and to the database: CLIENT_TLS_SSLMODE and SERVER_TLS_SSLMODE on its service).
+// With Railway's managed pooling (the database's Connection Pooling tab), reference the
+// unpooled URL it documents (DATABASE_UNPOOLED_URL) for DATABASE_DIRECT_URL instead.
+//
+// POOLER names the pooler service; null: no pooler, DATABASE_URL is the database's own URL.
+// It stays null until the backend's queries are proven through transaction pooling (issue
+// 27, phase 2: sqlx's named statements and PgBouncer's versions).
+export const DATABASE = "Postgres";
+export const POOLER: string | null = null;
+const reference = (service: string, variable: string) => `\${{${service}.${variable}}}`;
+
 // Railway sends SIGKILL `drainingSeconds` after SIGTERM. The backend lets in-flight requests
 // finish for SHUTDOWN_GRACE_SECS, then closes its pool (a 5 s budget): the margin.
 const SHUTDOWN_GRACE_SECS = 25;
@@ -62,7 +85,8 @@ export default defineRailway((ctx) => {
     healthcheck: "/health/ready",
     healthcheckTimeout: 120,
     // DATABASE_MAX_CONNECTIONS × replicas (× 2 while a deploy overlaps old and new) must fit
-    // the database's max_connections: both are decided here, together.
+    // the database's max_connections, or, behind a pooler, its MAX_CLIENT_CONN (the pooler's
+    // DEFAULT_POOL_SIZE then counts against max_connections): both are decided here, together.
     replicas: 1,
     deploy: {
       restartPolicyType: "ON_FAILURE",
@@ -71,10 +95,13 @@ export default defineRailway((ctx) => {
       sleepApplication: false,
     },
     env: {
-      // References resolved by Railway from the database service; TLS is enforced by the
-      // backend whatever the URL says.
-      DATABASE_URL: "${{Postgres.DATABASE_URL}}",
-      DATABASE_PUBLIC_URL: "${{Postgres.DATABASE_PUBLIC_URL}}",
+      // References resolved by Railway (see the topology above); TLS is enforced by the
+      // backend whatever the URL says. DATABASE_PUBLIC_URL is the database's own TCP proxy,
+      // for checks and migrations from outside Railway.
+      DATABASE_URL: reference(POOLER ?? DATABASE, "DATABASE_URL"),
+      DATABASE_POOL_MODE: POOLER ? "transaction" : "session",
+      DATABASE_DIRECT_URL: POOLER ? reference(DATABASE, "DATABASE_URL") : preserve(),
+      DATABASE_PUBLIC_URL: reference(DATABASE, "DATABASE_PUBLIC_URL"),
       ENVIRONMENT,
       MIGRATE_ON_START: "true",
       SHUTDOWN_GRACE_SECS: String(SHUTDOWN_GRACE_SECS),

@@ -16,6 +16,7 @@ pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 pub mod users;
 
 pub use startup::Application;

@@ -46,7 +46,10 @@ struct Outbox {
 
 impl Application {
     /// Connects (TLS policy, classified retries, TLS proof), migrates unless
-    /// `MIGRATE_ON_START=false`, and binds `[::]:port` (`0.0.0.0` without IPv6).
+    /// `MIGRATE_ON_START=false` — on a connection of its own to the database itself
+    /// (`DATABASE_DIRECT_URL` when set; never through a transaction pooler, refused before
+    /// anything is sent: `intowork_db::migrate::connect`) — and binds `[::]:port` (`0.0.0.0`
+    /// without IPv6).
     /// `port` overrides `PORT` (0: any free port).
     pub async fn build(settings: &Settings, port: Option<u16>) -> anyhow::Result<Application> {
         crate::build_info::BuildInfo::current().log();

@@ -17,7 +17,7 @@ use crate::context::{self, created_status};
 use crate::errors::RailwayError;
 use crate::errors::unsupported;
 use crate::flags::ApiArgs;
-use crate::scenario::{ErrorKind, Scenario, Variables};
+use crate::scenario::{CustomDomain, ErrorKind, Scenario, Variables};
 use crate::state::{Origin, State};
 
 /// A GraphQL refusal of Railway's API. Its wording is the server's, which no CLI source
@@ -47,6 +47,7 @@ pub(crate) fn api(scenario: &Scenario, state: &mut State, args: ApiArgs) -> Resu
             "serviceInstanceDeployV2",
             deploy_commit(scenario, state, &vars)?,
         ),
+        "XtaskDomains" => ("domains", domains(scenario, &vars)?),
         other => return Err(unsupported(format!("the GraphQL operation `{other}`"))),
     };
     match answer {
@@ -308,4 +309,36 @@ fn deploy_commit(scenario: &Scenario, state: &mut State, vars: &BTreeMap<String,
         Some(json!({ "commitHash": commit })),
     );
     Ok(Ok(Value::String(id)))
+}
+
+/// `domains(environmentId, projectId, serviceId)`: `AllDomains { serviceDomains, customDomains
+/// }` (railwayapp 5.71.0, `src/gql/queries/strings/Domains.graphql`; types in
+/// `src/gql/schema.json`: `CustomDomainStatus.verified: Boolean!`, `certificateStatus:
+/// CertificateStatus!`), with the fields the wrapper's `XtaskDomains` selects — a GraphQL
+/// server answers nothing else.
+fn domains(scenario: &Scenario, vars: &BTreeMap<String, Value>) -> Answer {
+    text(vars, "environmentId")?;
+    text(vars, "projectId")?;
+    let service = match service_name(scenario, text(vars, "serviceId")?) {
+        Ok(s) => s,
+        Err(r) => return Ok(Err(r)),
+    };
+    let listed = scenario.domains.get(service).cloned().unwrap_or_default();
+    let service_domains: Vec<Value> = listed
+        .service
+        .iter()
+        .map(|d| json!({ "domain": d }))
+        .collect();
+    let custom_domains: Vec<Value> = listed
+        .custom
+        .iter()
+        .map(|d| match d {
+            CustomDomain::Serving(domain) => json!({"domain": domain, "status": {"verified": true, "certificateStatus": "CERTIFICATE_STATUS_TYPE_VALID"}}),
+            CustomDomain::WithStatus { domain, verified, certificate_status } => json!({"domain": domain, "status": {"verified": verified, "certificateStatus": certificate_status}}),
+        })
+        .collect();
+    Ok(Ok(json!({
+        "serviceDomains": service_domains,
+        "customDomains": custom_domains,
+    })))
 }

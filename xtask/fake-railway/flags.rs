@@ -1,7 +1,7 @@
 //! The real CLI's command line, for the commands the wrapper uses.
 //!
 //! Names, short flags, aliases, defaults and conflicts are those of railwayapp 5.71.0
-//! (`src/commands/{status,variable,redeploy,up,deployment,service,logs,api}.rs`,
+//! (`src/commands/{status,variable,redeploy,up,deployment,service,logs,api,domain}.rs`,
 //! `src/commands/config/mod.rs`), so that a call
 //! the real CLI rejects is rejected here too, by clap, with exit code 2. Flags the fake
 //! accepts but cannot honour are refused at run time with a `fake-railway:` message.
@@ -60,6 +60,8 @@ pub(crate) enum Command {
     Api(ApiArgs),
     /// Manage Railway configuration and IaC ownership
     Config(ConfigArgs),
+    /// Add, list, inspect, update, or delete domains for a service
+    Domain(DomainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -491,4 +493,89 @@ pub(crate) struct LogsArgs {
     /// Show logs until a specific time (disables streaming). Same formats as --since
     #[arg(long, short = 'U', value_name = "TIME")]
     pub(crate) until: Option<String>,
+}
+
+/// `domain` (src/commands/domain.rs): the wrapper never runs it, but its fixes name it
+/// (`railway domain --service S --environment E` generates a domain), so the fake accepts
+/// exactly what the real one accepts.
+#[derive(Debug, Args)]
+pub(crate) struct DomainArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<DomainCommand>,
+    /// The port to connect to the domain when creating a domain
+    #[arg(short, long, value_parser = parse_port)]
+    pub(crate) port: Option<u16>,
+    /// The name of the service to manage domains for
+    #[arg(short, long, global = true)]
+    pub(crate) service: Option<String>,
+    /// Environment to use (defaults to linked environment)
+    #[arg(short, long, global = true)]
+    pub(crate) environment: Option<String>,
+    /// Project ID to use (defaults to linked project)
+    #[arg(long, value_name = "PROJECT_ID", global = true)]
+    pub(crate) project: Option<String>,
+    /// Optionally, specify a custom domain to use. If not specified, a domain will be generated.
+    pub(crate) domain: Option<String>,
+    /// Output in JSON format
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DomainCommand {
+    /// List domains for a service
+    #[command(visible_alias = "ls")]
+    List,
+    /// Show status and DNS details for a domain
+    Status {
+        /// Domain name, URL, or domain ID
+        #[arg(value_name = "DOMAIN_OR_ID")]
+        domain: String,
+    },
+    /// Delete a custom or service domain
+    #[command(visible_alias = "remove", visible_alias = "rm")]
+    Delete {
+        /// Domain name, URL, or domain ID
+        #[arg(value_name = "DOMAIN_OR_ID")]
+        domain: String,
+        /// Skip confirmation dialog
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
+    },
+    /// Update a domain
+    #[command(visible_alias = "edit")]
+    Update {
+        /// Domain name, URL, or domain ID
+        #[arg(value_name = "DOMAIN_OR_ID")]
+        identifier: String,
+        /// The target port to route HTTP traffic to
+        #[arg(long, value_parser = parse_port)]
+        port: Option<u16>,
+        /// Rename a Railway-provided service domain. Accepts a full service domain or host label.
+        #[arg(long = "domain", value_name = "DOMAIN")]
+        new_domain: Option<String>,
+    },
+    /// Manage custom domain certificates
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CertificateCommand {
+    /// Retry certificate issuance for a custom domain
+    Retry {
+        /// Domain name, URL, or domain ID
+        #[arg(value_name = "DOMAIN_OR_ID")]
+        domain: String,
+    },
+}
+
+/// `parse_port` of src/commands/domain.rs.
+fn parse_port(value: &str) -> Result<u16, String> {
+    match value.parse::<u16>() {
+        Ok(0) | Err(_) => Err("port must be a number from 1 to 65535".to_owned()),
+        Ok(port) => Ok(port),
+    }
 }

@@ -7,10 +7,11 @@
 //! Exactly what the wrapper calls: `status --json`, `variable list --json`, `redeploy --yes
 //! --json [--from-source]`, `up --detach --json`, `deployment list --json`, `logs`, `api`
 //! (the wrapper's documents, by operation name: `XtaskServiceInstance`, `XtaskDeployments`,
-//! `XtaskVariables`, `XtaskRollback`, `XtaskApprove`, `XtaskDeployCommit`), `config plan
-//! --json [--detailed-exit-code]`, `--version`. The flags of the other spellings (`service
-//! …`, `deployment up|redeploy`, `config apply`, `api schema`, …) are defined, so clap
-//! rejects what the real CLI rejects, but running them is refused as unsupported.
+//! `XtaskVariables`, `XtaskRollback`, `XtaskApprove`, `XtaskDeployCommit`, `XtaskDomains`),
+//! `config plan --json [--detailed-exit-code]`, `--version`. The flags of the other spellings
+//! (`service …`, `deployment up|redeploy`, `config apply`, `api schema`, `variables --set`,
+//! `domain …` — the last two are what the checks' fixes tell people to run) are defined, so
+//! clap rejects what the real CLI rejects, but running them is refused as unsupported.
 //! Exit codes: 0 ok; 1 command error (text on stderr; only `up --json` puts a
 //! `{"code","error","hint"}` object on stdout instead, as the real one does: errors.rs);
 //! 2 usage error (clap). Anything the real CLI accepts but the fake does not model (attached
@@ -53,16 +54,19 @@
 //!   "service_instances": {"backend": {"healthcheckPath": "/health"}},
 //!   "unrendered_variables": {"backend": {"DATABASE_URL": "${{Postgres.DATABASE_URL}}"}},
 //!   "shared_variables": {},
+//!   "domains": {"backend": {"service": ["backend-production.up.railway.app"],
+//!               "custom": ["api.example.com", {"domain": "new.example.com", "verified": false,
+//!                          "certificateStatus": "CERTIFICATE_STATUS_TYPE_VALIDATING_OWNERSHIP"}]}},
 //!   "config_plan": {"ok": true, "changes": [{"kind": "variable.delete", "summary": "…",
 //!                   "severity": "destructive"}], "preview": [{…}], "diagnostics": [],
 //!                   "current_graph": {"project": {…}, "resources": [{…}]}, "desired_graph": {…}}
 //! }
 //! ```
-//! The defaults are shown, except `error`/`errors`/`variables`/`deployments`/`logs`/
+//! The defaults are shown, except `error`/`errors`/`variables`/`deployments`/`domains`/`logs`/
 //! `build_logs` (empty). Semantics:
 //! - `error`: every command (not `--version`/`--help`) fails with that error; `errors`: per
 //!   command, keyed by top-level subcommand (`status`, `variable`, `redeploy`, `up`,
-//!   `deployment`, `service`, `logs`, `api`, `config`) or by the operation (`service
+//!   `deployment`, `service`, `logs`, `api`, `config`, `domain`) or by the operation (`service
 //!   redeploy` is also `redeploy`, `deployment up` also `up`). Names: `unauthorized` (no
 //!   credentials: `up --json` then says `NotAuthenticated` on stdout, `config` its runner's
 //!   "Not authenticated…"), `unauthorized_token`, `unauthorized_login`, `invalid_token`,
@@ -91,7 +95,10 @@
 //!   ones show as REMOVED.
 //! - `service_instances` overrides fields of a service's `serviceInstance` (the default passes
 //!   every check); `XtaskVariables` answers `unrendered_variables` (else the rendered
-//!   `variables`) or, without a service, `shared_variables`. `config plan` prints the scripted
+//!   `variables`) or, without a service, `shared_variables`. `XtaskDomains` answers the
+//!   service's `domains` (default: none; a custom domain given by name alone is verified with
+//!   a valid certificate), with the fields the document selects (src/gql/queries/strings/
+//!   Domains.graphql). `config plan` prints the scripted
 //!   plan as 5.71 prints it (plan.rs): `preview` (the server's `environmentPreviewChangeSet`)
 //!   replaces `changes` when the plan is ok and has changes; each change keeps only
 //!   `summary`, `severity`, `kind`, `details`; the graphs default to the live `backend`
@@ -206,6 +213,8 @@ fn dispatch(scenario: &Scenario, state: &mut State, command: Command) -> Result<
         Command::Logs(args) => logs::logs(scenario, state, &args),
         Command::Api(args) => api::api(scenario, state, args),
         Command::Config(args) => plan::config(scenario, args),
+        // Flags kept: the checks' fixes name `railway domain` (one of them generates a domain).
+        Command::Domain(_) => Err(unsupported("`domain …` (the wrapper does not call it)")),
     }
 }
 
@@ -247,6 +256,7 @@ fn endpoints(command: &Command) -> Vec<Endpoint> {
         Command::Logs(_) => vec![Endpoint::Logs],
         Command::Api(_) => vec![Endpoint::Api],
         Command::Config(_) => vec![Endpoint::Config],
+        Command::Domain(_) => vec![Endpoint::Domain],
     }
 }
 

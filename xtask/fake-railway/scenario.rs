@@ -57,6 +57,9 @@ pub(crate) struct Scenario {
     /// The environment's shared variables.
     #[serde(default)]
     pub(crate) shared_variables: Variables,
+    /// Service name → its public domains (default: none).
+    #[serde(default)]
+    pub(crate) domains: BTreeMap<String, Domains>,
     /// What `config plan` reports: `{ok, changes, diagnostics}` (default: no change).
     #[serde(default)]
     pub(crate) config_plan: Option<ConfigPlan>,
@@ -102,6 +105,37 @@ pub(crate) struct Deployment {
     /// `canRollback` (default true).
     #[serde(default)]
     pub(crate) can_rollback: Option<bool>,
+}
+
+/// A service's public domains, as `domains(…)` lists them (railwayapp 5.71.0,
+/// `src/gql/queries/strings/Domains.graphql`): generated (`serviceDomains`) and custom.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Domains {
+    /// `*.up.railway.app` names.
+    #[serde(default)]
+    pub(crate) service: Vec<String>,
+    #[serde(default)]
+    pub(crate) custom: Vec<CustomDomain>,
+}
+
+/// A custom domain: its name alone (DNS verified, certificate valid), or with its status.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum CustomDomain {
+    Serving(String),
+    WithStatus {
+        domain: String,
+        #[serde(default = "default_true")]
+        verified: bool,
+        /// `CertificateStatus` of the schema (src/gql/schema.json).
+        #[serde(rename = "certificateStatus", default = "default_certificate_status")]
+        certificate_status: String,
+    },
+}
+
+fn default_certificate_status() -> String {
+    "CERTIFICATE_STATUS_TYPE_VALID".to_owned()
 }
 
 /// Variable name → value; `None` (`null` in JSON) is a sealed variable: the API answers
@@ -232,6 +266,7 @@ pub(crate) enum Endpoint {
     Logs,
     Api,
     Config,
+    Domain,
 }
 
 fn default_version() -> String {
@@ -308,6 +343,7 @@ impl Scenario {
                     .keys()
                     .map(|name| ("unrendered_variables", name)),
             )
+            .chain(self.domains.keys().map(|name| ("domains", name)))
         {
             ensure!(
                 services.contains(name),

@@ -17,7 +17,7 @@ use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway, Variables};
-use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::release::{self, FrontendOrigin, Say, Summary, Verdict};
 use crate::{checklist, config_source, remote, rollback};
 
 /// What the pre-flight established.
@@ -28,6 +28,8 @@ struct PreFlight {
     /// The service's variables (sealed ones present without a value): the schema guard of
     /// `--rollback-on-failure` reads the production database URL from them.
     variables: Variables,
+    /// FRONTEND_URL's origin: where the CORS preflight after cutover comes from.
+    frontend_origin: FrontendOrigin,
     /// The deployments before the trigger, newest first (the active one is the rollback target).
     history: Vec<Deployment>,
 }
@@ -136,7 +138,13 @@ impl flags::Deploy {
     ) -> Option<Probe> {
         match (outcome, &pre.health_url) {
             (Outcome::Active(d), Some(url)) => Some(release::probe(
-                url, commit, &d.status, &self.wait, started, say,
+                url,
+                commit,
+                &d.status,
+                &self.wait,
+                started,
+                &pre.frontend_origin,
+                say,
             )),
             _ => None,
         }
@@ -175,7 +183,7 @@ impl flags::Deploy {
                 "WARNING: --skip-verify: the platform's variables, the service's settings and the plan of .railway/railway.ts are NOT checked before deploying"
             );
         } else {
-            let mut report = remote::check(sh, &ready, None, &self.env)?;
+            let mut report = remote::check(sh, &ready, &self.frontend, &self.env)?;
             let shipped = self.shipped(sh);
             let target = &ready.railway.target;
             report.checks.extend(guard::preflight::checks(
@@ -211,6 +219,7 @@ impl flags::Deploy {
             variables,
         } = ready;
         let health_url = release::health_url(self.health_url.as_deref(), &variables);
+        let frontend_origin = FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &self.railway.service);
         let history = railway.history(sh, &ids)?;
         Ok(PreFlight {
@@ -218,6 +227,7 @@ impl flags::Deploy {
             ids,
             health_url,
             variables,
+            frontend_origin,
             history,
         })
     }
@@ -322,6 +332,13 @@ impl flags::Deploy {
                 .as_deref()
                 .unwrap_or("unknown until the platform says")
         ));
+        if let (Some(url), FrontendOrigin::Origin(origin)) = (url, &pre.frontend_origin) {
+            say.line(&format!(
+                "  OPTIONS {}{} from {origin} (the CORS preflight a browser on FRONTEND_URL sends)",
+                crate::health::origin_of(url),
+                release::CORS_PATH
+            ));
+        }
         if self.json {
             let doc = json!({ "ok": true, "dry_run": true, "trigger": railway.display(trigger), "health_url": url, "commit": commit });
             println!("{doc}");
@@ -348,6 +365,7 @@ impl flags::Deploy {
         let reason = match verdict {
             Verdict::Unhealthy => "was unhealthy".to_owned(),
             Verdict::StaleBuild => "did not serve its commit".to_owned(),
+            Verdict::CorsRefused => "refused the frontend's CORS preflight".to_owned(),
             Verdict::Deployed => {
                 say.line(&format!(
                     "watching {id} for {:?} (--rollback-on-failure)",
@@ -383,7 +401,6 @@ impl flags::Deploy {
             "deployment {id} {reason}: rolling back to {} (--rollback-on-failure)",
             target.id
         ));
-        say.line(&format!("note: {MIGRATION_NOTE}"));
         if target.can_rollback != Some(true) {
             return Ok(Some(rollback::OnFailure::impossible(
                 reason,
@@ -404,6 +421,7 @@ impl flags::Deploy {
             &self.wait,
             masker,
             url,
+            &pre.frontend_origin,
             say,
             started,
         )?;

@@ -23,13 +23,15 @@ pub(crate) enum Task {
     /// or drifted), 2 usage error.
     Migrate(Migrate),
     /// Deploy to Railway and wait for the truth: the deployment's final status, then the health
-    /// probe and the build it serves.
+    /// probe, the build it serves, and the CORS preflight a browser on FRONTEND_URL sends.
     ///
-    /// Exit codes: 0 deployed, healthy and serving the deployed commit; 1 anything else
-    /// (pre-flight, a deploy already running, NEEDS_APPROVAL, FAILED, CRASHED, REMOVED,
-    /// SKIPPED, timeout, health, stale build, rolled back); 2 usage error.
+    /// Exit codes: 0 deployed, healthy, serving the deployed commit and allowing the frontend's
+    /// origin; 1 anything else (pre-flight, a deploy already running, NEEDS_APPROVAL, FAILED,
+    /// CRASHED, REMOVED, SKIPPED, timeout, health, stale build, CORS preflight refused, rolled
+    /// back); 2 usage error.
     Deploy(Deploy),
-    /// Roll the service back to an earlier deployment and wait until it serves, healthy.
+    /// Roll the service back to an earlier deployment and wait until it serves, healthy (and
+    /// allows the CORS preflight from FRONTEND_URL's origin).
     ///
     /// A migration already applied is not reverted, so first the schema is judged: the target's
     /// commit (from Railway), its migrations (from git) and what the production database applied
@@ -160,8 +162,9 @@ pub(crate) struct Deploy {
     /// Approve the new deployment when it stops at NEEDS_APPROVAL (default: stop, exit 1).
     #[arg(long)]
     pub(crate) approve: bool,
-    /// When the new deployment is unhealthy, or crashes within --watch, roll back to the one
-    /// that served before (exit 1, verdict `rolled_back`).
+    /// When the new deployment is unhealthy, serves another build, refuses the frontend's CORS
+    /// preflight, or crashes within --watch, roll back to the one that served before (exit 1,
+    /// verdict `rolled_back`).
     #[arg(long)]
     pub(crate) rollback_on_failure: bool,
     /// With --rollback-on-failure: roll back even when a migration applied since the earlier
@@ -189,6 +192,28 @@ pub(crate) struct Deploy {
     /// Local env file whose variable names are compared with the platform's.
     #[command(flatten)]
     pub(crate) env: EnvFileArgs,
+    #[command(flatten)]
+    pub(crate) frontend: FrontendArgs,
+}
+
+/// The Next.js frontend in front of this service: checked on the platform (`verify --remote`,
+/// `deploy`'s pre-flight) — same NEXTAUTH_SECRET, an API URL that reaches this service's
+/// public domains, FRONTEND_URL and ALLOWED_ORIGINS that match the frontend's own domains.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct FrontendArgs {
+    /// The frontend's Railway service: check that it calls this service at one of its public
+    /// domains, that FRONTEND_URL and ALLOWED_ORIGINS name its own domains, and that it has the
+    /// same NEXTAUTH_SECRET.
+    #[arg(long = "frontend-service", value_name = "NAME")]
+    pub(crate) frontend_service: Option<String>,
+    /// The frontend's variable holding this API's base URL (default: NEXT_PUBLIC_API_URL and
+    /// API_URL, whichever are set).
+    #[arg(
+        long = "frontend-api-var",
+        value_name = "NAME",
+        requires = "frontend_service"
+    )]
+    pub(crate) frontend_api_var: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +315,7 @@ pub(crate) struct EnvFileArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("frontend_checks").arg("frontend_service").requires("remote")))]
 pub(crate) struct Verify {
     #[command(flatten)]
     pub(crate) env: EnvFileArgs,
@@ -304,12 +330,20 @@ pub(crate) struct Verify {
     pub(crate) remote: bool,
     #[command(flatten)]
     pub(crate) railway: RailwayArgs,
-    /// Also check that this Railway service (the Next.js frontend) has the same NEXTAUTH_SECRET.
-    #[arg(long, value_name = "NAME", requires = "remote")]
-    pub(crate) frontend_service: Option<String>,
+    #[command(flatten)]
+    pub(crate) frontend: FrontendArgs,
     /// How many replicas share the database (for the max_connections check).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(crate) replicas: u32,
+    /// Server connections the pooler in front of the database may open (its
+    /// DEFAULT_POOL_SIZE × its replicas, which `verify --remote` prints): counted with the
+    /// direct connections against DATABASE_DIRECT_URL's max_connections.
+    #[arg(long, value_name = "N", conflicts_with = "remote", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub(crate) pooler_connections: Option<u32>,
+    /// The Railway service of the pooler (PgBouncer) in front of the database; default: the
+    /// service DATABASE_URL references, when it is PgBouncer.
+    #[arg(long, value_name = "NAME", requires = "remote")]
+    pub(crate) pooler_service: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,8 @@
 //! The deployed service, probed from outside over HTTPS (rustls): readiness until 200, then
 //! the build it serves (`GET /health` → `{"version","commit"}`) against the commit that was
 //! deployed. A stale build — the old deployment still answering, or a build of another
-//! commit — is never taken for the new one.
+//! commit — is never taken for the new one. (What a browser asks next, the CORS preflight,
+//! is `release::cors`.)
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,8 @@ pub(crate) enum Verdict {
     Unready,
     /// Ready, but serving another commit until the deadline.
     Stale,
+    /// Ready and serving the expected build, but refusing the frontend's CORS preflight.
+    CorsRefused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,15 +46,22 @@ pub(crate) struct Probe {
     /// The build the service said it runs (the last one read).
     pub(crate) serving: Option<Build>,
     pub(crate) expected_commit: Option<String>,
+    /// The CORS preflight from the frontend's origin, when one was sent (after a healthy probe).
+    pub(crate) cors: Option<crate::release::Preflight>,
 }
 
 /// `/health` on the readiness URL's origin: where the backend names its build.
 pub(crate) fn build_url(ready_url: &str) -> String {
-    let after_scheme = ready_url.find("://").map_or(0, |i| i + 3);
-    let origin_end = ready_url[after_scheme..]
-        .find('/')
-        .map_or(ready_url.len(), |i| after_scheme + i);
-    format!("{}/health", &ready_url[..origin_end])
+    format!("{}/health", origin_of(ready_url))
+}
+
+/// `scheme://host[:port]` of a URL, as written (everything before the path).
+pub(crate) fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| after_scheme + i);
+    &url[..end]
 }
 
 /// Whether the serving commit is the expected one: equal, or one a prefix of the other (a
@@ -101,6 +111,7 @@ pub(crate) fn probe_build(
         detail: String::new(),
         serving: None,
         expected_commit: expected.map(str::to_owned),
+        cors: None,
     };
     loop {
         probe.attempts += 1;
@@ -170,6 +181,10 @@ mod tests {
             "http://127.0.0.1:8080/health"
         );
         assert_eq!(build_url("http://h:1"), "http://h:1/health");
+        assert_eq!(
+            origin_of("https://h.example.com?x#y"),
+            "https://h.example.com"
+        );
     }
 
     #[test]

@@ -152,7 +152,8 @@ pub(crate) fn limits(settings: &Settings) -> Limits {
 
 fn status(settings: &Settings, migrator: &Migrator) -> anyhow::Result<Status> {
     runtime::block_on(async {
-        let mut conn = intowork_db::connect(settings.database()).await?.conn;
+        // Where the migrations run: the database itself, never a transaction pooler.
+        let mut conn = migrate::connect(settings.database()).await?;
         let st = migrate::status(&mut conn, migrator).await;
         intowork_db::close(conn).await;
         Ok::<_, anyhow::Error>(st?)

@@ -11,9 +11,10 @@ use crate::exit::Reported;
 use crate::flags::{self, WaitArgs};
 use crate::health::Probe;
 use crate::mask::Masker;
+use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Needs, Op, Phase, Railway};
-use crate::release::{self, MIGRATION_NOTE, Say, Summary, Verdict};
+use crate::release::{self, FrontendOrigin, MIGRATION_NOTE, Say, Summary, Verdict};
 use crate::remote;
 
 impl flags::Rollback {
@@ -42,17 +43,12 @@ impl flags::Rollback {
             target.status,
             target.commit().as_deref().unwrap_or("unknown")
         ));
-        say.line(&format!("note: {MIGRATION_NOTE}"));
+        // The schema: refuses a target whose build would break on a contract migration
+        // applied since (or when that cannot be known), and says which migrations stay.
         let accept = self.accept_schema;
-        crate::migrate::guard::rollback::check(
-            sh,
-            &target,
-            &variables,
-            &railway.target,
-            accept,
-            say,
-        )?;
+        guard::rollback::check(sh, &target, &variables, &railway.target, accept, say)?;
         let url = release::health_url(self.health_url.as_deref(), &variables);
+        let frontend_origin = release::FrontendOrigin::of(&variables);
         release::sealed_note(&variables, &railway.target.service);
         if self.dry_run {
             let trigger = Call::Api(Op::Rollback {
@@ -74,6 +70,7 @@ impl flags::Rollback {
             &self.wait,
             &masker,
             url.as_deref(),
+            &frontend_origin,
             say,
             started,
         )?;
@@ -171,7 +168,8 @@ impl Run {
 }
 
 /// `deploymentRollback(target)`, the new deployment found, waited on and probed for the
-/// target's commit.
+/// target's commit (at the health URL, when there is one) and for the frontend's CORS
+/// preflight (from FRONTEND_URL's origin).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn execute(
     sh: &Shell,
@@ -180,6 +178,7 @@ pub(crate) fn execute(
     wait: &WaitArgs,
     masker: &Masker,
     url: Option<&str>,
+    frontend: &FrontendOrigin,
     say: Say,
     started: Instant,
 ) -> anyhow::Result<Run> {
@@ -205,6 +204,7 @@ pub(crate) fn execute(
                 &d.status,
                 wait,
                 started,
+                frontend,
                 say,
             ))
         }

@@ -13,8 +13,11 @@ impl flags::Verify {
         if self.remote {
             let needs = Needs::new("verify --remote", &remote::features());
             let ready = remote::railway_ready(sh, &self.railway, &needs)?;
-            let frontend = self.frontend_service.as_deref();
-            let mut report = remote::check(sh, &ready, frontend, &self.env)?;
+            let mut report = remote::check(sh, &ready, &self.frontend, &self.env)?;
+            let pooler = self.pooler_service.as_deref();
+            report
+                .checks
+                .extend(remote::pooler::check(sh, &ready, pooler)?);
             let shipped = preflight::Shipped::Checkout;
             let target = &ready.railway.target;
             report
@@ -46,8 +49,14 @@ impl flags::Verify {
         match (settings, self.offline) {
             (settings, true) => {
                 // Offline nothing is resolved: a name that only looks local stays unproven.
-                if let Some(warning) = settings.and_then(|s| s.database().unproven_locality()) {
+                if let Some(warning) = settings
+                    .as_ref()
+                    .and_then(|s| s.database().unproven_locality())
+                {
                     report.push(warning);
+                }
+                if let Some(settings) = &settings {
+                    report.push(intowork_db::online::direct_route(settings.database()));
                 }
                 report.push(Check::new(
                     "database.online",
@@ -61,9 +70,16 @@ impl flags::Verify {
                 "skipped: the configuration is invalid",
             )),
             (Some(settings), false) => {
+                let db = settings.database();
                 report.extend(runtime::block_on(intowork_db::online::run(
-                    settings.database(),
+                    db,
                     self.replicas,
+                ))?);
+                // Where migrations connect, and, for DATABASE_DIRECT_URL, the same stages.
+                report.extend(runtime::block_on(intowork_db::online::run_direct(
+                    db,
+                    self.replicas,
+                    self.pooler_connections,
                 ))?);
             }
         }

@@ -3,7 +3,7 @@
 //! most once a minute, with the secret's short fingerprint (the one `verify --remote` prints)
 //! and the fix; `cargo xtask logs` recognises it.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use crate::throttle::Throttle;
 
 /// At most one line per this many seconds.
 pub const EVERY_SECS: i64 = 60;
@@ -14,34 +14,22 @@ pub const MESSAGE: &str = "session token does not decrypt with this service's NE
 #[derive(Debug)]
 pub struct MismatchLog {
     fingerprint: String,
-    last: AtomicI64,
-    suppressed: AtomicU64,
+    throttle: Throttle,
 }
 
 impl MismatchLog {
     pub fn new(fingerprint: String) -> MismatchLog {
         MismatchLog {
             fingerprint,
-            last: AtomicI64::new(i64::MIN),
-            suppressed: AtomicU64::new(0),
+            throttle: Throttle::new(EVERY_SECS),
         }
     }
 
     /// Logs unless a line went out less than a minute ago; returns whether it logged.
     pub fn record(&self, now_secs: i64) -> bool {
-        let last = self.last.load(Ordering::Relaxed);
-        let due = last == i64::MIN || now_secs - last >= EVERY_SECS;
-        // One winner among concurrent requests.
-        if !due
-            || self
-                .last
-                .compare_exchange(last, now_secs, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            self.suppressed.fetch_add(1, Ordering::Relaxed);
+        let Some(since_last) = self.throttle.admit(now_secs) else {
             return false;
-        }
-        let since_last = self.suppressed.swap(0, Ordering::Relaxed);
+        };
         tracing::warn!(
             secret_fingerprint = %self.fingerprint,
             similar_rejections_since_last_line = since_last,

@@ -1,9 +1,10 @@
-//! The middleware every request goes through: request ids, the access log, CORS, a request
-//! timeout — wrapped once around the whole router. (`Router::layer` would wrap each route
+//! The middleware every request goes through: request ids, the access log, CORS (with a log
+//! line for refused origins), a request timeout — wrapped once around the whole router. (`Router::layer` would wrap each route
 //! instead, and axum clones a route's service, middleware and all, for every request.)
 
 pub mod access_log;
 pub mod error_shape;
+pub mod refused_origin;
 pub mod request_id;
 
 use std::time::Duration;
@@ -22,11 +23,15 @@ use tower_http::timeout::{Timeout, TimeoutLayer};
 
 pub use access_log::SLOW_REQUEST;
 use access_log::{AccessLog, AccessLogLayer};
+use refused_origin::{RefusedOrigin, RefusedOriginLayer};
 use request_id::{AcceptRequestId, AcceptRequestIdLayer, RandomUuid};
 
 /// The router inside its middleware: what `axum::serve` serves and the tests call.
 pub type Service = AcceptRequestId<
-    SetRequestId<AccessLog<PropagateRequestId<Cors<JsonErrors<Timeout<Router>>>>>, RandomUuid>,
+    SetRequestId<
+        AccessLog<PropagateRequestId<RefusedOrigin<Cors<JsonErrors<Timeout<Router>>>>>>,
+        RandomUuid,
+    >,
 >;
 
 /// Error responses with the documented JSON shape, whatever answered them.
@@ -46,6 +51,7 @@ pub fn service(router: Router, settings: &Settings) -> Service {
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomUuid))
         .layer(AccessLogLayer)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(RefusedOriginLayer::new(settings.allowed_origins()))
         .layer(cors(settings.allowed_origins()))
         .layer(MapResponseLayer::new(
             error_shape::json_errors as fn(Response) -> Response,

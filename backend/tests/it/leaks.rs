@@ -71,13 +71,18 @@ fn a_bad_configuration_lists_every_problem_with_secrets_masked() {
                     "DATABASE_PUBLIC_URL",
                     "postgresql://u:pw-Fake1@x.proxy.rlwy.net:1/railway?ssl=disable",
                 ),
+                (
+                    "DATABASE_DIRECT_URL",
+                    "postgresql://u:pw-Fake1@db.example.com/app?sslpassword=sslpw-Fake9Example&sslmode=disable",
+                ),
             ],
-            4,
+            5,
             &[
                 "DATABASE_URL: is not set",
                 "PGSSLMODE: `requir` is not a TLS mode",
                 "DATABASE_TLS_FINGERPRINT: is not a SHA-256 fingerprint",
                 "DATABASE_PUBLIC_URL: `ssl=disable` turns TLS off",
+                "DATABASE_DIRECT_URL: `sslmode=disable` turns TLS off",
             ],
         ),
     ];

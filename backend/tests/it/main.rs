@@ -3,6 +3,7 @@
 //! and shared, and the harness's servers are started once for all of them.
 
 mod api;
+mod browser;
 mod common;
 mod email;
 mod email_replicas;
@@ -10,6 +11,7 @@ mod hostile;
 mod hostile_process;
 mod leaks;
 mod outage;
+mod pooler;
 mod process;
 mod replicas_migrate;
 mod serve;

@@ -8,6 +8,7 @@ use crate::common::{self, *};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use intowork_backend::Application;
+use intowork_testkit::process::{self, Signal};
 use intowork_testkit::{Flavor, PgServer};
 use tower::ServiceExt;
 
@@ -175,28 +176,24 @@ async fn readiness_answers_in_time_when_the_database_hangs() {
     assert_eq!(fetch(port, "/health/ready").await.status, 200);
 
     // Freeze the postmaster and every backend: connections stay open, nothing answers.
-    let pid = std::fs::read_to_string(server.log_path().with_file_name("postmaster.pid"))
+    let pid: u32 = std::fs::read_to_string(server.log_path().with_file_name("postmaster.pid"))
         .unwrap()
         .lines()
         .next()
         .unwrap()
-        .to_owned();
-    let sh = xshell::Shell::new().unwrap();
-    xshell::cmd!(sh, "pkill -STOP -P {pid}")
-        .quiet()
-        .ignore_status()
-        .run()
+        .parse()
         .unwrap();
-    xshell::cmd!(sh, "kill -STOP {pid}").quiet().run().unwrap();
+    for child in process::children(pid) {
+        let _ = process::try_signal(child, Signal::STOP);
+    }
+    process::signal(pid, Signal::STOP);
     let t = Instant::now();
     let ready = fetch(port, "/health/ready").await;
     let took = t.elapsed();
-    xshell::cmd!(sh, "kill -CONT {pid}").quiet().run().unwrap();
-    xshell::cmd!(sh, "pkill -CONT -P {pid}")
-        .quiet()
-        .ignore_status()
-        .run()
-        .unwrap();
+    process::signal(pid, Signal::CONT);
+    for child in process::children(pid) {
+        let _ = process::try_signal(child, Signal::CONT);
+    }
     assert_eq!(ready.status, 503, "{}", ready.body);
     assert_eq!(ready.json()["checks"]["database"], "timeout");
     assert!(took < Duration::from_secs(2), "took {took:?}");

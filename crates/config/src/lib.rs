@@ -26,8 +26,9 @@ mod variables;
 
 pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS, secret_fingerprint};
 pub use database::{
-    DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, SECRET_PARAMS, TargetChoice,
-    TlsMode, TlsSource, UrlContext, authority_ends, url_secrets, userinfo_password,
+    DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, NoDirectRoute, PoolMode,
+    SECRET_PARAMS, TargetChoice, TlsMode, TlsSource, UrlContext, authority_ends, url_secrets,
+    userinfo_password,
 };
 pub use echo::{MAX_ECHO_CHARS, shown_url};
 pub use email::{DEFAULT_RESEND_API_URL, EmailSettings, Mailbox};
@@ -45,7 +46,7 @@ pub use settings::{
     Loaded, MigrationSettings, Settings,
 };
 pub use source::{Lookup, Origin as ValueOrigin, Source, SourceError, Sourced};
-pub use variables::{Need, VARIABLES, Variable, is_secret_name, markdown_table};
+pub use variables::{DATABASE_URLS, Need, VARIABLES, Variable, is_secret_name, markdown_table};
 
 /// Re-exported so callers name the same secret type.
 pub use secrecy;

@@ -13,7 +13,7 @@ use std::ops::Range;
 use percent_encoding::percent_decode_str;
 
 use crate::database::url_secrets;
-use crate::variables::is_secret_name;
+use crate::variables::{DATABASE_URLS, is_secret_name};
 
 /// What replaces a secret.
 pub const MASK: &str = "****";
@@ -63,9 +63,7 @@ impl SecretSet {
     pub fn from_variables<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> SecretSet {
         let mut found = Vec::new();
         for (name, value) in vars {
-            let database_url = ["DATABASE_URL", "DATABASE_PUBLIC_URL"]
-                .iter()
-                .any(|v| v.eq_ignore_ascii_case(name));
+            let database_url = DATABASE_URLS.iter().any(|v| v.eq_ignore_ascii_case(name));
             if is_secret_name(name) && !database_url {
                 found.push(value.to_owned());
                 found.push(value.trim().to_owned());

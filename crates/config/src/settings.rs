@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::auth::parse_nextauth_secret;
 use crate::checker::Checker;
-use crate::database::{DatabaseSettings, check_database};
+use crate::database::{DatabaseSettings, check_database, check_migration_route};
 use crate::echo::shown_url;
 use crate::email::{EmailSettings, Mailbox, check_resend_api_url, parse_resend_key};
 use crate::environment::Environment;
@@ -131,6 +131,9 @@ impl Settings {
 
         let migrations = check_migrations(&mut ck);
         let service = check_service(&mut ck);
+        if let Some(db) = &database {
+            check_migration_route(&mut ck, db, service.map(|s| s.migrate_on_start));
+        }
 
         let secrets = ck.secrets().clone();
         let report = ck.report;

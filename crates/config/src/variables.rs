@@ -52,6 +52,18 @@ pub const VARIABLES: &[Variable] = &[
         doc: "Railway's TCP-proxy URL, same rules. When `DATABASE_URL` is `*.railway.internal` and this process runs outside Railway (`RAILWAY_ENVIRONMENT_NAME` unset), it is the connection target (the private host cannot resolve here).",
     },
     Variable {
+        name: "DATABASE_POOL_MODE",
+        need: Need::Optional,
+        secret: false,
+        doc: "what the pooler `DATABASE_URL` points at does between transactions: `session` (default: no pooler, or a session pooler) or `transaction` (PgBouncer's transaction pooling, Railway's default; the statement cache is then off). Declared, not guessed: no client can tell the mode on the wire (`verify --remote` compares it with the pooler service's `POOL_MODE`). `statement` is refused (the backend's writes and migrations need multi-statement transactions). Unset, a pooler-looking `DATABASE_URL` (port 6543, a pgbouncer/pooler host) is a warning",
+    },
+    Variable {
+        name: "DATABASE_DIRECT_URL",
+        need: Need::Optional,
+        secret: true,
+        doc: "the database itself, bypassing the pooler (Railway: a reference to the database service's unpooled URL, e.g. `${{Postgres.DATABASE_URL}}`); same rules and TLS policy as `DATABASE_URL`. Migrations, their advisory lock and their session limits connect here when it is set. **With `DATABASE_POOL_MODE=transaction` it is required** (an error while `MIGRATE_ON_START` is on; otherwise a warning, and `backend migrate`/`cargo xtask migrate` refuse before sending anything), and pointing it at `DATABASE_URL`'s own endpoint is an error. A `*.railway.internal` host outside Railway is a warning: migrations from here need the database's public URL",
+    },
+    Variable {
         name: "NEXTAUTH_SECRET",
         need: Need::Always,
         secret: true,
@@ -167,6 +179,10 @@ pub const VARIABLES: &[Variable] = &[
     },
 ];
 
+/// The variables that hold a database URL: shown in their masked form (host and user
+/// readable), their secrets found by [`crate::url_secrets`].
+pub const DATABASE_URLS: &[&str] = &["DATABASE_URL", "DATABASE_PUBLIC_URL", "DATABASE_DIRECT_URL"];
+
 /// The README's variable table, one row per variable of [`VARIABLES`], in order.
 pub fn markdown_table() -> String {
     let mut out = String::from("| variable | needed | rule |\n|---|---|---|\n");
@@ -224,6 +240,7 @@ mod tests {
             "db.pass",
             "DATABASE_URL",
             "database_public_url",
+            "DATABASE_DIRECT_URL",
         ] {
             assert!(is_secret_name(name), "{name}");
         }

@@ -16,8 +16,8 @@ pub const DEFAULT_APPLICATION_NAME: &str = "intowork-backend";
 /// its socket (its session and locks freed, not held for the kernel's default two hours),
 /// and an idle session's path carries a packet every minute. sqlx 0.8 opens the socket itself
 /// and offers no client-side keepalive: on our side the pool's idle timeout and the read retry
-/// cover a connection that died silently. Not sent to a pooler, which refuses unknown startup
-/// parameters.
+/// cover a connection that died silently. Not sent to a pooler (PgBouncer refuses unknown
+/// startup parameters); PgBouncer's own `tcp_keepalive` settings cover its sockets there.
 pub const KEEPALIVE: (u32, u32, u32) = (60, 10, 3);
 
 /// Options for every connection in the workspace: backend pool, migrations and verify.
@@ -45,7 +45,10 @@ pub fn connect_options(db: &DatabaseSettings) -> PgConnectOptions {
     if db.statement_cache_disabled() {
         // Transaction poolers hand each statement to any backend: prepared statements break.
         opts = opts.statement_cache_capacity(0);
-    } else {
+    }
+    // A pooler (declared with DATABASE_POOL_MODE, in either mode, or recognised by its host or
+    // port) refuses startup parameters it does not know, `options` among them.
+    if !(db.pool_mode_declared() || url.is_pooler()) {
         let (idle, interval, count) = KEEPALIVE;
         opts = opts.options([
             ("tcp_keepalives_idle", idle),

@@ -75,9 +75,7 @@ impl Binaries {
             if found.is_none() {
                 need(
                     Component::UtilLinux,
-                    format!(
-                        "util-linux `{name}` not found on PATH (Linux only; `apt-get install -y util-linux`)"
-                    ),
+                    intowork_prereqs::UTIL_LINUX.not_installed(name),
                 );
             }
         }
@@ -159,8 +157,24 @@ fn versioned_dirs(parent: &Path, prefix: &str, sub: &str) -> Vec<PathBuf> {
 
 /// An executable file of that name in a directory of `PATH`, as `which` finds it.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = env::var_os("PATH")?;
-    env::split_paths(&path)
+    find_in(&env::var_os("PATH")?, name)
+}
+
+/// One of `package`'s programs: on `PATH`, else in the package's own directories
+/// (`intowork_prereqs::Lookup::PathOr`: Debian's `/usr/sbin` for PgBouncer).
+pub fn find_program(package: &intowork_prereqs::Package, name: &str) -> Option<PathBuf> {
+    find_on_path(name).or_else(|| {
+        package
+            .search_dirs()
+            .iter()
+            .map(|dir| Path::new(dir).join(name))
+            .find(|p| is_executable(p))
+    })
+}
+
+/// [`find_on_path`] for a given search path (`PATH`'s syntax).
+pub fn find_in(path: &std::ffi::OsStr, name: &str) -> Option<PathBuf> {
+    env::split_paths(path)
         .map(|dir| dir.join(name))
         .find(|p| is_executable(p))
 }

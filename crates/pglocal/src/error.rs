@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
+use intowork_prereqs::{POSTGRESQL, POSTGRESQL_CLIENT, Package, UTIL_LINUX};
+
+use crate::binaries::BINDIR_VAR;
 use crate::certs::CertError;
 
 /// What provides a missing prerequisite: the installer's unit of decision.
@@ -23,6 +26,19 @@ pub enum Component {
     ServerAccount,
 }
 
+impl Component {
+    /// The entry of the workspace's system package list that provides it (`None` for the
+    /// account, which is made, not installed).
+    pub fn package(self) -> Option<&'static Package> {
+        match self {
+            Component::Server => Some(&POSTGRESQL),
+            Component::Client => Some(&POSTGRESQL_CLIENT),
+            Component::UtilLinux => Some(&UTIL_LINUX),
+            Component::ServerAccount => None,
+        }
+    }
+}
+
 /// One missing prerequisite: what provides it, and what exactly was not found where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing {
@@ -36,11 +52,19 @@ pub struct MissingPrerequisites {
     pub missing: Vec<Missing>,
 }
 
-/// How to install the PostgreSQL programs by hand (the installer in `cargo xtask dev` runs
-/// the same packages itself).
-pub const INSTALL_HINT: &str = "install the PostgreSQL server and client: Debian/Ubuntu \
-     `sudo apt-get install -y postgresql postgresql-client`, macOS `brew install postgresql@16`; \
-     or set INTOWORK_PG_BINDIR to the directory that holds `initdb` and `postgres`";
+/// How to install the PostgreSQL programs: the installer, what it runs (from the one package
+/// list), or where to point the lookup instead.
+pub fn install_hint() -> String {
+    let apt = [POSTGRESQL, POSTGRESQL_CLIENT]
+        .map(|p| p.to_string())
+        .join(" ");
+    let brew = POSTGRESQL.homebrew.unwrap_or_default();
+    format!(
+        "install the PostgreSQL server and client with `cargo xtask dev setup` (Debian/Ubuntu: \
+         `sudo apt-get install -y {apt}`; macOS: `brew install {brew}`), or set {BINDIR_VAR} to \
+         the directory that holds `initdb` and `postgres`"
+    )
+}
 
 impl MissingPrerequisites {
     /// What to install, without repetition.
@@ -55,7 +79,7 @@ impl fmt::Display for MissingPrerequisites {
         write!(f, "{}", details.join("; "))?;
         let components = self.components();
         if components.contains(&Component::Server) || components.contains(&Component::Client) {
-            write!(f, "; {INSTALL_HINT}")?;
+            write!(f, "; {}", install_hint())?;
         }
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! Starts a throwaway `postgres` so that it cannot outlive this process.
+//! Starts a throwaway `postgres` (or another server next to it: PgBouncer in the tests) so
+//! that it cannot outlive this process.
 //!
 //! A server can live in a static, which Rust never drops, and a process can be killed with
 //! SIGKILL: no destructor can be relied on. Instead the kernel does the teardown: the server
@@ -14,6 +15,7 @@
 //!   util-linux's setpriv.c and by killing a parent here), and `execve` of the non-setuid
 //!   `postgres` keeps it, so a single `setpriv` is enough.
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
@@ -33,26 +35,51 @@ const DEATH_SIGNAL: &str = "QUIT";
 
 /// Starts `postgres -D data_dir` with stdout and stderr appended to `log`.
 /// The returned child must be waited for by its owner (any thread may do it).
+pub(crate) fn spawn_postgres(pg: &Pg, data_dir: &Path, log: File) -> io::Result<Child> {
+    let args = [OsString::from("-D"), data_dir.as_os_str().to_owned()];
+    spawn_supervised(
+        pg,
+        &pg.binaries.postgres,
+        &args,
+        data_dir,
+        log,
+        DEATH_SIGNAL,
+    )
+}
+
+/// Starts `program args…` as the server account (`Pg::user`), from `cwd`, with stdout
+/// and stderr appended to `log`, tied to this process's life: the kernel sends it
+/// `death_signal` (`setpriv --pdeathsig` names: `QUIT`, `TERM`, `KILL`…) when we die, however
+/// we die. For the servers the tests put next to PostgreSQL (PgBouncer). The returned child
+/// must be waited for by its owner (any thread may do it).
 // `Command::new` is banned in favour of `xshell::cmd!`, which runs a program to completion.
 // The server is a long-running child that must be supervised (signalled, reaped, tied to this
 // process's life), which xshell cannot do.
 #[allow(clippy::disallowed_methods)]
-pub(crate) fn spawn_postgres(pg: &Pg, data_dir: &Path, log: File) -> io::Result<Child> {
+pub fn spawn_supervised(
+    pg: &Pg,
+    program: &Path,
+    args: &[OsString],
+    cwd: &Path,
+    log: File,
+    death_signal: &str,
+) -> io::Result<Child> {
     let setpriv = pg.binaries.setpriv.clone();
-    let postgres = pg.binaries.postgres.clone();
+    let program = program.to_owned();
+    let args = args.to_vec();
     let switch_user = pg.user.setpriv_args();
-    let data_dir: PathBuf = data_dir.to_owned();
+    let cwd: PathBuf = cwd.to_owned();
+    let pdeathsig = format!("--pdeathsig={death_signal}");
     let (reply, answer) = mpsc::sync_channel(1);
     let job: Job = Box::new(move || {
         let spawned = log.try_clone().and_then(|stderr| {
             Command::new(setpriv)
-                .arg(format!("--pdeathsig={DEATH_SIGNAL}"))
+                .arg(pdeathsig)
                 .args(switch_user)
-                .arg(postgres)
-                .arg("-D")
-                .arg(&data_dir)
+                .arg(program)
+                .args(args)
                 // The server account may not be able to enter our working directory.
-                .current_dir(&data_dir)
+                .current_dir(&cwd)
                 .stdin(Stdio::null())
                 .stdout(log)
                 .stderr(stderr)
@@ -62,10 +89,10 @@ pub(crate) fn spawn_postgres(pg: &Pg, data_dir: &Path, log: File) -> io::Result<
     });
     parent_thread()?
         .send(job)
-        .map_err(|_| io::Error::other("the thread that parents the postgres servers is gone"))?;
-    answer.recv().map_err(|_| {
-        io::Error::other("the thread that parents the postgres servers did not answer")
-    })?
+        .map_err(|_| io::Error::other("the thread that parents the servers is gone"))?;
+    answer
+        .recv()
+        .map_err(|_| io::Error::other("the thread that parents the servers did not answer"))?
 }
 
 /// The long-lived thread every server is forked from, started on first use. (Two first

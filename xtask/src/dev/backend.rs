@@ -6,10 +6,10 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use super::stack::Stack;
-use crate::child::{STOP_BUDGET, terminate};
+use crate::child::{STOP_BUDGET, sigterm, terminate};
 use crate::config_source;
 
 /// `cargo build` of the backend binary; returns its path.
@@ -108,19 +108,21 @@ impl Drop for Backend {
 }
 
 /// A backend left running by an earlier `dev` (killed hard): SIGTERM it. Returns whether one ran.
-pub(crate) fn stop_leftover(sh: &Shell, stack: &Stack) -> anyhow::Result<bool> {
+pub(crate) fn stop_leftover(stack: &Stack) -> anyhow::Result<bool> {
     let Ok(pid) = std::fs::read_to_string(stack.backend_pid()) else {
         return Ok(false);
     };
-    let pid = pid.trim().to_owned();
     let _ = std::fs::remove_file(stack.backend_pid());
-    let alive = Path::new("/proc").join(&pid).join("cmdline");
+    let Ok(pid) = pid.trim().parse::<u32>() else {
+        return Ok(false);
+    };
+    let alive = Path::new("/proc").join(pid.to_string()).join("cmdline");
     let is_backend =
         std::fs::read(&alive).is_ok_and(|c| String::from_utf8_lossy(&c).contains("backend"));
     if !is_backend {
         return Ok(false);
     }
-    cmd!(sh, "kill -TERM {pid}").quiet().ignore_stderr().run()?;
+    sigterm(pid)?;
     let deadline = Instant::now() + STOP_BUDGET;
     while alive.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));

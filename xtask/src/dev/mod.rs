@@ -5,6 +5,7 @@
 //! (`install`), with the user's consent.
 
 mod backend;
+mod frontend;
 mod install;
 mod stack;
 mod steps;
@@ -47,18 +48,18 @@ impl flags::Dev {
         if let Some(DevAction::Stop) = self.action {
             // Nothing to install for stopping: without PostgreSQL, no database runs.
             let pg = Pg::find().map_err(|missing| Reported(format!("dev: {missing}")))?;
-            return stop_all(sh, &Stack::new(pg, dir), true);
+            return stop_all(&Stack::new(pg, dir), true);
         }
         let stack = Stack::new(install::ensure(sh, consent)?, dir);
         if self.reset {
-            stop_all(sh, &stack, false)?;
+            stop_all(&stack, false)?;
             stack.cluster.remove()?;
         }
         let mut steps = Steps::new(self.check);
         let result = self.up_and_serve(sh, &stack, &mut steps);
         if self.check {
             // One-shot: whatever happened, nothing is left running.
-            if let Err(e) = stop_all(sh, &stack, false) {
+            if let Err(e) = stop_all(&stack, false) {
                 steps.fail("stop", &format!("{e:#}"));
             } else {
                 steps.pass("stop", "backend and database stopped", Duration::ZERO);
@@ -80,6 +81,7 @@ impl flags::Dev {
         let Some((mut backend, base)) = self.start_backend(sh, stack, steps)? else {
             return Ok(());
         };
+        println!("{}", frontend::settings(&settings, &base));
         if self.check {
             return check_api_and_shutdown(&base, &mut backend, steps);
         }
@@ -248,8 +250,8 @@ fn check_api_and_shutdown(
     Ok(())
 }
 
-fn stop_all(sh: &Shell, stack: &Stack, say: bool) -> anyhow::Result<()> {
-    let stopped_backend = backend::stop_leftover(sh, stack)?;
+fn stop_all(stack: &Stack, say: bool) -> anyhow::Result<()> {
+    let stopped_backend = backend::stop_leftover(stack)?;
     let stopped_database = stack.cluster.stop()?;
     if say {
         match (stopped_backend, stopped_database) {

@@ -47,6 +47,12 @@ pub(crate) enum Op {
         service_id: String,
         commit: String,
     },
+    /// A service's public domains: generated (`*.up.railway.app`) and custom.
+    Domains {
+        project_id: String,
+        environment_id: String,
+        service_id: String,
+    },
 }
 
 const SERVICE_INSTANCE: &str = "query XtaskServiceInstance($environmentId: String!, $serviceId: String!) { serviceInstance(environmentId: $environmentId, serviceId: $serviceId) { healthcheckPath healthcheckTimeout drainingSeconds overlapSeconds numReplicas preDeployCommand restartPolicyType sleepApplication source { repo image } } }";
@@ -54,6 +60,9 @@ const DEPLOYMENTS: &str = "query XtaskDeployments($environmentId: String!, $serv
 const UNRENDERED_VARIABLES: &str = "query XtaskVariables($projectId: String!, $environmentId: String!, $serviceId: String) { variables(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId, unrendered: true) }";
 const ROLLBACK: &str = "mutation XtaskRollback($id: String!) { deploymentRollback(id: $id) }";
 const APPROVE: &str = "mutation XtaskApprove($id: String!) { deploymentApprove(id: $id) }";
+/// The fields `railway domain list` reads (railwayapp 5.71.0,
+/// `src/gql/queries/strings/Domains.graphql`), those this tool needs.
+const DOMAINS: &str = "query XtaskDomains($environmentId: String!, $projectId: String!, $serviceId: String!) { domains(environmentId: $environmentId, projectId: $projectId, serviceId: $serviceId) { serviceDomains { domain } customDomains { domain status { verified certificateStatus } } } }";
 const DEPLOY_COMMIT: &str = "mutation XtaskDeployCommit($environmentId: String!, $serviceId: String!, $commitSha: String!) { serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha) }";
 
 impl Op {
@@ -65,6 +74,7 @@ impl Op {
             Op::Rollback { .. } => ROLLBACK,
             Op::Approve { .. } => APPROVE,
             Op::DeployCommit { .. } => DEPLOY_COMMIT,
+            Op::Domains { .. } => DOMAINS,
         }
     }
 
@@ -77,6 +87,7 @@ impl Op {
             Op::Rollback { .. } => "deploymentRollback",
             Op::Approve { .. } => "deploymentApprove",
             Op::DeployCommit { .. } => "serviceInstanceDeployV2",
+            Op::Domains { .. } => "domains",
         }
     }
 
@@ -131,6 +142,16 @@ impl Op {
                 raw("environmentId", environment_id),
                 raw("serviceId", service_id),
                 raw("commitSha", commit),
+            ]
+            .concat(),
+            Op::Domains {
+                project_id,
+                environment_id,
+                service_id,
+            } => [
+                raw("environmentId", environment_id),
+                raw("projectId", project_id),
+                raw("serviceId", service_id),
             ]
             .concat(),
         }
@@ -236,7 +257,7 @@ impl Railway {
         op.answer(&out.stdout, &self.relay)
     }
 
-    fn api_json<T: for<'de> Deserialize<'de>>(
+    pub(super) fn api_json<T: for<'de> Deserialize<'de>>(
         &self,
         what: &str,
         value: Value,

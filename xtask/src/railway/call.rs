@@ -208,6 +208,11 @@ impl Call {
             }),
             Call::Api(Op::Rollback { id: "0000".into() }),
             Call::Api(Op::Approve { id: "0000".into() }),
+            Call::Api(Op::Domains {
+                project_id: "prj-0000".into(),
+                environment_id: environment_id.clone(),
+                service_id: service_id.clone(),
+            }),
             Call::Api(Op::DeployCommit {
                 environment_id,
                 service_id,

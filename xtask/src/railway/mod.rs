@@ -7,11 +7,12 @@
 //! The wrapper owns the minimum CLI release of each feature and the gate that reads
 //! `railway --version` once per task ([`version`]), the deployment statuses ([`status`]),
 //! variables with sealed ones ([`variables`]), the GraphQL documents sent through `railway
-//! api` ([`api`]), the reading of `railway config plan` ([`plan`]) and the polling that waits
-//! for a deployment's outcome ([`poll`]).
+//! api` ([`api`]), a service's public domains ([`domains`]), the reading of `railway config
+//! plan` ([`plan`]) and the polling that waits for a deployment's outcome ([`poll`]).
 
 pub(crate) mod api;
 mod call;
+mod domains;
 mod error;
 mod ids;
 pub(crate) mod plan;
@@ -29,6 +30,7 @@ use xshell::{Shell, cmd};
 
 pub(crate) use api::{Deployment, Op, ServiceInstance};
 pub(crate) use call::Call;
+pub(crate) use domains::Domain;
 pub(crate) use error::RailwayError;
 pub(crate) use ids::Ids;
 pub(crate) use relay::{Relay, relayed};

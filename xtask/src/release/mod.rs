@@ -1,8 +1,11 @@
 //! What `deploy` and `rollback` share: one deploy at a time, waiting on a deployment with
-//! its logs streamed, the health probe, and ([`summary`]) the verdict and how it is reported.
+//! its logs streamed, the health probe and the frontend's CORS preflight ([`cors`]), and
+//! ([`summary`]) the verdict and how it is reported.
 
+mod cors;
 mod summary;
 
+pub(crate) use cors::{FrontendOrigin, PATH as CORS_PATH, Preflight};
 pub(crate) use summary::{Summary, Verdict, judge};
 
 use std::time::{Duration, Instant};
@@ -157,13 +160,15 @@ pub(crate) fn sealed_note(variables: &Variables, service: &str) {
 }
 
 /// Probes the service with what is left of the timeout (never less than a fair chance:
-/// 30 s, or all of a shorter timeout).
+/// 30 s, or all of a shorter timeout); once it is healthy, sends the CORS preflight a
+/// browser on the frontend sends ([`cors`]): refused, the probe fails.
 pub(crate) fn probe(
     url: &str,
     expected_commit: Option<&str>,
     status: &DeploymentStatus,
     wait: &WaitArgs,
     started: Instant,
+    frontend: &FrontendOrigin,
     say: Say,
 ) -> Probe {
     if *status == DeploymentStatus::Sleeping {
@@ -179,7 +184,47 @@ pub(crate) fn probe(
         .timeout
         .saturating_sub(started.elapsed())
         .max(wait.timeout.min(Duration::from_secs(30)));
-    health::probe_build(url, expected_commit, budget, wait.poll_interval)
+    let mut probe = health::probe_build(url, expected_commit, budget, wait.poll_interval);
+    if probe.ok {
+        probe.cors = cors_preflight(url, frontend, say);
+        if probe.cors.as_ref().is_some_and(|p| !p.ok()) {
+            probe.ok = false;
+            probe.verdict = health::Verdict::CorsRefused;
+        }
+    }
+    probe
+}
+
+/// The preflight from FRONTEND_URL's origin; without one, said why (a sealed FRONTEND_URL is a
+/// warning: nothing was proven).
+fn cors_preflight(url: &str, frontend: &FrontendOrigin, say: Say) -> Option<Preflight> {
+    let origin = match frontend {
+        FrontendOrigin::Origin(origin) => origin,
+        FrontendOrigin::Unset => {
+            say.line("no CORS preflight: FRONTEND_URL is not set, so there is no frontend origin to ask for");
+            return None;
+        }
+        FrontendOrigin::Sealed => {
+            eprintln!(
+                "warning: FRONTEND_URL is sealed: its origin cannot be read back, so the CORS preflight a browser on the frontend sends was NOT checked (not a pass)"
+            );
+            return None;
+        }
+        FrontendOrigin::Invalid => {
+            eprintln!(
+                "warning: FRONTEND_URL is not an absolute http(s) URL: the CORS preflight was NOT checked"
+            );
+            return None;
+        }
+    };
+    let preflight = cors::preflight(url, origin);
+    if preflight.ok() {
+        say.line(&format!(
+            "CORS preflight from {origin}: {} allows it (Access-Control-Allow-Origin, authorization)",
+            preflight.url
+        ));
+    }
+    Some(preflight)
 }
 
 /// The last log lines worth reading after a failure, on stderr.

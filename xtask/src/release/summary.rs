@@ -32,6 +32,9 @@ pub(crate) enum Verdict {
     Unhealthy,
     /// Active and ready, but serving another commit than the one deployed.
     StaleBuild,
+    /// Active, ready and serving its build, but refusing the frontend's CORS preflight: every
+    /// browser call from the frontend fails.
+    CorsRefused,
     /// Active, but there is no URL to probe.
     NotProbed,
 }
@@ -73,6 +76,7 @@ impl Summary {
             "health": self.probe.as_ref().map(|p| json!({
                 "url": p.url, "ok": p.ok, "status": p.status, "attempts": p.attempts,
                 "serving": p.serving.as_ref().map(|b| json!({"version": b.version, "commit": b.commit})),
+                "cors": p.cors.as_ref().map(|c| json!({"url": c.url, "origin": c.origin, "ok": c.ok(), "status": c.status, "missing": c.missing, "error": c.error})),
             })),
         });
         if json {
@@ -143,6 +147,14 @@ fn append_step_summary(
         ),
         ("health", health),
     ];
+    if let Some(c) = s.probe.as_ref().and_then(|p| p.cors.as_ref()) {
+        let answer = if c.ok() {
+            "allowed".to_owned()
+        } else {
+            format!("**refused**: {}", c.explain())
+        };
+        rows.push(("CORS preflight", format!("from {}: {answer}", c.origin)));
+    }
     if let Some(r) = &s.rollback {
         rows.push((
             "rolled back",
@@ -254,6 +266,15 @@ fn judge_probe(probe: Option<&Probe>) -> (Verdict, String) {
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| p.detail.clone())
             ),
+        ),
+        (health::Verdict::CorsRefused, _) => (
+            Verdict::CorsRefused,
+            p.cors.as_ref().map_or_else(String::new, |c| {
+                format!(
+                    "deployed and healthy, but {}. The backend's ALLOWED_ORIGINS decides (`cargo xtask verify --remote --frontend-service <frontend>` checks it against the frontend's domains); a rollback keeps today's variables, so if ALLOWED_ORIGINS is the cause the earlier build refuses it too",
+                    c.explain()
+                )
+            }),
         ),
         (health::Verdict::Stale, expected) => (
             Verdict::StaleBuild,

@@ -1,10 +1,14 @@
 //! `verify --remote` (and `deploy`'s pre-flight): what will run on Railway, checked from
 //! here. The platform's rendered variables go through the same configuration rules as if
 //! inside Railway; references are checked where they are written; the live service
-//! instance's settings are held to the invariants of [`settings`]; and, when the repository
-//! has `.railway/railway.ts`, its plan must not destroy anything. No value is ever printed.
+//! instance's settings are held to the invariants of [`settings`]; when the repository
+//! has `.railway/railway.ts`, its plan must not destroy anything; and with a frontend
+//! service, [`frontend`] checks that it reaches this service and is allowed to. No secret
+//! value is ever printed (the frontend checks name URLs and domains: not secrets, and relayed).
 
+mod frontend;
 pub(crate) mod plan;
+pub(crate) mod pooler;
 mod references;
 mod sealed;
 pub(crate) mod settings;
@@ -18,7 +22,7 @@ use std::collections::BTreeSet;
 use intowork_config::{Check, Report, Settings, Source, Status, ValueOrigin};
 use xshell::Shell;
 
-use crate::flags::{EnvFileArgs, RailwayArgs};
+use crate::flags::{EnvFileArgs, FrontendArgs, RailwayArgs};
 use crate::railway::{Feature, Ids, Needs, Railway, Target, Variables};
 use settings::{Runtime, ServiceSettings};
 
@@ -73,7 +77,7 @@ pub(crate) fn features() -> Vec<Feature> {
 pub(crate) fn check(
     sh: &Shell,
     ready: &Ready,
-    frontend: Option<&str>,
+    frontend: &FrontendArgs,
     env: &EnvFileArgs,
 ) -> anyhow::Result<Report> {
     let Ready {
@@ -120,11 +124,17 @@ pub(crate) fn check(
     report.checks.extend(plan::check(sh, railway));
 
     report.push(variables::local_only(variables, env)?);
-    if let Some(frontend) = frontend {
-        let theirs = railway.variables(sh, frontend)?;
-        report.push(variables::same_secret(
-            variables, &theirs, &t.service, frontend,
-        ));
+    if let Some(name) = frontend.frontend_service.as_deref() {
+        let theirs = railway.variables(sh, name)?;
+        report.push(variables::same_secret(variables, &theirs, &t.service, name));
+        report.checks.extend(frontend::check(
+            sh,
+            railway,
+            ids,
+            (variables, &unrendered),
+            &theirs,
+            frontend,
+        )?);
     }
     report.push(Check::new(
         "database.online",
@@ -138,14 +148,7 @@ pub(crate) fn check(
 /// the values the settings' invariants depend on (the defaults when the configuration is
 /// invalid: its report says why).
 fn configuration(variables: &Variables, t: &Target) -> (Report, Runtime) {
-    let mut rendered = sealed::rendered(variables);
-    // Railway injects it at run time; the rules must see what the service will see.
-    rendered
-        .entry("RAILWAY_ENVIRONMENT_NAME".into())
-        .or_insert_with(|| t.environment.clone());
-    let origin = ValueOrigin::Platform(format!("railway {}", t.service));
-    let source = Source::from_pairs(&rendered, origin);
-    let (report, runtime) = match Settings::load(&source) {
+    let (report, runtime) = match Settings::load(&platform_source(variables, t)) {
         Ok(loaded) => {
             let runtime = Runtime {
                 shutdown_grace_secs: loaded.settings.service().shutdown_grace.as_secs(),
@@ -164,4 +167,15 @@ fn configuration(variables: &Variables, t: &Target) -> (Report, Runtime) {
         }
     };
     (sealed::replace_checks(report, variables), runtime)
+}
+
+/// The rendered variables as the service will see them: sealed ones as [`sealed`] stands
+/// in for them, `RAILWAY_ENVIRONMENT_NAME` as Railway injects it at run time.
+fn platform_source(variables: &Variables, t: &Target) -> Source {
+    let mut rendered = sealed::rendered(variables);
+    rendered
+        .entry("RAILWAY_ENVIRONMENT_NAME".into())
+        .or_insert_with(|| t.environment.clone());
+    let origin = ValueOrigin::Platform(format!("railway {}", t.service));
+    Source::from_pairs(&rendered, origin)
 }

@@ -263,3 +263,71 @@ fn the_health_check_path_is_the_backends_readiness_route() {
         "exec-form CMD: the binary must be PID 1 to get SIGTERM (no start command in railway.ts)"
     );
 }
+
+/// The topology the file describes (issue 27): with `POOLER` set, the replicas reach the
+/// database through the pooler in transaction mode and migrations go around it; the
+/// configuration rules accept what Railway would render, and migrations connect directly.
+/// As shipped (`POOLER = null`), DATABASE_URL is the database's own.
+#[test]
+fn the_pooler_topology_routes_the_replicas_through_pgbouncer_and_migrations_around_it() {
+    let text = shipped();
+    let off = "export const POOLER: string | null = null;";
+    assert!(text.contains(off), "the file names its pooler in one place");
+    let variants = [
+        (text.clone(), "session", "${{Postgres.DATABASE_URL}}"),
+        (
+            text.replace(off, "export const POOLER: string | null = \"PgBouncer\";"),
+            "transaction",
+            "${{PgBouncer.DATABASE_URL}}",
+        ),
+    ];
+    for (file, mode, url) in variants {
+        let evaluated = evaluate(&file, "production");
+        let vars = &backend(&evaluated)["variables"];
+        let written = |name: &str| vars[name]["value"].as_str().map(str::to_owned);
+        assert_eq!(written("DATABASE_URL").as_deref(), Some(url), "{vars:#}");
+        assert_eq!(literal(backend(&evaluated), "DATABASE_POOL_MODE"), mode);
+        if mode == "session" {
+            assert_eq!(vars["DATABASE_DIRECT_URL"]["type"], "preserve", "{vars:#}");
+            continue;
+        }
+        assert_eq!(
+            written("DATABASE_DIRECT_URL").as_deref(),
+            Some("${{Postgres.DATABASE_URL}}")
+        );
+        // What Railway renders, through the configuration rules as inside Railway.
+        let render = |value: String| {
+            value
+                .replace(
+                    "${{PgBouncer.DATABASE_URL}}",
+                    "postgresql://postgres:pw-Fake1@pgbouncer.railway.internal:6432/railway",
+                )
+                .replace(
+                    "${{Postgres.DATABASE_URL}}",
+                    "postgresql://postgres:pw-Fake1@postgres.railway.internal:5432/railway",
+                )
+        };
+        let pairs = [
+            ("DATABASE_URL", render(written("DATABASE_URL").unwrap())),
+            (
+                "DATABASE_DIRECT_URL",
+                render(written("DATABASE_DIRECT_URL").unwrap()),
+            ),
+            ("DATABASE_POOL_MODE", mode.to_owned()),
+            (
+                "NEXTAUTH_SECRET",
+                "pooler-topology-test-secret-0123456789abcdef".to_owned(),
+            ),
+            ("RAILWAY_ENVIRONMENT_NAME", "production".to_owned()),
+        ];
+        let source =
+            intowork_config::Source::from_pairs(pairs, intowork_config::ValueOrigin::Environment);
+        let settings = intowork_config::Settings::load(&source).unwrap().settings;
+        let db = settings.database();
+        assert!(db.through_transaction_pooler());
+        assert_eq!(
+            db.direct().unwrap().target().endpoint(),
+            "postgres.railway.internal:5432/railway"
+        );
+    }
+}

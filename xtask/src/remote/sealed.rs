@@ -18,6 +18,10 @@ fn stand_in(name: &str) -> Option<&'static str> {
     match name {
         "DATABASE_URL" => Some("postgresql://sealed@sealed.railway.internal:5432/railway"),
         "DATABASE_PUBLIC_URL" => Some("postgresql://sealed@sealed.proxy.rlwy.net:5432/railway"),
+        // Another host than DATABASE_URL's stand-in: a sealed direct URL is not "the pooler".
+        "DATABASE_DIRECT_URL" => {
+            Some("postgresql://sealed@sealed-direct.railway.internal:5432/railway")
+        }
         "NEXTAUTH_SECRET" => Some("sealed-stand-in-for-a-value-nobody-can-read-back"),
         "RESEND_API_KEY" => Some("re_sealed_stand_in"),
         _ => None,

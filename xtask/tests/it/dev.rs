@@ -4,6 +4,7 @@ use crate::common::Run;
 
 use std::path::Path;
 
+use intowork_testkit::process;
 use xshell::{Shell, cmd};
 
 /// The real xtask with the caller's environment minus every configuration variable (it needs
@@ -22,16 +23,15 @@ fn dev(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     Run::from(out)
 }
 
+/// PostgreSQL servers whose command line names the stack's data directory.
 fn running_servers(dir: &Path) -> usize {
-    let sh = Shell::new().unwrap();
-    let out = cmd!(sh, "pgrep -af postgres")
-        .quiet()
-        .ignore_status()
-        .read()
-        .unwrap_or_default();
     let data = std::fs::read_to_string(dir.join("data-dir")).unwrap_or_default();
-    out.lines()
-        .filter(|l| !data.trim().is_empty() && l.contains(data.trim()))
+    let data = data.trim();
+    process::processes()
+        .iter()
+        .filter(|p| {
+            !data.is_empty() && p.command_line.contains("postgres") && p.command_line.contains(data)
+        })
         .count()
 }
 
@@ -81,6 +81,20 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
         first.stdout
     );
     assert_eq!(running_servers(dir.path()), 0, "nothing left running");
+    // What a local Next.js checkout needs: this API, this stack's secret, an allowed origin.
+    let env = std::fs::read_to_string(dir.path().join("dev.env")).unwrap();
+    let secret = env
+        .lines()
+        .find_map(|l| l.strip_prefix("NEXTAUTH_SECRET="))
+        .unwrap();
+    for line in [
+        "  NEXT_PUBLIC_API_URL=http://127.0.0.1:".to_owned(),
+        format!("  NEXTAUTH_SECRET={secret}\n"),
+        "  NEXTAUTH_URL=http://localhost:3000\n".to_owned(),
+        "this backend allows calls from http://localhost:3000 (ALLOWED_ORIGINS)".to_owned(),
+    ] {
+        assert!(first.stdout.contains(&line), "{line:?}:\n{}", first.stdout);
+    }
 
     let second = dev(dir.path(), &["--check"], &[]);
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
@@ -257,8 +271,11 @@ impl Interactive {
         self.out.lock().unwrap().clone()
     }
 
+    /// Waits for `needle` in the output. The first wait includes dev's own `cargo build` of
+    /// the backend, which on a shared 2-core machine (other test binaries building the
+    /// backend with other features) can take minutes: a liveness bound, not a speed target.
     fn wait_for(&self, needle: &str) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
         while !self.output().contains(needle) {
             assert!(
                 std::time::Instant::now() < deadline,
@@ -270,9 +287,7 @@ impl Interactive {
     }
 
     fn signal(&self, name: &str) {
-        let sh = Shell::new().unwrap();
-        let pid = self.child.id().to_string();
-        cmd!(sh, "kill -{name} {pid}").quiet().run().unwrap();
+        process::signal(self.child.id(), process::named(name));
     }
 
     fn wait(&mut self) -> Option<i32> {

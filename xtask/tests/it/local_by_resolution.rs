@@ -77,20 +77,16 @@ fn pipe(a: TcpStream, b: TcpStream) {
     }
 }
 
-/// This machine's first global IPv4 address, if it has one.
-fn non_loopback_address(sh: &Shell) -> Option<Ipv4Addr> {
-    let out = cmd!(sh, "ip -o -4 addr show scope global")
-        .quiet()
-        .ignore_stderr()
-        .read()
-        .ok()?;
-    out.split_whitespace()
-        .skip_while(|w| *w != "inet")
-        .nth(1)?
-        .split('/')
-        .next()?
-        .parse()
-        .ok()
+/// This machine's first global IPv4 address, if it has one: a `/32 host LOCAL` entry of the
+/// kernel's routing tables (`/proc/net/fib_trie`) outside 127.0.0.0/8. Read from `/proc`
+/// rather than `ip`, which a minimal machine lacks (iproute2).
+fn non_loopback_address() -> Option<Ipv4Addr> {
+    let trie = std::fs::read_to_string("/proc/net/fib_trie").ok()?;
+    let lines: Vec<&str> = trie.lines().collect();
+    lines.windows(2).find_map(|pair| {
+        let address: Ipv4Addr = pair[0].trim().strip_prefix("|-- ")?.parse().ok()?;
+        (pair[1].trim() == "/32 host LOCAL" && !address.is_loopback()).then_some(address)
+    })
 }
 
 /// Runs `bin args` in a new mount namespace whose /etc/hosts is `hosts`.
@@ -114,8 +110,7 @@ fn in_namespace(sh: &Shell, hosts: &str, bin: &str, args: &[&str], env: &[(&str,
 #[test]
 fn a_local_looking_name_resolving_elsewhere_is_refused_before_any_connection() {
     let sh = Shell::new().unwrap();
-    let Some(addr) = non_loopback_address(&sh).filter(|_| intowork_testkit::mount_namespaces())
-    else {
+    let Some(addr) = non_loopback_address().filter(|_| intowork_testkit::mount_namespaces()) else {
         eprintln!("skipped: needs a non-loopback IPv4 address and `unshare -m` (root)");
         return;
     };

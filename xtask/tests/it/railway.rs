@@ -51,11 +51,29 @@ pub(crate) fn good_variables() -> Value {
     })
 }
 
+/// A frontend that calls the backend at its public domain, with the backend's secret.
+pub(crate) fn good_frontend() -> Value {
+    json!({
+        "NEXTAUTH_SECRET": SECRET,
+        "NEXT_PUBLIC_API_URL": "https://backend.intowork.example",
+        "RAILWAY_PUBLIC_DOMAIN": "app.intowork.example",
+    })
+}
+
+/// Each service's public domains: the custom ones `good_variables` and `good_frontend` name.
+pub(crate) fn good_domains() -> Value {
+    json!({
+        "backend": {"custom": ["backend.intowork.example"]},
+        "frontend": {"custom": ["app.intowork.example"]},
+    })
+}
+
 pub(crate) fn scenario(extra: Value) -> Fake {
     let dir = tempfile::tempdir().unwrap();
     let mut base = json!({
         "project": {"id": "prj-1", "name": "intowork", "environments": ["production"], "services": ["backend", "frontend"], "workspace": "IntoWork"},
-        "variables": {"backend": good_variables(), "frontend": {"NEXTAUTH_SECRET": SECRET}},
+        "variables": {"backend": good_variables(), "frontend": good_frontend()},
+        "domains": good_domains(),
         "deployments": {"backend": [{"id": "dep-old", "status": "SUCCESS", "createdAt": now_plus(-3600)}]},
         "new_deployment_id": "dep-new",
         "progression": ["QUEUED", "BUILDING", "DEPLOYING", "SUCCESS"],
@@ -144,17 +162,29 @@ impl Fake {
     }
 }
 
-/// A local stand-in for the deployed service's health endpoint: answers `status` to every request.
+/// A local stand-in for the deployed service: answers `status` to every request, allowing any
+/// origin's CORS preflight (`*`, `authorization`). With 200 it ends after the preflight, the
+/// last request of a healthy deploy (or after 30 s, so that no test can hang on it).
 pub(crate) fn health_server(status: u16) -> (u16, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
     let handle = std::thread::spawn(move || {
-        listener.set_nonblocking(false).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         // Bounded: the test process ends the thread when it exits.
-        for stream in listener.incoming().take(1000) {
-            let Ok(mut s) = stream else { break };
+        for _ in 0..1000 {
+            let mut s = match listener.accept() {
+                Ok((s, _)) => s,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    continue;
+                }
+                Err(_) => break,
+            };
+            s.set_nonblocking(false).unwrap();
             let mut buf = [0u8; 1024];
-            let _ = s.read(&mut buf);
+            let n = s.read(&mut buf).unwrap_or(0);
+            let preflight = buf[..n].starts_with(b"OPTIONS ");
             let body = if status == 200 {
                 "{\"status\":\"ready\"}"
             } else {
@@ -162,10 +192,10 @@ pub(crate) fn health_server(status: u16) -> (u16, std::thread::JoinHandle<()>) {
             };
             let _ = write!(
                 s,
-                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\naccess-control-allow-origin: *\r\naccess-control-allow-headers: authorization\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
-            if status == 200 {
+            if status == 200 && preflight {
                 break;
             }
         }

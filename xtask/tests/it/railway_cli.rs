@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Run, check};
 use crate::railway::{
-    SECRET, VERIFY_WITH_FRONTEND, deploy, good_variables, health_server, now_plus, scenario,
+    VERIFY_WITH_FRONTEND, deploy, good_frontend, good_variables, health_server, now_plus, scenario,
 };
 
 /// Two deployments: the active one and the one it replaced (a rollback target).
@@ -198,7 +198,7 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
         backend[name] = Value::Null;
     }
     let fake = scenario(json!({
-        "variables": {"backend": backend, "frontend": {"NEXTAUTH_SECRET": SECRET}},
+        "variables": {"backend": backend, "frontend": good_frontend()},
         "deployments": history(),
     }));
 

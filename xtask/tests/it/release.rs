@@ -16,7 +16,8 @@ const OLD: &str = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const NEW: &str = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 /// A stand-in for the deployed service's public URL: `respond(path)` gives the status and
-/// body of each request (`/health/ready`, `/health`). Runs until the test binary exits.
+/// body of each request (`/health/ready`, `/health`, the CORS preflight's `/api/me`). Runs
+/// until the test binary exits.
 pub(crate) struct Service {
     port: u16,
 }
@@ -32,9 +33,10 @@ impl Service {
                 let _ = BufReader::new(&s).read_line(&mut line);
                 let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
                 let (status, body) = respond(&path);
+                // A service that allows any origin's CORS preflight (`OPTIONS /api/me`).
                 let _ = write!(
                     s,
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\naccess-control-allow-origin: *\r\naccess-control-allow-headers: authorization\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
             }

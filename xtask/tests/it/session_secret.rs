@@ -3,13 +3,13 @@
 //! Real pieces throughout: the xtask against the fake Railway CLI, the backend binary against
 //! a TLS-only PostgreSQL, a token minted by next-auth's own `encode`.
 
+use crate::common::backend::Backend;
 use crate::common::{Run, check, root};
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use intowork_testkit::{Flavor, PgServer};
 use serde_json::{Value, json};
@@ -33,22 +33,6 @@ fn xtask(scenario: &Path, args: &[&str]) -> Run {
     Run::from(out)
 }
 
-/// The backend binary, built the way `cargo xtask dev` builds it.
-fn backend_binary() -> PathBuf {
-    let sh = Shell::new().unwrap();
-    sh.change_dir(root());
-    cmd!(
-        sh,
-        "cargo build --quiet --package intowork-backend --bin backend"
-    )
-    .quiet()
-    .run()
-    .unwrap();
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    target.join("debug").join("backend")
-}
-
 /// A session token as the frontend (next-auth 4) would make it with `secret`.
 fn frontend_token(secret: &str) -> String {
     let package = root().join("backend").join("tests").join("nextauth");
@@ -65,56 +49,6 @@ fn frontend_token(secret: &str) -> String {
         .read()
         .unwrap();
     serde_json::from_str::<Vec<String>>(&out).unwrap().remove(0)
-}
-
-struct Running {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-// A long-running child whose output is read as it comes: xshell only runs to completion.
-#[allow(clippy::disallowed_methods)]
-fn start_backend(bin: &Path, database_url: &str) -> Running {
-    let mut child = std::process::Command::new(bin)
-        .args(["serve", "--port", "0"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .env("NEXTAUTH_SECRET", BACKEND_SECRET)
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, lines) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    Running { child, lines }
-}
-
-fn wait_line(r: &Running, needle: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = r
-            .lines
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("no `{needle}` line"));
-        if line.contains(needle) {
-            return serde_json::from_str(&line).unwrap();
-        }
-    }
 }
 
 fn get_me(port: u16, token: &str) -> u16 {
@@ -161,19 +95,12 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
 
     // 2. The same two secrets, live: the frontend's session is refused, and said why.
     let db = PgServer::shared(Flavor::TlsOnly).create_database();
-    let backend = start_backend(&backend_binary(), &db.url("sslmode=require"));
-    let listening = wait_line(&backend, "listening on");
-    let port: u16 = listening["address"]
-        .as_str()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let url = db.url("sslmode=require");
+    let backend = Backend::start(&[("DATABASE_URL", &url), ("NEXTAUTH_SECRET", BACKEND_SECRET)]);
+    let port = backend.port;
     let token = frontend_token(FRONTEND_SECRET);
     assert_eq!(get_me(port, &token), 401);
-    let line = wait_line(&backend, "does not decrypt");
+    let line = backend.wait_line("does not decrypt");
     assert_eq!(line["secret_fingerprint"], fingerprint.as_str(), "{line}");
     let logged = line["message"].as_str().unwrap();
     assert!(
@@ -185,10 +112,8 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
     assert_eq!(get_me(port, &token), 401);
     assert!(
         backend
-            .lines
-            .recv_timeout(Duration::from_millis(500))
-            .iter()
-            .all(|l| !l.contains("does not decrypt"))
+            .lines_within(Duration::from_millis(500), "does not decrypt")
+            .is_empty()
     );
 
     // 3. The line as Railway shows it: `logs` diagnoses it.

@@ -109,7 +109,7 @@ fn no_function_in_src_is_longer_than_80_lines() {
     );
 }
 
-fn rust_sources(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn rust_sources(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();

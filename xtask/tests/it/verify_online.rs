@@ -8,7 +8,7 @@ use xshell::{Shell, cmd};
 
 const SECRET: &str = "online-test-secret-9d8c7b6a5f4e3d2c1b0a99887766";
 
-fn verify(url: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
+pub(crate) fn verify(url: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
     let sh = Shell::new().unwrap();
     let bin = env!("CARGO_BIN_EXE_xtask");
     let out = cmd!(sh, "{bin} verify --no-env-file {args...}")

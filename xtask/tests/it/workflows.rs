@@ -28,6 +28,30 @@ fn actionlint(files: &[PathBuf]) -> Run {
     Run::from(out)
 }
 
+/// The scripts under `.ci/` (what CI runs, and the fresh-root check) through the same
+/// shellcheck actionlint uses.
+#[test]
+fn the_ci_scripts_pass_shellcheck() {
+    let tools = tools();
+    let scripts: Vec<PathBuf> = std::fs::read_dir(root().join(".ci"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        scripts.iter().any(|s| s.ends_with("fresh-debian")),
+        "{scripts:?}"
+    );
+    let sh = Shell::new().unwrap();
+    let out = cmd!(sh, "shellcheck {scripts...}")
+        .env("PATH", tools.path_env())
+        .quiet()
+        .ignore_status()
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    assert_eq!(run.code, 0, "shellcheck:\n{}{}", run.stdout, run.stderr);
+}
+
 const WORKFLOWS: [&str; 2] = [".github/workflows/ci.yml", ".github/workflows/deploy.yml"];
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use xshell::{Shell, cmd};
+use intowork_testkit::process;
 
 pub struct Backend {
     child: Child,
@@ -76,10 +76,9 @@ impl Backend {
             .expect("an address field")
     }
 
+    /// `name` as `kill -NAME` takes it, sent through `kill(2)`.
     pub fn signal(&self, name: &str) {
-        let sh = Shell::new().unwrap();
-        let pid = self.pid().to_string();
-        cmd!(sh, "kill -{name} {pid}").quiet().run().unwrap();
+        process::signal(self.pid(), process::named(name));
     }
 
     /// Exit code, waiting at most `timeout`.

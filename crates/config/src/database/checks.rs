@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::direct::check_direct;
 use super::tls::ALL_MODES;
 use super::{
-    DatabaseSettings, DatabaseUrl, Fingerprint, HostClass, TargetChoice, TlsMode, TlsSource,
-    UrlContext,
+    DatabaseSettings, DatabaseUrl, Fingerprint, HostClass, PoolMode, TargetChoice, TlsMode,
+    TlsSource, UrlContext,
 };
 use crate::checker::Checker;
 use crate::problem::Problem;
@@ -33,6 +34,10 @@ pub(crate) fn check_database(
     let public_url = ck
         .text("DATABASE_PUBLIC_URL")
         .map(|t| parse_url(ck, "DATABASE_PUBLIC_URL", t, &ctx));
+    let direct_url = ck
+        .text("DATABASE_DIRECT_URL")
+        .map(|t| parse_url(ck, "DATABASE_DIRECT_URL", t, &ctx));
+    let pool_mode = check_pool_mode(ck);
     let max_connections = ck.number(
         "DATABASE_MAX_CONNECTIONS",
         DEFAULT_MAX_CONNECTIONS.into(),
@@ -62,9 +67,17 @@ pub(crate) fn check_database(
     let pgsslmode_ok = check_pgsslmode(ck, target_url);
     let fingerprint = check_fingerprint(ck, target_url.map(DatabaseUrl::tls_mode));
     check_pgsslrootcert(ck, target_url);
-    if let (Some(choice), Some(target_url)) = (target, target_url) {
+    if let (Some(choice), Some(target_url), Some(None)) = (target, target_url, pool_mode) {
         pooler_warning(ck, choice, target_url);
     }
+    let pinned = matches!(fingerprint, Some(Some(_)));
+    let direct_reachable = match &direct_url {
+        Some(Some(direct)) => {
+            let mode = pool_mode.flatten();
+            check_direct(ck, direct, target_url, mode, pinned, inside_railway)
+        }
+        _ => true,
+    };
 
     Some(DatabaseSettings {
         url: url?,
@@ -73,8 +86,35 @@ pub(crate) fn check_database(
         max_connections: max_connections? as u32,
         connect_timeout: Duration::from_secs(connect_timeout?),
         tls_fingerprint: fingerprint?,
+        direct_url: direct_url.map_or(Some(None), |d| d.map(Some))?,
+        pool_mode: pool_mode?,
+        direct_reachable,
     })
-    .filter(|_| pgsslmode_ok)
+    .filter(|_| pgsslmode_ok && !ck.failed("DATABASE_DIRECT_URL"))
+}
+
+/// `Some(None)`: unset (no pooler declared). `None`: a problem was recorded.
+fn check_pool_mode(ck: &mut Checker<'_>) -> Option<Option<PoolMode>> {
+    const VAR: &str = "DATABASE_POOL_MODE";
+    let Some(text) = ck.text(VAR) else {
+        return (!ck.failed(VAR)).then_some(None);
+    };
+    match text.parse::<PoolMode>() {
+        Ok(mode) => {
+            let what = match mode {
+                PoolMode::Transaction => {
+                    "transaction pooling: each transaction may run on another server connection; migrations connect through DATABASE_DIRECT_URL"
+                }
+                PoolMode::Session => "session: one server connection per client session",
+            };
+            ck.pass(VAR, what);
+            Some(Some(mode))
+        }
+        Err(problem) => {
+            ck.record_all(VAR, vec![problem]);
+            None
+        }
+    }
 }
 
 fn parse_url(
@@ -134,7 +174,7 @@ fn pooler_warning(ck: &mut Checker<'_>, choice: TargetChoice, url: &DatabaseUrl)
         return;
     }
     let problem = Problem::warning("pooler", format!("`{}` looks like a transaction pooler (PgBouncer): prepared statements break behind it, so the statement cache is turned off", url.endpoint()))
-        .hint("connect to the database directly when you can; keep the pool small otherwise");
+        .hint("say which pooling it does: DATABASE_POOL_MODE=transaction (with DATABASE_DIRECT_URL, the database's own URL, for migrations) or DATABASE_POOL_MODE=session; or connect to the database directly");
     let var = match choice {
         TargetChoice::PublicUrl => "DATABASE_PUBLIC_URL",
         TargetChoice::DatabaseUrl => "DATABASE_URL",

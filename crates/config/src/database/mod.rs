@@ -2,21 +2,26 @@
 //! size and time budget.
 
 mod checks;
+mod direct;
 mod fingerprint;
 mod host;
+mod pool_mode;
 mod tls;
 mod url;
 
 use std::time::Duration;
 
+pub use direct::NoDirectRoute;
 pub use fingerprint::Fingerprint;
 pub use host::HostClass;
+pub use pool_mode::PoolMode;
 pub use tls::{TlsMode, TlsSource};
 pub use url::{
     DatabaseUrl, DbHost, SECRET_PARAMS, UrlContext, authority_ends, url_secrets, userinfo_password,
 };
 
 pub(crate) use checks::check_database;
+pub(crate) use direct::check_migration_route;
 pub(crate) use url::is_secret_param;
 
 use crate::report::{Check, Status};
@@ -40,6 +45,12 @@ pub struct DatabaseSettings {
     pub(crate) max_connections: u32,
     pub(crate) connect_timeout: Duration,
     pub(crate) tls_fingerprint: Option<Fingerprint>,
+    /// `DATABASE_DIRECT_URL`: the database itself, for migrations (see `direct`).
+    pub(crate) direct_url: Option<DatabaseUrl>,
+    /// `DATABASE_POOL_MODE`; `None` when unset (no pooler declared).
+    pub(crate) pool_mode: Option<PoolMode>,
+    /// Whether this process can reach the direct URL (not a Railway-private host from outside).
+    pub(crate) direct_reachable: bool,
 }
 
 impl DatabaseSettings {
@@ -78,9 +89,13 @@ impl DatabaseSettings {
         self.tls_fingerprint.as_ref()
     }
 
-    /// Statement cache must be off behind a transaction pooler.
+    /// Statement cache must be off behind a transaction pooler: declared
+    /// (`DATABASE_POOL_MODE`), or, when nothing is declared, guessed from the URL.
     pub fn statement_cache_disabled(&self) -> bool {
-        self.target().is_pooler()
+        match self.pool_mode {
+            Some(mode) => mode == PoolMode::Transaction,
+            None => self.target().is_pooler(),
+        }
     }
 
     /// The variable that holds the connection target.

@@ -65,6 +65,20 @@ const FAULTS: &[(&str, &str, &[&str])] = &[
             "database_public_url.tls",
         ],
     ),
+    (
+        "DATABASE_DIRECT_URL",
+        "postgresql://db.example.com:1/?sslmode=prefer",
+        &[
+            "database_direct_url.user",
+            "database_direct_url.database",
+            "database_direct_url.tls",
+        ],
+    ),
+    (
+        "DATABASE_POOL_MODE",
+        "statement",
+        &["database_pool_mode.value"],
+    ),
 ];
 
 proptest! {

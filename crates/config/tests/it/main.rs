@@ -9,6 +9,7 @@ mod echoed_values;
 mod env_file;
 mod every_problem;
 mod input_hygiene;
+mod pooler;
 mod readme;
 mod rules;
 mod secrets;

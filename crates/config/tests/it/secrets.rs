@@ -20,6 +20,12 @@ fn secrets_never_show_in_settings_reports_or_errors() {
                 "postgresql://postgres:{PASSWORD}@x.proxy.rlwy.net:1/railway?password={PASSWORD}"
             ),
         ),
+        (
+            "DATABASE_DIRECT_URL",
+            &format!(
+                "postgresql://postgres:{PASSWORD}@db.example.com/railway?sslpassword={PASSWORD}"
+            ),
+        ),
     ]);
     let invalid = source(&[
         ("DATABASE_URL", &seed_url("?ssl=disable")),
@@ -31,6 +37,12 @@ fn secrets_never_show_in_settings_reports_or_errors() {
         ),
         ("NEXTAUTH_SECRET", "my-short-nextauth-pw"),
         ("RESEND_API_KEY", "rx_fakeTestKey123456"),
+        (
+            "DATABASE_DIRECT_URL",
+            &format!(
+                "postgresql://postgres:{PASSWORD}@db.example.com/railway?sslmode=allow&password={PASSWORD}"
+            ),
+        ),
     ]);
     for src in [valid, invalid] {
         let text = everything_printable(&src);

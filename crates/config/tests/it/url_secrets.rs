@@ -91,7 +91,7 @@ proptest! {
         secret in secret(),
         host in host(),
         tls in tls(),
-        var in prop_oneof![Just("DATABASE_URL"), Just("DATABASE_PUBLIC_URL")],
+        var in prop_oneof![Just("DATABASE_URL"), Just("DATABASE_PUBLIC_URL"), Just("DATABASE_DIRECT_URL")],
         first in any::<bool>(),
         twice in any::<bool>(),
     ) {

@@ -9,6 +9,11 @@ pub enum MigrateError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
 
+    /// No route to one server session (a transaction pooler, or an unreachable direct URL):
+    /// refused before anything was sent.
+    #[error(transparent)]
+    Route(#[from] intowork_config::NoDirectRoute),
+
     #[error("migration{} {} {} edited after being applied (checksum differs from the database's). Fix: restore the applied file{} from git and add a new migration instead of editing an applied one", plural(versions), list(versions), if versions.len() == 1 { "was" } else { "were" }, plural(versions))]
     Drift { versions: Vec<i64> },
 

@@ -3,12 +3,17 @@
 //! Safer than sqlx's `Migrator::run` and sqlx-cli: a dedicated connection (never a pooled one:
 //! sqlx leaks its advisory lock on error), a lock that is waited for with a deadline instead of
 //! forever, `lock_timeout`/`statement_timeout` on the session, and drift refused up front.
+//!
+//! That connection goes to the database itself ([`connect`]: `DATABASE_DIRECT_URL` when set),
+//! never through a transaction pooler, where the lock and the session limits would not hold:
+//! such a route is refused before anything is sent.
 
 mod catalog;
 mod error;
 mod invalid;
 mod lock;
 mod plan;
+mod route;
 mod run;
 mod status;
 
@@ -18,6 +23,7 @@ use sqlx::migrate::Migrator;
 
 pub use error::MigrateError;
 pub use plan::{Change, Outcome, Step, StepKind};
+pub use route::connect;
 pub use run::{revert, run};
 pub use status::{Entry, State, Status, status};
 

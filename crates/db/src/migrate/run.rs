@@ -9,8 +9,8 @@ use sqlx::{Acquire, Executor, PgConnection};
 use super::error::from_execution;
 use super::plan::{Outcome, Step, StepKind};
 use super::status::{State, status};
-use super::{Limits, MigrateError, catalog, invalid, lock};
-use crate::connect::{close, connect};
+use super::{Limits, MigrateError, catalog, invalid, lock, route};
+use crate::connect::close;
 
 /// Applies every pending migration (or, with `dry_run`, runs them in a transaction that is
 /// rolled back). Refuses to start on drift, missing files or a dirty row.
@@ -40,7 +40,8 @@ enum Job {
     Revert { target: i64, dry_run: bool },
 }
 
-/// A fresh connection (never pooled: a failed run must not hand a lock-holding session back),
+/// A fresh connection to the database itself (never pooled: a failed run must not hand a
+/// lock-holding session back; never through a transaction pooler: see [`route::connect`]),
 /// session limits, the lock; then the job; then unlock and close, whatever happened.
 async fn with_lock(
     db: &DatabaseSettings,
@@ -48,7 +49,7 @@ async fn with_lock(
     limits: Limits,
     job: Job,
 ) -> Result<Vec<Step>, MigrateError> {
-    let mut conn = connect(db).await?.conn;
+    let mut conn = route::connect(db).await?;
     let result = async {
         set_limits(&mut conn, limits).await?;
         let key = lock::key(&mut conn).await?;

@@ -1,5 +1,7 @@
 //! `verify`'s online stage: each step of reaching the database, timed, as checklist lines.
 
+mod capacity;
+mod direct;
 mod tls;
 
 use std::future::Future;
@@ -14,9 +16,8 @@ use crate::connect::{close, connect_with, describe};
 use crate::error::{Attempt, ConnectError, classify};
 use crate::locality::{Resolver, Route, SystemResolver, route};
 use crate::proof::SessionTls;
-
-/// Warn when the pools of all replicas would take more than this share of `max_connections`.
-const MAX_CONNECTIONS_SHARE: f64 = 0.8;
+pub use capacity::Demand;
+pub use direct::{ROUTE, direct_route, run_direct};
 
 /// The stages, in the order they run; a failed one skips every later one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,20 +61,27 @@ impl Stage {
     }
 }
 
-/// Runs DNS → TCP → TLS → authentication → version → TLS proof → capacity. Stops at the
-/// first failure; the stages after it are reported as skipped.
+/// Runs DNS → TCP → TLS → authentication → version → TLS proof → capacity against the
+/// connection target, whose connections are the backend's pools. Stops at the first
+/// failure; the stages after it are reported as skipped.
 pub async fn run(db: &DatabaseSettings, replicas: u32) -> Report {
     run_with(db, replicas, &SystemResolver).await
 }
 
 /// [`run`], with the names resolved by `resolver`.
 pub async fn run_with(db: &DatabaseSettings, replicas: u32, resolver: &impl Resolver) -> Report {
+    run_for(db, Demand::Pools { replicas }, resolver).await
+}
+
+/// The same stages against `db`'s target (e.g. the direct route of
+/// `DatabaseSettings::direct`), its capacity judged for `demand`.
+pub async fn run_for(db: &DatabaseSettings, demand: Demand, resolver: &impl Resolver) -> Report {
     let mut report = Report::default();
     let (endpoint, host) = describe(db);
     let url = db.target();
     let stages = Stages {
         db,
-        replicas,
+        demand,
         resolver,
         at: Attempt {
             endpoint: &endpoint,
@@ -97,7 +105,7 @@ pub async fn run_with(db: &DatabaseSettings, replicas: u32, resolver: &impl Reso
 
 struct Stages<'a, R> {
     db: &'a DatabaseSettings,
-    replicas: u32,
+    demand: Demand,
     resolver: &'a R,
     at: Attempt<'a>,
     /// Budget of one network stage.
@@ -273,7 +281,12 @@ impl<R: Resolver> Stages<'_, R> {
                 return Err(Stage::Version);
             }
         }
-        report.push(tls_proof(session, self.at.mode));
+        let mut proof = tls_proof(session, self.at.mode);
+        if self.db.through_transaction_pooler() {
+            // pg_stat_ssl describes the server's session: the pooler's, not ours.
+            proof.message.push_str(" (the pooler's own connection to the server; the hop to the pooler is TLS by the driver's policy)");
+        }
+        report.push(proof);
         self.capacity(conn, report).await
     }
 
@@ -292,27 +305,7 @@ impl<R: Resolver> Stages<'_, R> {
                 return Err(Stage::MaxConnections);
             }
         };
-        let wanted = self.db.max_connections() * self.replicas;
-        let limit = (f64::from(max) * MAX_CONNECTIONS_SHARE).floor() as u32;
-        let msg = format!(
-            "pool {} × {} replica{} = {wanted} of max_connections {max} ({reserved} reserved for superusers)",
-            self.db.max_connections(),
-            self.replicas,
-            if self.replicas == 1 { "" } else { "s" }
-        );
-        let check = if wanted > limit {
-            Check::new(
-                Stage::MaxConnections.id(),
-                Status::Warn,
-                format!("{msg}: above 80 %"),
-            )
-            .variable("DATABASE_MAX_CONNECTIONS")
-            .hint(format!(
-                "keep DATABASE_MAX_CONNECTIONS × replicas ≤ {limit}, or put a pooler in front"
-            ))
-        } else {
-            Check::new(Stage::MaxConnections.id(), Status::Pass, msg)
-        };
+        let check = capacity::verdict(self.db, self.demand, max, reserved);
         report.push(check);
         Ok(())
     }

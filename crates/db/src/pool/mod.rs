@@ -16,7 +16,10 @@
 //!
 //! Statement persistence comes from the connect options ([`crate::connect_options`]):
 //! `statement_cache_capacity(0)` for a transaction-mode pooler is applied per connection
-//! here as everywhere, so the pool itself never assumes named prepared statements.
+//! here as everywhere, so the pool itself never assumes named prepared statements. Every
+//! statement goes through [`Tracked`]'s `Executor`: a persistence chosen per configuration
+//! (issue 27: unnamed statements pinned by a transaction) belongs there, as a wrapper of the
+//! query's `Execute` whose `persistent()` answers from the configuration — no query changes.
 
 mod broken;
 mod closing;

@@ -8,3 +8,5 @@ mod locality;
 mod migrate;
 mod no_transaction;
 mod pool;
+mod pooler_migrate;
+mod pooler_statements;

@@ -4,4 +4,5 @@
 
 mod common;
 mod peers;
+mod pgbouncer;
 mod servers;

@@ -1,20 +1,24 @@
-//! `dev`'s prerequisites, installed when missing: the PostgreSQL server and client (apt-get on
-//! Debian/Ubuntu — directly as root, through sudo otherwise — or Homebrew on macOS) and, as
-//! root, the `postgres` system user. Every command is printed before it runs; on a terminal
-//! dev asks first, with `--yes` or `CI` set it goes ahead, with `--no-install` it only reports.
-//! Afterwards it looks for everything again: the lookup is the proof, not an exit code.
+//! What `dev` and the tests need from the system, installed when missing: every entry of the
+//! one package list (`intowork_prereqs::PACKAGES`: the PostgreSQL server and client,
+//! util-linux, Python with pip, PgBouncer) through apt-get on Debian/Ubuntu — directly as root, through
+//! sudo otherwise — or Homebrew on macOS, and, as root, the `postgres` system user. Every
+//! command is printed before it runs; on a terminal dev asks first, with `--yes` or `CI` set it
+//! goes ahead, with `--no-install` it only reports. Afterwards it looks for everything again:
+//! the lookup is the proof, not an exit code.
 
 mod plan;
+mod survey;
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
-use intowork_pglocal::{MissingPrerequisites, Pg};
+use intowork_pglocal::Pg;
 use xshell::{Shell, cmd};
 
 use crate::exit::Reported;
 use crate::flags::InstallArgs;
 use plan::{Command, Host, Plan, Platform, Privilege};
+use survey::Survey;
 
 /// Whether dev may install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +45,11 @@ impl Consent {
 
 /// The installation, after installing what was missing if allowed.
 pub(crate) fn ensure(sh: &Shell, consent: Consent) -> anyhow::Result<Pg> {
-    let missing = match Pg::find() {
+    let missing = match Survey::take().complete() {
         Ok(pg) => return Ok(pg),
         Err(missing) => missing,
     };
-    let commands = match plan::plan(&missing.components(), Host::detect()) {
+    let commands = match plan::plan(&missing.missing(), Host::detect()) {
         Plan::Nothing => unreachable!("something is missing"),
         Plan::Manual(what) => return Err(report(&missing, &what)),
         Plan::Run(commands) => commands,
@@ -70,11 +74,12 @@ pub(crate) fn ensure(sh: &Shell, consent: Consent) -> anyhow::Result<Pg> {
         println!("dev: running: {command}");
         run(sh, command)?;
     }
-    Pg::find()
+    Survey::take()
+        .complete()
         .map_err(|still| Reported(format!("dev: still missing after installing: {still}")).into())
 }
 
-fn report(missing: &MissingPrerequisites, what: &str) -> anyhow::Error {
+fn report(missing: &Survey, what: &str) -> anyhow::Error {
     Reported(format!("dev: missing: {missing}\ndev: {what}")).into()
 }
 
@@ -209,8 +214,8 @@ mod tests {
             privilege: Privilege::Sudo,
             has_brew: true,
         };
-        let Plan::Run(commands) = plan::plan(&[intowork_pglocal::Component::Server].into(), host)
-        else {
+        let missing = plan::Missing::new(&[intowork_pglocal::Component::Server].into(), &[]);
+        let Plan::Run(commands) = plan::plan(&missing, host) else {
             panic!("Homebrew exists: a plan to run");
         };
         for command in &commands {

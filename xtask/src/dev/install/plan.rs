@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use intowork_pglocal::{Component, SERVER_ACCOUNT};
+use intowork_prereqs::{PACKAGES, Package};
 
 /// Which package manager applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,34 @@ pub(crate) struct Host {
     pub(crate) platform: Platform,
     pub(crate) privilege: Privilege,
     pub(crate) has_brew: bool,
+}
+
+/// What is missing, as the installer acts on it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Missing {
+    /// Entries of the package list, in its order, each once.
+    pub(crate) packages: Vec<&'static Package>,
+    /// Root without the `postgres` system user.
+    pub(crate) account: bool,
+}
+
+impl Missing {
+    /// From what pglocal's lookup reported and the packages whose programs are not on PATH.
+    pub(crate) fn new(components: &BTreeSet<Component>, off_path: &[&'static Package]) -> Missing {
+        let wanted: Vec<&Package> = components
+            .iter()
+            .filter_map(|c| c.package())
+            .chain(off_path.iter().copied())
+            .collect();
+        Missing {
+            packages: PACKAGES.iter().filter(|p| wanted.contains(p)).collect(),
+            account: components.contains(&Component::ServerAccount),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.packages.is_empty() && !self.account
+    }
 }
 
 /// One command, run exactly as printed (program looked up on PATH).
@@ -68,10 +97,7 @@ pub(crate) enum Plan {
     Manual(String),
 }
 
-/// The Homebrew formula with the server and the client.
-pub(crate) const BREW_FORMULA: &str = "postgresql@16";
-
-pub(crate) fn plan(missing: &BTreeSet<Component>, host: Host) -> Plan {
+pub(crate) fn plan(missing: &Missing, host: Host) -> Plan {
     if missing.is_empty() {
         return Plan::Nothing;
     }
@@ -86,15 +112,11 @@ pub(crate) fn plan(missing: &BTreeSet<Component>, host: Host) -> Plan {
     }
 }
 
-fn debian(missing: &BTreeSet<Component>, privilege: Privilege) -> Plan {
+fn debian(missing: &Missing, privilege: Privilege) -> Plan {
     let packages: Vec<&str> = missing
+        .packages
         .iter()
-        .filter_map(|component| match component {
-            Component::Server => Some("postgresql"),
-            Component::Client => Some("postgresql-client"),
-            Component::UtilLinux => Some("util-linux"),
-            Component::ServerAccount => None,
-        })
+        .flat_map(|p| p.debian.iter().copied())
         .collect();
     let mut commands = Vec::new();
     if !packages.is_empty() {
@@ -104,7 +126,8 @@ fn debian(missing: &BTreeSet<Component>, privilege: Privilege) -> Plan {
         commands.push(install);
     }
     // The server package creates the account itself; alone, it takes one `useradd`.
-    if missing.contains(&Component::ServerAccount) && !missing.contains(&Component::Server) {
+    let server = Component::Server.package();
+    if missing.account && !missing.packages.iter().any(|&p| Some(p) == server) {
         commands.push(Command::new(&[
             "useradd",
             "--system",
@@ -128,20 +151,37 @@ fn debian(missing: &BTreeSet<Component>, privilege: Privilege) -> Plan {
     }
 }
 
-fn macos(missing: &BTreeSet<Component>, has_brew: bool) -> Plan {
-    if missing.contains(&Component::UtilLinux) {
-        return Plan::Manual(
-            "the local cluster needs util-linux's `setpriv` and `setsid`, which are Linux \
-             tools: run dev and the tests on Linux (or in a Linux container)"
-                .to_owned(),
-        );
+fn macos(missing: &Missing, has_brew: bool) -> Plan {
+    if let Some(linux) = missing.packages.iter().find(|p| p.homebrew.is_none()) {
+        return Plan::Manual(format!(
+            "{} ({}) are Linux tools: run dev and the tests on Linux (or in a Linux container)",
+            linux
+                .programs
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            linux.needed_for
+        ));
+    }
+    let mut formulas: Vec<&str> = Vec::new();
+    for formula in missing.packages.iter().filter_map(|p| p.homebrew) {
+        if !formulas.contains(&formula) {
+            formulas.push(formula);
+        }
+    }
+    if formulas.is_empty() {
+        return Plan::Manual("nothing Homebrew installs is missing".to_owned());
     }
     if !has_brew {
         return Plan::Manual(format!(
-            "install Homebrew (https://brew.sh), then run `brew install {BREW_FORMULA}`"
+            "install Homebrew (https://brew.sh), then run `brew install {}`",
+            formulas.join(" ")
         ));
     }
-    Plan::Run(vec![Command::new(&["brew", "install", BREW_FORMULA])])
+    let mut install = Command::new(&["brew", "install"]);
+    install.argv.extend(formulas.iter().map(|&f| f.to_owned()));
+    Plan::Run(vec![install])
 }
 
 #[cfg(test)]
@@ -165,6 +205,10 @@ mod tests {
         }
     }
 
+    fn m(components: &[Component]) -> Missing {
+        Missing::new(&components.iter().copied().collect(), &[])
+    }
+
     const APT_BOTH: &str =
         "apt-get install -y --no-install-recommends postgresql postgresql-client";
 
@@ -173,7 +217,7 @@ mod tests {
         for platform in [Platform::Debian, Platform::MacOs, Platform::Other] {
             for privilege in [Privilege::Root, Privilege::Sudo, Privilege::Unprivileged] {
                 assert_eq!(
-                    plan(&BTreeSet::new(), host(platform, privilege, true)),
+                    plan(&Missing::default(), host(platform, privilege, true)),
                     Plan::Nothing
                 );
             }
@@ -182,14 +226,14 @@ mod tests {
 
     #[test]
     fn debian_as_root_runs_apt_get_directly() {
-        let missing = BTreeSet::from([Server, Client]);
+        let missing = m(&[Server, Client]);
         let plan = plan(&missing, host(Platform::Debian, Privilege::Root, false));
         assert_eq!(lines(&plan), ["apt-get update", APT_BOTH]);
     }
 
     #[test]
     fn debian_otherwise_goes_through_sudo() {
-        let missing = BTreeSet::from([Server, Client]);
+        let missing = m(&[Server, Client]);
         let plan = plan(&missing, host(Platform::Debian, Privilege::Sudo, false));
         assert_eq!(
             lines(&plan),
@@ -199,7 +243,7 @@ mod tests {
 
     #[test]
     fn without_root_or_sudo_debian_gets_the_commands_to_run_as_root() {
-        let missing = BTreeSet::from([Client]);
+        let missing = m(&[Client]);
         match plan(
             &missing,
             host(Platform::Debian, Privilege::Unprivileged, false),
@@ -218,7 +262,7 @@ mod tests {
     fn only_what_is_missing_is_installed() {
         let plan_for = |missing: &[Component]| {
             lines(&plan(
-                &missing.iter().copied().collect(),
+                &m(missing),
                 host(Platform::Debian, Privilege::Root, false),
             ))
         };
@@ -245,9 +289,36 @@ mod tests {
         );
     }
 
+    /// Python comes from the same list, after the PostgreSQL packages, in one apt-get.
+    #[test]
+    fn packages_off_path_join_the_same_install_in_list_order() {
+        let missing = Missing::new(
+            &[Server, ServerAccount].into(),
+            &[&intowork_prereqs::PYTHON],
+        );
+        let plan = plan(&missing, host(Platform::Debian, Privilege::Root, false));
+        assert_eq!(
+            lines(&plan),
+            [
+                "apt-get update",
+                "apt-get install -y --no-install-recommends postgresql python3 python3-pip"
+            ]
+        );
+        let only_python = Missing::new(&BTreeSet::new(), &[&intowork_prereqs::PYTHON]);
+        let plan = super::plan(&only_python, host(Platform::MacOs, Privilege::Sudo, true));
+        assert_eq!(lines(&plan), ["brew install python"]);
+        let both = Missing::new(&[Server, Client].into(), &[&intowork_prereqs::PYTHON]);
+        let plan = super::plan(&both, host(Platform::MacOs, Privilege::Sudo, true));
+        assert_eq!(
+            lines(&plan),
+            ["brew install postgresql@16 python"],
+            "each formula once"
+        );
+    }
+
     #[test]
     fn macos_uses_homebrew_when_it_exists() {
-        let missing = BTreeSet::from([Server, Client]);
+        let missing = m(&[Server, Client]);
         for privilege in [Privilege::Sudo, Privilege::Unprivileged] {
             let plan = plan(&missing, host(Platform::MacOs, privilege, true));
             assert_eq!(
@@ -261,7 +332,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match plan(
-            &BTreeSet::from([UtilLinux]),
+            &m(&[UtilLinux]),
             host(Platform::MacOs, Privilege::Sudo, true),
         ) {
             Plan::Manual(text) => assert!(text.contains("Linux tools"), "{text}"),
@@ -271,7 +342,7 @@ mod tests {
 
     #[test]
     fn other_systems_get_instructions_not_commands() {
-        let missing = BTreeSet::from([Server]);
+        let missing = m(&[Server]);
         for privilege in [Privilege::Root, Privilege::Sudo] {
             match plan(&missing, host(Platform::Other, privilege, true)) {
                 Plan::Manual(text) => assert!(text.contains("install the programs"), "{text}"),

@@ -1,5 +1,7 @@
 //! What the xtask CLI tests share.
 
+pub mod backend;
+
 /// A finished run of a binary under test: its exit code and its output as text.
 #[derive(Debug)]
 pub struct Run {
