@@ -205,6 +205,18 @@ mod tests {
             .database(),
         );
         assert_eq!(pooled.get_options(), None);
+        let session_pooler = connect_options(
+            settings(
+                "postgresql://u:p@db.example.com/app?sslmode=require",
+                &[("DATABASE_POOL_MODE", "session")],
+            )
+            .database(),
+        );
+        assert_eq!(
+            session_pooler.get_options(),
+            None,
+            "PgBouncer refuses unknown startup parameters in session mode too"
+        );
     }
 
     #[test]
