@@ -9,8 +9,8 @@ use anyhow::Context;
 use axum::ServiceExt;
 use axum::extract::Request;
 use intowork_config::Settings;
+use intowork_db::Pool;
 use intowork_db::migrate::{self, Limits, MIGRATOR};
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -30,7 +30,7 @@ const POOL_CLOSE_BUDGET: Duration = Duration::from_secs(5);
 pub struct Application {
     listener: TcpListener,
     service: http::Service,
-    pool: PgPool,
+    pool: Pool,
     grace: Duration,
     outbox: Outbox,
 }
@@ -39,7 +39,7 @@ pub struct Application {
 #[derive(Debug)]
 struct Outbox {
     /// Its own small pool: sends hold a connection for their duration, requests keep theirs.
-    pool: PgPool,
+    pool: Pool,
     sender: Sender,
     wake: Arc<Notify>,
 }
@@ -84,7 +84,7 @@ impl Application {
 
         let listener = bind(port.unwrap_or(settings.port())).await?;
         let outbox = Outbox {
-            pool: intowork_db::sibling(&pool, db, worker::SLOTS),
+            pool: pool.sibling(worker::SLOTS),
             sender: match settings.email() {
                 Some(email) => Sender::Resend(Resend::new(email)),
                 None => {
@@ -127,7 +127,7 @@ impl Application {
         self.service.clone()
     }
 
-    pub fn pool(&self) -> &PgPool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
@@ -162,12 +162,7 @@ impl Application {
         };
         sends.abort_all();
         for pool in [&self.pool, &outbox.pool] {
-            if tokio::time::timeout(POOL_CLOSE_BUDGET, pool.close())
-                .await
-                .is_err()
-            {
-                tracing::warn!("database pool did not close in time");
-            }
+            pool.close(POOL_CLOSE_BUDGET).await;
         }
         tracing::info!("shutdown complete");
         result

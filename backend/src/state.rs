@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sqlx::PgPool;
+use intowork_db::Pool;
 use tokio::sync::Notify;
 
 use crate::auth::Authenticator;
@@ -10,7 +10,7 @@ use crate::email::compose::Links;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub pool: PgPool,
+    pub pool: Pool,
     /// The TLS policy requires an encrypted session (readiness checks it).
     pub tls_required: bool,
     /// Session-token keys, derived once from `NEXTAUTH_SECRET`.

@@ -2,8 +2,8 @@
 //! request from an unknown address creates a candidate; employers and admins are made in the
 //! database.
 
+use intowork_db::Pool;
 use serde::Serialize;
-use sqlx::PgPool;
 
 use crate::auth::claims::Claims;
 
@@ -26,7 +26,7 @@ pub struct User {
 
 /// The account for the session, created as a candidate on first sight. Two first requests at
 /// once both end with the same row: the loser's insert yields to the unique index.
-pub async fn find_or_create(pool: &PgPool, claims: &Claims) -> Result<User, sqlx::Error> {
+pub async fn find_or_create(pool: &Pool, claims: &Claims) -> Result<User, sqlx::Error> {
     if let Some(user) = by_email(pool, &claims.email).await? {
         return Ok(user);
     }
@@ -34,6 +34,9 @@ pub async fn find_or_create(pool: &PgPool, claims: &Claims) -> Result<User, sqlx
         let local = claims.email.split('@').next().unwrap_or_default();
         local.to_owned()
     });
+    // A write: never retried by the pool (ON CONFLICT makes a second try harmless, but a
+    // broken connection is the caller's 500, not a guess).
+    let mut conn = pool.acquire().await?;
     let inserted = sqlx::query_as!(
         User,
         r#"INSERT INTO users (email, full_name, role) VALUES ($1, $2, 'candidate')
@@ -42,8 +45,9 @@ pub async fn find_or_create(pool: &PgPool, claims: &Claims) -> Result<User, sqlx
         claims.email,
         full_name
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
+    drop(conn);
     match inserted {
         Some(user) => {
             tracing::info!(
@@ -59,12 +63,15 @@ pub async fn find_or_create(pool: &PgPool, claims: &Claims) -> Result<User, sqlx
     }
 }
 
-async fn by_email(pool: &PgPool, email: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as!(
-        User,
-        r#"SELECT id, email, full_name, role AS "role: Role" FROM users WHERE lower(email) = lower($1)"#,
-        email
-    )
-    .fetch_optional(pool)
+async fn by_email(pool: &Pool, email: &str) -> Result<Option<User>, sqlx::Error> {
+    pool.read(|mut conn| async move {
+        sqlx::query_as!(
+            User,
+            r#"SELECT id, email, full_name, role AS "role: Role" FROM users WHERE lower(email) = lower($1)"#,
+            email
+        )
+        .fetch_optional(&mut *conn)
+        .await
+    })
     .await
 }

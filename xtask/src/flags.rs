@@ -53,6 +53,10 @@ pub(crate) enum Task {
     Dev(Dev),
     /// Measure speed and cost against the tools users would pick instead; writes target/bench/report.{json,md}.
     ///
+    /// The HTTP routes run beside bench/floor (hyper + tokio-postgres, the same SQL and JSON)
+    /// under the same load in the same run: the ratios to it are the goals; absolute numbers
+    /// on a shared machine are noise.
+    ///
     /// Never fails on a missed target (exit 0); 1 only when a measurement could not run.
     Bench(Bench),
     /// Regenerate `.sqlx/`, the offline query data every build checks its SQL against, from a
@@ -86,6 +90,9 @@ pub(crate) struct Bench {
     /// Skip the cold `cargo build -p xtask` measurement (it takes minutes on 2 cores).
     #[arg(long)]
     pub(crate) no_cold_build: bool,
+    /// Also write the table into README.md's Performance section (between its bench markers).
+    #[arg(long)]
+    pub(crate) readme: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,9 @@
 //! under a row lock, and the email rows in the same transaction as the change.
 
 use chrono::{DateTime, Utc};
+use intowork_db::Pool;
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
 use super::Refused;
 use super::status::{Actor, Refusal, Status};
@@ -53,13 +54,14 @@ pub struct Received {
 
 /// Applies `candidate` to a published offer and queues both emails, atomically.
 pub async fn submit(
-    pool: &PgPool,
+    pool: &Pool,
     candidate: &User,
     offer_id: i64,
     cover_letter: Option<&str>,
     links: &Links,
 ) -> Result<Application, Refused> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     // A concurrent identical insert waits on the unique index, then does nothing.
     let inserted = sqlx::query_as!(
         Application,
@@ -74,11 +76,14 @@ pub async fn submit(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(application) = inserted else {
-        return Err(if published(&mut tx, offer_id).await? {
+        let refusal = if published(&mut tx, offer_id).await? {
             Refused::AlreadyApplied(offer_id)
         } else {
             Refused::OfferNotFound(offer_id)
-        });
+        };
+        // Ended here, so the connection goes back to the pool instead of being closed.
+        tx.rollback().await?;
+        return Err(refusal);
     };
     let offer = sqlx::query!(
         r#"SELECT o.title, c.name AS company, u.email AS owner_email
@@ -117,14 +122,15 @@ async fn published(conn: &mut PgConnection, offer_id: i64) -> Result<bool, sqlx:
 
 /// The candidate's applications after `after`, newest first; `limit + 1` rows at most.
 pub async fn mine(
-    pool: &PgPool,
+    pool: &Pool,
     candidate_id: i64,
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<Mine>, sqlx::Error> {
-    sqlx::query_as!(
-        Mine,
-        r#"SELECT a.id, a.job_offer_id, a.status AS "status: Status", a.cover_letter,
+    pool.read(|mut conn| async move {
+        sqlx::query_as!(
+            Mine,
+            r#"SELECT a.id, a.job_offer_id, a.status AS "status: Status", a.cover_letter,
                   a.created_at, a.updated_at, o.title AS offer_title, c.name AS company,
                   c.slug AS company_slug
              FROM applications a
@@ -134,37 +140,45 @@ pub async fn mine(
               AND ($2::timestamptz IS NULL OR (a.created_at, a.id) < ($2, $3))
             ORDER BY a.created_at DESC, a.id DESC
             LIMIT $4"#,
-        candidate_id,
-        after.map(|c| c.at),
-        after.map_or(0, |c| c.id),
-        limit + 1
-    )
-    .fetch_all(pool)
+            candidate_id,
+            after.map(|c| c.at),
+            after.map_or(0, |c| c.id),
+            limit + 1
+        )
+        .fetch_all(&mut *conn)
+        .await
+    })
     .await
 }
 
 /// The applications to an offer of `employer`'s company, newest first; `limit + 1` at most.
 pub async fn received(
-    pool: &PgPool,
+    pool: &Pool,
     employer: &User,
     offer_id: i64,
     status: Option<Status>,
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<Received>, Refused> {
-    let owner = sqlx::query_scalar!(
-        "SELECT c.owner_id FROM job_offers o JOIN companies c ON c.id = o.company_id WHERE o.id = $1",
-        offer_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(Refused::OfferNotFound(offer_id))?;
+    let owner = pool
+        .read(|mut conn| async move {
+            sqlx::query_scalar!(
+                "SELECT c.owner_id FROM job_offers o JOIN companies c ON c.id = o.company_id WHERE o.id = $1",
+                offer_id
+            )
+            .fetch_optional(&mut *conn)
+            .await
+        })
+        .await?
+        .ok_or(Refused::OfferNotFound(offer_id))?;
     if employer.role != Role::Employer || owner != employer.id {
         return Err(Refused::NotOwner);
     }
-    let rows = sqlx::query_as!(
-        Received,
-        r#"SELECT a.id, a.job_offer_id, a.status AS "status: Status", a.cover_letter,
+    let rows = pool
+        .read(|mut conn| async move {
+            sqlx::query_as!(
+                Received,
+                r#"SELECT a.id, a.job_offer_id, a.status AS "status: Status", a.cover_letter,
                   a.created_at, a.updated_at, u.id AS candidate_id, u.full_name AS candidate_name,
                   u.email AS candidate_email
              FROM applications a JOIN users u ON u.id = a.candidate_id
@@ -173,27 +187,30 @@ pub async fn received(
               AND ($3::timestamptz IS NULL OR (a.created_at, a.id) < ($3, $4))
             ORDER BY a.created_at DESC, a.id DESC
             LIMIT $5"#,
-        offer_id,
-        status as Option<Status>,
-        after.map(|c| c.at),
-        after.map_or(0, |c| c.id),
-        limit + 1
-    )
-    .fetch_all(pool)
-    .await?;
+                offer_id,
+                status as Option<Status>,
+                after.map(|c| c.at),
+                after.map_or(0, |c| c.id),
+                limit + 1
+            )
+            .fetch_all(&mut *conn)
+            .await
+        })
+        .await?;
     Ok(rows)
 }
 
 /// Moves an application to `to` if `user` may, under a row lock (concurrent changes queue and
 /// see each other's result), and queues the candidate's email in the same transaction.
 pub async fn change_status(
-    pool: &PgPool,
+    pool: &Pool,
     user: &User,
     id: i64,
     to: Status,
     links: &Links,
 ) -> Result<Application, Refused> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     let current = sqlx::query!(
         r#"SELECT a.status AS "status: Status", a.candidate_id, a.job_offer_id, c.owner_id,
                   o.title, c.name AS company, u.email AS candidate_email,
@@ -207,23 +224,17 @@ pub async fn change_status(
         id
     )
     .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Refused::ApplicationNotFound(id))?;
-    let actor = match user.role {
-        Role::Employer if current.owner_id == user.id => Actor::Employer,
-        Role::Candidate if current.candidate_id == user.id => Actor::Candidate,
-        _ => return Err(Refused::NotYours(id)),
+    .await?;
+    let refusal = match &current {
+        None => Some(Refused::ApplicationNotFound(id)),
+        Some(c) => permit(user, id, c.owner_id, c.candidate_id, c.status, to).err(),
     };
-    current.status.change(to, actor).map_err(|r| match r {
-        Refusal::NotYours => Refused::WrongActor(match actor {
-            Actor::Candidate => "a candidate can only withdraw an application".to_owned(),
-            Actor::Employer => format!("an employer cannot set `{to}`"),
-        }),
-        Refusal::Forbidden => Refused::Transition {
-            from: current.status,
-            to,
-        },
-    })?;
+    if let Some(refused) = refusal {
+        // Ended here, so the connection goes back to the pool instead of being closed.
+        tx.rollback().await?;
+        return Err(refused);
+    }
+    let current = current.expect("found when not refused");
     let updated = sqlx::query_as!(
         Application,
         r#"UPDATE applications SET status = $2, updated_at = now() WHERE id = $1
@@ -243,4 +254,28 @@ pub async fn change_status(
     outbox::enqueue(&mut tx, &compose::status_changed(&facts, to, links)).await?;
     tx.commit().await?;
     Ok(updated)
+}
+
+/// Whether `user` may move application `id` (owned by `owner_id`'s company, submitted by
+/// `candidate_id`) from `from` to `to`.
+fn permit(
+    user: &User,
+    id: i64,
+    owner_id: i64,
+    candidate_id: i64,
+    from: Status,
+    to: Status,
+) -> Result<(), Refused> {
+    let actor = match user.role {
+        Role::Employer if owner_id == user.id => Actor::Employer,
+        Role::Candidate if candidate_id == user.id => Actor::Candidate,
+        _ => return Err(Refused::NotYours(id)),
+    };
+    from.change(to, actor).map_err(|r| match r {
+        Refusal::NotYours => Refused::WrongActor(match actor {
+            Actor::Candidate => "a candidate can only withdraw an application".to_owned(),
+            Actor::Employer => format!("an employer cannot set `{to}`"),
+        }),
+        Refusal::Forbidden => Refused::Transition { from, to },
+    })
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Email;
@@ -34,8 +34,9 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-/// The oldest due row nobody else holds, locked in `tx`; `None` when there is nothing to do.
-pub async fn claim(tx: &mut Transaction<'_, Postgres>) -> Result<Option<Claimed>, sqlx::Error> {
+/// The oldest due row nobody else holds, locked by the caller's transaction; `None` when there
+/// is nothing to do.
+pub async fn claim(tx: &mut PgConnection) -> Result<Option<Claimed>, sqlx::Error> {
     sqlx::query_as!(
         Claimed,
         r#"SELECT id, kind, recipient AS "to", subject, body_text AS "text", attempts
@@ -45,7 +46,7 @@ pub async fn claim(tx: &mut Transaction<'_, Postgres>) -> Result<Option<Claimed>
             LIMIT 1
               FOR UPDATE SKIP LOCKED"#
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx)
     .await
 }
 

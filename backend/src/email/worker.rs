@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use intowork_db::Pool;
 use rand::Rng;
-use sqlx::PgPool;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
@@ -38,7 +38,7 @@ pub enum Sender {
 /// Starts the slots. They stop claiming when `stop` turns true and return once their current
 /// row is settled.
 pub fn spawn(
-    pool: PgPool,
+    pool: Pool,
     sender: Sender,
     wake: Arc<Notify>,
     stop: watch::Receiver<bool>,
@@ -51,12 +51,7 @@ pub fn spawn(
     slots
 }
 
-async fn run_slot(
-    pool: PgPool,
-    sender: Sender,
-    wake: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn run_slot(pool: Pool, sender: Sender, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
     let mut failing = false;
     while !*stop.borrow() {
         let pause = match process_one(&pool, &sender).await {
@@ -84,8 +79,9 @@ async fn run_slot(
 }
 
 /// Claims, sends and settles one row; `Ok(false)` when none was due.
-async fn process_one(pool: &PgPool, sender: &Sender) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+async fn process_one(pool: &Pool, sender: &Sender) -> Result<bool, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     let Some(row) = outbox::claim(&mut tx).await? else {
         tx.commit().await?;
         return Ok(false);

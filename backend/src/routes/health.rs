@@ -41,6 +41,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         Err(_) => Checks::without(Database::Timeout),
     };
     let ok = checks.ready(state.tls_required);
+    let pool = state.pool.state();
     let status = if ok {
         StatusCode::OK
     } else {
@@ -53,6 +54,8 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "tls": checks.tls.as_ref().map(Tls::word),
             "migrations": checks.migrations.map(Migrations::word),
         },
+        // Information only: the pool's connections now (busy = open - idle).
+        "pool": json!({ "open": pool.open, "idle": pool.idle, "max": pool.max }),
         // Information only: email never decides readiness.
         "outbox": checks.outbox.map(|b| json!({
             "pending": b.pending,
@@ -150,18 +153,23 @@ impl Migrations {
 }
 
 async fn probe(state: &AppState) -> Checks {
-    let mut conn = match state.pool.acquire().await {
+    let mut pooled = match state.pool.acquire().await {
         Ok(conn) => conn,
         Err(e) => {
-            tracing::warn!(error = %e, "readiness: no database connection");
+            let pool = state.pool.state();
+            tracing::warn!(error = %e, open = pool.open, idle = pool.idle, max = pool.max, "readiness: no database connection");
             return Checks::without(Database::Unreachable);
         }
     };
+    // Cut by READY_BUDGET half-way, the lease is dropped unfinished and the pool closes the
+    // connection rather than reuse it mid-protocol.
+    let mut conn = pooled.lease();
     let tls = match intowork_db::session_tls(&mut conn).await {
         Ok(s) if s.ssl => Tls::Encrypted { version: s.version },
         Ok(_) => Tls::NotEncrypted,
         Err(e) => {
             tracing::warn!(error = %e, "readiness: query failed");
+            conn.failed(&e);
             return Checks::without(Database::Error);
         }
     };
@@ -172,6 +180,7 @@ async fn probe(state: &AppState) -> Checks {
         },
         Err(e) => {
             tracing::warn!(error = %e, "readiness: cannot read migrations");
+            conn.note(&e);
             Migrations::Unknown
         }
     };
@@ -180,9 +189,11 @@ async fn probe(state: &AppState) -> Checks {
         // Before the outbox migration, or a slow moment: reported as unknown (null).
         Err(e) => {
             tracing::debug!(error = %e, "readiness: cannot read the email outbox");
+            conn.note(&e);
             None
         }
     };
+    conn.done();
     Checks {
         database: Database::Ok,
         tls: Some(tls),

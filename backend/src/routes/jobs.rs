@@ -33,21 +33,26 @@ pub async fn list(
     let limit = q.limit()?;
     let after = q.after()?;
     // `published_at` is NOT NULL for published offers (job_offers_published_at_matches_status).
-    let rows = sqlx::query_as!(
-        JobOffer,
-        r#"SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max,
+    let rows = state
+        .pool
+        .read(|mut conn| async move {
+            sqlx::query_as!(
+                JobOffer,
+                r#"SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max,
                   o.published_at AS "published_at!", c.name AS company, c.slug AS company_slug
              FROM job_offers o JOIN companies c ON c.id = o.company_id
             WHERE o.status = 'published'
               AND ($1::timestamptz IS NULL OR (o.published_at, o.id) < ($1, $2))
             ORDER BY o.published_at DESC, o.id DESC
             LIMIT $3"#,
-        after.map(|c| c.at),
-        after.map_or(0, |c| c.id),
-        limit + 1
-    )
-    .fetch_all(&state.pool)
-    .await?;
+                after.map(|c| c.at),
+                after.map_or(0, |c| c.id),
+                limit + 1
+            )
+            .fetch_all(&mut *conn)
+            .await
+        })
+        .await?;
     Ok(Json(Page::from_rows(rows, limit, |o| Cursor {
         at: o.published_at,
         id: o.id,
@@ -59,16 +64,21 @@ pub async fn show(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<JobOffer>, ApiError> {
     let id = parse_id(&id, "job offer")?;
-    let offer = sqlx::query_as!(
-        JobOffer,
-        r#"SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max,
+    let offer = state
+        .pool
+        .read(|mut conn| async move {
+            sqlx::query_as!(
+                JobOffer,
+                r#"SELECT o.id, o.title, o.description, o.location, o.remote, o.salary_min, o.salary_max,
                   o.published_at AS "published_at!", c.name AS company, c.slug AS company_slug
              FROM job_offers o JOIN companies c ON c.id = o.company_id
             WHERE o.status = 'published' AND o.id = $1"#,
-        id
-    )
-    .fetch_optional(&state.pool)
-    .await?;
+                id
+            )
+            .fetch_optional(&mut *conn)
+            .await
+        })
+        .await?;
     offer
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("job offer {id} not found")))

@@ -10,6 +10,7 @@ mod email_replicas;
 mod hostile;
 mod hostile_process;
 mod leaks;
+mod outage;
 mod pooler;
 mod process;
 mod replicas_migrate;

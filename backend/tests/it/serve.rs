@@ -12,25 +12,6 @@ use intowork_testkit::process::{self, Signal};
 use intowork_testkit::{Flavor, PgServer};
 use tower::ServiceExt;
 
-/// Builds and serves on a free port; dropping the sender stops it.
-async fn start(
-    settings: &intowork_config::Settings,
-) -> (
-    u16,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-) {
-    let app = Application::build(settings, Some(0))
-        .await
-        .expect("the application starts");
-    let port = app.port();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    (port, tx, handle)
-}
-
 async fn fetch(port: u16, path: &'static str) -> common::http::Response {
     tokio::task::spawn_blocking(move || get(port, path).unwrap())
         .await
@@ -69,6 +50,14 @@ async fn health_ready_and_jobs_pages_on_port_0() {
         "{body}"
     );
     assert_eq!(body["checks"]["migrations"], "up to date");
+    // The pool's state, for information: the probe's own connection is back, idle.
+    let pool = &body["pool"];
+    assert!(pool["open"].as_u64().unwrap() >= 1, "{body}");
+    assert!(
+        pool["idle"].as_u64().unwrap() <= pool["open"].as_u64().unwrap(),
+        "{body}"
+    );
+    assert_eq!(pool["max"], 10, "{body}");
 
     let (ids, draft) = seed(server, &db, 5);
     let mut seen = Vec::new();

@@ -11,6 +11,15 @@ use crate::locality::Route;
 /// The name PostgreSQL shows for our sessions (`pg_stat_activity.application_name`).
 pub const DEFAULT_APPLICATION_NAME: &str = "intowork-backend";
 
+/// The server's TCP keepalive for our sessions, as `(idle, interval, count)` seconds, sent as
+/// startup options: the server notices within ~90 s a client that vanished without closing
+/// its socket (its session and locks freed, not held for the kernel's default two hours),
+/// and an idle session's path carries a packet every minute. sqlx 0.8 opens the socket itself
+/// and offers no client-side keepalive: on our side the pool's idle timeout and the read retry
+/// cover a connection that died silently. Not sent to a pooler (PgBouncer refuses unknown
+/// startup parameters); PgBouncer's own `tcp_keepalive` settings cover its sockets there.
+pub const KEEPALIVE: (u32, u32, u32) = (60, 10, 3);
+
 /// Options for every connection in the workspace: backend pool, migrations and verify.
 ///
 /// The TLS mode is set *last*, from the validated policy, after everything else: sqlx starts
@@ -33,12 +42,23 @@ pub fn connect_options(db: &DatabaseSettings) -> PgConnectOptions {
     if let Some(root) = url.root_cert() {
         opts = opts.ssl_root_cert(root);
     }
-    if let Some(raw) = url.options() {
-        opts = opts.options(server_options(raw));
-    }
     if db.statement_cache_disabled() {
         // Transaction poolers hand each statement to any backend: prepared statements break.
         opts = opts.statement_cache_capacity(0);
+    }
+    // A pooler (declared with DATABASE_POOL_MODE, in either mode, or recognised by its host or
+    // port) refuses startup parameters it does not know, `options` among them.
+    if !(db.pool_mode_declared() || url.is_pooler()) {
+        let (idle, interval, count) = KEEPALIVE;
+        opts = opts.options([
+            ("tcp_keepalives_idle", idle),
+            ("tcp_keepalives_interval", interval),
+            ("tcp_keepalives_count", count),
+        ]);
+    }
+    // After ours: the URL's own `-c` settings win (the server applies the last).
+    if let Some(raw) = url.options() {
+        opts = opts.options(server_options(raw));
     }
     opts.ssl_mode(ssl_mode(url))
 }
@@ -159,6 +179,43 @@ mod tests {
         assert!(
             s.database().statement_cache_disabled(),
             "port 6543 is a pooler"
+        );
+    }
+
+    #[test]
+    fn the_server_keepalive_is_asked_for_except_through_a_pooler_and_the_url_wins() {
+        let direct = connect_options(
+            settings(
+                "postgresql://u:p@db.example.com/app?sslmode=require&options=-c%20tcp_keepalives_idle%3D30",
+                &[],
+            )
+            .database(),
+        );
+        assert_eq!(
+            direct.get_options(),
+            Some(
+                "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 -c tcp_keepalives_idle=30"
+            )
+        );
+        let pooled = connect_options(
+            settings(
+                "postgresql://u:p@db.example.com:6543/app?sslmode=require",
+                &[],
+            )
+            .database(),
+        );
+        assert_eq!(pooled.get_options(), None);
+        let session_pooler = connect_options(
+            settings(
+                "postgresql://u:p@db.example.com/app?sslmode=require",
+                &[("DATABASE_POOL_MODE", "session")],
+            )
+            .database(),
+        );
+        assert_eq!(
+            session_pooler.get_options(),
+            None,
+            "PgBouncer refuses unknown startup parameters in session mode too"
         );
     }
 

@@ -3,6 +3,7 @@
 //! Never fails on a missed target; writes target/bench/report.json and report.md.
 
 mod cpu;
+mod floor;
 mod image_build;
 mod load;
 mod measure;
@@ -70,7 +71,28 @@ impl flags::Bench {
             println!("note: {}: {}", r.name, r.note);
         }
         println!("written: target/bench/report.json, target/bench/report.md");
+        if self.readme {
+            let path = root.join("README.md");
+            let readme = std::fs::read_to_string(&path)
+                .with_context(|| format!("failed to read `{}`", path.display()))?;
+            let block = report.readme_block(&self.command_line());
+            std::fs::write(&path, report::splice(&readme, &block)?)
+                .with_context(|| format!("failed to write `{}`", path.display()))?;
+            println!("written: README.md (Performance table)");
+        }
         Ok(())
+    }
+
+    /// This run's command, for the README to say how its table was made.
+    fn command_line(&self) -> String {
+        let mut line = format!(
+            "cargo xtask bench --load-secs {} --clients {}",
+            self.load_secs, self.clients
+        );
+        if self.no_cold_build {
+            line.push_str(" --no-cold-build");
+        }
+        line + " --readme"
     }
 
     /// Every measure that needs the database, in order.
@@ -147,10 +169,12 @@ impl flags::Bench {
 pub(crate) struct Binaries {
     pub(crate) xtask: PathBuf,
     pub(crate) backend: PathBuf,
+    /// bench/floor: the backend's routes on hyper + tokio-postgres, the per-request anchor.
+    pub(crate) floor: PathBuf,
 }
 
 fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
-    println!("  cargo build --release -p xtask -p intowork-backend");
+    println!("  cargo build --release -p xtask -p intowork-backend -p intowork-floor");
     crate::cargo::cargo(
         sh,
         &[
@@ -161,6 +185,8 @@ fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
             "xtask",
             "--package",
             "intowork-backend",
+            "--package",
+            "intowork-floor",
         ],
     )
     .quiet()
@@ -172,6 +198,7 @@ fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
     Ok(Binaries {
         xtask: target.join("release/xtask"),
         backend: target.join("release/backend"),
+        floor: target.join("release/floor"),
     })
 }
 

@@ -90,6 +90,35 @@ impl Report {
     }
 }
 
+/// Where README.md's generated table starts and ends.
+const BEGIN: &str = "<!-- bench:begin";
+const END: &str = "<!-- bench:end -->";
+
+impl Report {
+    /// The README's copy: how it was made, on what, then the table.
+    pub(crate) fn readme_block(&self, command: &str) -> String {
+        format!(
+            "{BEGIN} (written by `cargo xtask bench --readme`: do not edit by hand) -->\n\
+             `{command}`, {} — {}\n\n{}{END}",
+            self.generated_at,
+            self.machine,
+            self.table()
+        )
+    }
+}
+
+/// `readme` with its block between the bench markers replaced by `block`.
+pub(crate) fn splice(readme: &str, block: &str) -> anyhow::Result<String> {
+    let begin = readme.find(BEGIN);
+    let end = readme.find(END).map(|e| e + END.len());
+    match (begin, end) {
+        (Some(b), Some(e)) if b < e => Ok(format!("{}{block}{}", &readme[..b], &readme[e..])),
+        _ => anyhow::bail!(
+            "README.md has no `{BEGIN} … -->` … `{END}` block in its Performance section: add the two markers where the table goes"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +137,23 @@ mod tests {
                 format!("\"{word}\"")
             );
         }
+    }
+
+    #[test]
+    fn the_readme_block_is_replaced_and_nothing_else() {
+        let report = Report {
+            generated_at: "2026-12-06 08:00 UTC".into(),
+            machine: "2 cores".into(),
+            rows: vec![],
+        };
+        let block = report.readme_block("cargo xtask bench --readme");
+        let readme = format!("intro\n{BEGIN} old -->\nold table\n{END}\noutro\n");
+        let new = splice(&readme, &block).unwrap();
+        assert!(new.starts_with("intro\n<!-- bench:begin"), "{new}");
+        assert!(new.ends_with(&format!("{END}\noutro\n")), "{new}");
+        assert!(new.contains("`cargo xtask bench --readme`, 2026-12-06 08:00 UTC — 2 cores"));
+        assert!(!new.contains("old table"));
+        assert_eq!(splice(&new, &block).unwrap(), new, "idempotent");
+        assert!(splice("no markers", &block).is_err());
     }
 }

@@ -17,6 +17,8 @@ use crate::child::terminate;
 
 /// Published offers in the bench's database (`GET /api/jobs` pages through them).
 const OFFERS: u32 = 1000;
+/// The floor's PostgreSQL connections, shared by all its requests (pipelined).
+pub(super) const FLOOR_CONNECTIONS: u32 = 4;
 /// What every measurement needs, borrowed for the run: one shell, the cluster's superuser,
 /// the application's database.
 pub(crate) struct Context<'a> {
@@ -26,6 +28,7 @@ pub(crate) struct Context<'a> {
     pub(super) url: String,
     xtask: &'a Path,
     backend: &'a Path,
+    floor: &'a Path,
     pub(super) dir: &'a Path,
     /// A development NEXTAUTH_SECRET for the backend under test.
     pub(super) secret: String,
@@ -68,6 +71,7 @@ impl<'a> Context<'a> {
             db,
             xtask: &bins.xtask,
             backend: &bins.backend,
+            floor: &bins.floor,
             dir,
             secret: format!("bench-{}", crate::dev::dev_secret()),
             pgbench: pg.binaries.program("pgbench"),
@@ -138,25 +142,55 @@ impl<'a> Context<'a> {
         Ok(child)
     }
 
-    /// A backend on a free port, answering 200 on `/health/ready`.
-    pub(super) fn start_backend(&self) -> anyhow::Result<Running> {
-        Ok(self.launch(Duration::from_millis(20))?.0)
+    /// The floor (bench/floor): the same routes on hyper + tokio-postgres, same database.
+    fn spawn_floor(&self, port: u16) -> anyhow::Result<Child> {
+        // A long-running child measured from outside, as the backend.
+        #[allow(clippy::disallowed_methods)]
+        let child = std::process::Command::new(self.floor)
+            .env_clear()
+            .env("DATABASE_URL", &self.url)
+            .env("PORT", port.to_string())
+            .env("FLOOR_CONNECTIONS", FLOOR_CONNECTIONS.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("failed to start `{}`", self.floor.display()))?;
+        Ok(child)
     }
 
-    /// A backend on a free port, asked for `/health/ready` every `poll` until it answers 200
-    /// (30 s at most); with the time from its start to that answer.
-    fn launch(&self, poll: Duration) -> anyhow::Result<(Running, Duration)> {
+    /// A backend on a free port, answering 200 on `/health/ready`.
+    pub(super) fn start_backend(&self) -> anyhow::Result<Running> {
+        Ok(self
+            .launch(Duration::from_millis(20), |port| self.spawn_backend(port))?
+            .0)
+    }
+
+    /// The floor on a free port, connected and answering.
+    pub(super) fn start_floor(&self) -> anyhow::Result<Running> {
+        Ok(self
+            .launch(Duration::from_millis(20), |port| self.spawn_floor(port))?
+            .0)
+    }
+
+    /// A server from `spawn` on a free port, asked for `/health/ready` every `poll` until it
+    /// answers 200 (30 s at most); with the time from its start to that answer.
+    fn launch(
+        &self,
+        poll: Duration,
+        spawn: impl Fn(u16) -> anyhow::Result<Child>,
+    ) -> anyhow::Result<(Running, Duration)> {
         let port = free_port()?;
         let start = Instant::now();
         // Killed on the way out if it never becomes ready.
         let backend = Running {
-            child: self.spawn_backend(port)?,
+            child: spawn(port)?,
             port,
         };
         while http_status(port, "/health/ready") != Some(200) {
             anyhow::ensure!(
                 start.elapsed() <= Duration::from_secs(30),
-                "the backend never became ready"
+                "the server under test never became ready"
             );
             std::thread::sleep(poll);
         }
@@ -217,7 +251,8 @@ impl<'a> Context<'a> {
         self.prepare_app_db()?;
         let mut times = Vec::new();
         for _ in 0..7 {
-            let (backend, ready) = self.launch(Duration::from_millis(2))?;
+            let (backend, ready) =
+                self.launch(Duration::from_millis(2), |port| self.spawn_backend(port))?;
             self.stop_backend(backend)?;
             times.push(ready);
         }

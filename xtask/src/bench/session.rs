@@ -61,7 +61,6 @@ impl Context<'_> {
             NAMES[2],
             &me,
             "token check + one indexed user lookup per request; compare with `GET /health`",
-            None,
         ));
         Ok(rows)
     }

@@ -1,6 +1,7 @@
-//! The backend under load: its memory, its throughput per route, the CPU each request costs
-//! it (and the load generator, and PostgreSQL), and `GET /api/jobs` next to pgbench running
-//! the same statement — the database's ceiling on this machine.
+//! The backend under load: its memory, and per route its throughput and the CPU each request
+//! costs it and PostgreSQL, next to the floor (bench/floor) under the same load in the same
+//! run; `GET /api/jobs` also next to pgbench running the same statement — the database's
+//! ceiling on this machine.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::cpu::{Meter, PerRequest};
+use super::floor;
 use super::load::LoadResult;
 use super::measure::rss_mib;
 use super::pgbench::{self, Run};
@@ -23,12 +25,13 @@ pub(crate) struct Measured {
     pub(crate) cpu: Option<PerRequest>,
 }
 
-/// A route of the bench, with its CPU target (µs per request) when it has one.
+/// A route of the bench, measured on the backend and on the floor.
 struct Route {
     label: &'static str,
     path: String,
     note: &'static str,
-    cpu_target: Option<f64>,
+    /// It queries PostgreSQL (its CPU per request is compared too).
+    database: bool,
 }
 
 const JOBS_LABEL: &str = "`GET /api/jobs?limit=20`";
@@ -56,34 +59,55 @@ impl Context<'_> {
             Route {
                 label: "`GET /health`",
                 path: "/health".into(),
-                note: "no database: the HTTP stack's ceiling",
-                cpu_target: Some(10.0),
+                note: "no database: the HTTP stack's cost",
+                database: false,
             },
             Route {
                 label: JOBS_LABEL,
                 path: "/api/jobs?limit=20".into(),
                 note: "one query, 20 offers with their company, JSON",
-                cpu_target: Some(60.0),
+                database: true,
             },
             Route {
                 label: "`GET /api/jobs/{id}`",
                 path: format!("/api/jobs/{offer}"),
                 note: "one query by primary key",
-                cpu_target: None,
+                database: true,
             },
         ];
         let backend = self.start_backend()?;
+        let floor = self.start_floor()?;
         std::thread::sleep(Duration::from_secs(1));
         let idle = rss_mib(backend.child.id()).context("cannot read the backend's memory");
+        // Unmeasured: the backend opens its pool's connections as load comes (TLS + SCRAM
+        // each), the floor all of its at start; neither pays that inside a measured run.
+        let warm_up = Duration::from_secs(1);
+        let jobs = routes.iter().find(|r| r.label == JOBS_LABEL);
+        let jobs = &jobs.context("the bench measures `GET /api/jobs`")?.path;
+        for server in [&backend, &floor] {
+            self.generate(server.port, jobs, None, clients, warm_up)?;
+        }
         let peak = Peak::watch(backend.child.id());
-        let measured: anyhow::Result<Vec<Measured>> = routes
+        // Each route on both, back to back, the order alternated so neither always runs first.
+        let measured: anyhow::Result<Vec<(Measured, Measured)>> = routes
             .iter()
-            .map(|r| self.measure(&backend, &r.path, None, clients, duration))
+            .enumerate()
+            .map(|(i, r)| {
+                let run = |server: &Running| self.measure(server, &r.path, None, clients, duration);
+                Ok(if i % 2 == 0 {
+                    let ours = run(&backend)?;
+                    (ours, run(&floor)?)
+                } else {
+                    let anchor = run(&floor)?;
+                    (run(&backend)?, anchor)
+                })
+            })
             .collect();
         let loaded = peak.stop();
-        let stopped = self.stop_backend(backend);
+        let stopped = (self.stop_backend(backend), self.stop_backend(floor));
         let (idle, measured) = (idle?, measured?);
-        stopped?;
+        stopped.0?;
+        stopped.1?;
 
         let mut rows = vec![
             target_row("backend RSS, idle", idle, "MiB", 20.0, "≤ 20 MiB"),
@@ -95,13 +119,23 @@ impl Context<'_> {
                 "≤ 60 MiB",
             ),
         ];
-        for (route, m) in routes.iter().zip(&measured) {
-            rows.extend(route_rows(route.label, m, route.note, route.cpu_target));
+        for (route, (ours, anchor)) in routes.iter().zip(&measured) {
+            let m = floor::Pair {
+                ours,
+                floor: anchor,
+            };
+            rows.extend(floor::rows(
+                route.label,
+                route.note,
+                route.database,
+                &m,
+                clients,
+            ));
         }
         let jobs = routes
             .iter()
             .zip(&measured)
-            .find_map(|(r, m)| (r.label == JOBS_LABEL).then_some(&m.load))
+            .find_map(|(r, (m, _))| (r.label == JOBS_LABEL).then_some(&m.load))
             .context("the bench measures `GET /api/jobs`")?;
         rows.extend(self.anchors(jobs, clients, duration)?);
         Ok(rows)
@@ -163,16 +197,11 @@ pub(crate) fn route_names(label: &str) -> [String; 2] {
 }
 
 /// A route's throughput row and its CPU row.
-pub(crate) fn route_rows(
-    label: &str,
-    m: &Measured,
-    note: &str,
-    cpu_target: Option<f64>,
-) -> [Row; 2] {
+pub(crate) fn route_rows(label: &str, m: &Measured, note: &str) -> [Row; 2] {
     let [throughput, cpu] = route_names(label);
     [
         report_load(&throughput, &m.load, note),
-        cpu_row(&cpu, m.cpu.as_ref(), m.load.tool, cpu_target),
+        cpu_row(&cpu, m.cpu.as_ref(), m.load.tool),
     ]
 }
 

@@ -104,3 +104,22 @@ impl TableLock {
         self.conn.execute("ROLLBACK").await.unwrap();
     }
 }
+
+/// Builds and serves on a free port; dropping the sender stops it.
+pub async fn start(
+    settings: &Settings,
+) -> (
+    u16,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let app = intowork_backend::Application::build(settings, Some(0))
+        .await
+        .expect("the application starts");
+    let port = app.port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    (port, tx, handle)
+}

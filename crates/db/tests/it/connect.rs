@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use intowork_db::{ConnectError, PING_AFTER_IDLE, connect, connect_pool};
+use intowork_db::{ConnectError, connect};
 use intowork_testkit::{DowngradeServer, Flavor, PgServer, RailwayProxy, free_port};
 
 fn tls_only() -> &'static PgServer {
@@ -19,46 +19,6 @@ async fn tls_only_server_connects_and_proves_encryption() {
     let version = connected.session.version.as_deref().unwrap();
     assert!(version == "TLSv1.2" || version == "TLSv1.3", "{version}");
     assert_eq!(connected.attempts, 1);
-
-    // The pool proves TLS on every connection and names the application.
-    let (pool, session) = connect_pool(s.database()).await.unwrap();
-    assert!(session.ssl);
-    let app: String = sqlx::query_scalar("SELECT current_setting('application_name')")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(app, "intowork-backend");
-    pool.close().await;
-}
-
-/// The pool skips sqlx's ping on every acquire (a round trip per request) but still pings a
-/// connection that sat idle: one the server dropped meanwhile never reaches a request.
-#[tokio::test]
-async fn a_pooled_connection_that_died_while_idle_is_replaced_before_a_request_gets_it() {
-    let server = PgServer::start(Flavor::TlsOnly);
-    let db = server.create_database();
-    let s = settings(&db.url("sslmode=require"), &[]);
-    let (pool, _) = connect_pool(s.database()).await.unwrap();
-    let one = || sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&pool);
-    assert_eq!(one().await.unwrap(), 1);
-    // Released by a task of sqlx's (after its own ping): wait until it is back, idle.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while pool.num_idle() == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the connection never went back to the pool"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    server.restart();
-    tokio::time::sleep(PING_AFTER_IDLE + Duration::from_millis(200)).await;
-    assert_eq!(
-        one()
-            .await
-            .expect("the dead connection was pinged, dropped and replaced"),
-        1
-    );
-    pool.close().await;
 }
 
 #[tokio::test]
@@ -281,7 +241,7 @@ async fn a_tls_terminating_middlebox_is_caught_by_the_servers_own_word() {
         pool.acquire().await.is_err(),
         "an unencrypted session must never be handed out"
     );
-    pool.close().await;
+    pool.close(Duration::from_secs(5)).await;
     let count = format!(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}'",
         plain.name

@@ -201,12 +201,14 @@ async fn a_proven_name_connects_through_the_addresses_that_were_checked() {
     // The pool goes where the proof went, with no lookup of its own.
     let route = route(s.database(), &Table::ips(&[LOOPBACK])).await.unwrap();
     let pool = intowork_db::pool(s.database(), &route);
+    let mut conn = pool.acquire().await.unwrap();
     let one: i32 = sqlx::query_scalar("SELECT 1")
-        .fetch_one(&pool)
+        .fetch_one(&mut *conn)
         .await
         .unwrap();
     assert_eq!(one, 1);
-    pool.close().await;
+    drop(conn);
+    pool.close(std::time::Duration::from_secs(5)).await;
     assert!(!shown.contains(&db.password));
 }
 

@@ -7,5 +7,6 @@ mod connect;
 mod locality;
 mod migrate;
 mod no_transaction;
+mod pool;
 mod pooler_migrate;
 mod pooler_statements;
