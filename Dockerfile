@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The backend image Railway builds (.railway/railway.ts: builder DOCKERFILE).
 #
-# Layers, from the most to the least stable (README, "CI and the image"):
+# Layers, from the most to the least stable (docs/ci.md, "The image"):
 #   1. toolchain + cargo-chef         rebuilt only when this file changes
 #   2. recipe.json → dependencies     rebuilt only when a Cargo.toml or Cargo.lock changes
 #   3. the workspace crates           rebuilt on every code change (seconds, not minutes)

@@ -90,7 +90,7 @@ pub(crate) struct Bench {
     /// Skip the cold `cargo build -p xtask` measurement (it takes minutes on 2 cores).
     #[arg(long)]
     pub(crate) no_cold_build: bool,
-    /// Also write the table into README.md's Performance section (between its bench markers).
+    /// Also write the table into docs/performance.md (between its bench markers).
     #[arg(long)]
     pub(crate) readme: bool,
 }

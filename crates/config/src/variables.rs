@@ -1,5 +1,5 @@
 //! The catalogue of variables this configuration reads, the one place a variable is declared:
-//! the README's variable table is generated from it ([`markdown_table`], checked by a tidy
+//! docs/configuration.md's variable table is generated from it ([`markdown_table`], checked by a tidy
 //! test), `.env.example` is checked against it, secrets are masked by it, and platform
 //! variables are compared with it by name.
 
@@ -16,7 +16,7 @@ pub enum Need {
 }
 
 impl Need {
-    /// The README's "needed" column.
+    /// The variable table's "needed" column (docs/configuration.md).
     pub fn as_str(self) -> &'static str {
         match self {
             Need::Always => "always",
@@ -34,7 +34,7 @@ pub struct Variable {
     pub need: Need,
     /// Its value must never be printed.
     pub secret: bool,
-    /// The rule, in Markdown: the README's "rule" column.
+    /// The rule, in Markdown: the variable table's "rule" column.
     pub doc: &'static str,
 }
 
@@ -183,7 +183,7 @@ pub const VARIABLES: &[Variable] = &[
 /// readable), their secrets found by [`crate::url_secrets`].
 pub const DATABASE_URLS: &[&str] = &["DATABASE_URL", "DATABASE_PUBLIC_URL", "DATABASE_DIRECT_URL"];
 
-/// The README's variable table, one row per variable of [`VARIABLES`], in order.
+/// docs/configuration.md's variable table, one row per variable of [`VARIABLES`], in order.
 pub fn markdown_table() -> String {
     let mut out = String::from("| variable | needed | rule |\n|---|---|---|\n");
     for v in VARIABLES {

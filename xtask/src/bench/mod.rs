@@ -72,18 +72,18 @@ impl flags::Bench {
         }
         println!("written: target/bench/report.json, target/bench/report.md");
         if self.readme {
-            let path = root.join("README.md");
-            let readme = std::fs::read_to_string(&path)
+            let path = root.join(report::TABLE_DOC);
+            let doc = std::fs::read_to_string(&path)
                 .with_context(|| format!("failed to read `{}`", path.display()))?;
             let block = report.readme_block(&self.command_line());
-            std::fs::write(&path, report::splice(&readme, &block)?)
+            std::fs::write(&path, report::splice(&doc, &block)?)
                 .with_context(|| format!("failed to write `{}`", path.display()))?;
-            println!("written: README.md (Performance table)");
+            println!("written: {} (the latest run's table)", report::TABLE_DOC);
         }
         Ok(())
     }
 
-    /// This run's command, for the README to say how its table was made.
+    /// This run's command, for the performance doc to say how its table was made.
     fn command_line(&self) -> String {
         let mut line = format!(
             "cargo xtask bench --load-secs {} --clients {}",

@@ -90,12 +90,15 @@ impl Report {
     }
 }
 
-/// Where README.md's generated table starts and ends.
+/// The document `--readme` writes the table into (it moved there from README.md).
+pub(crate) const TABLE_DOC: &str = "docs/performance.md";
+
+/// Where that document's generated table starts and ends.
 const BEGIN: &str = "<!-- bench:begin";
 const END: &str = "<!-- bench:end -->";
 
 impl Report {
-    /// The README's copy: how it was made, on what, then the table.
+    /// The performance doc's copy: how it was made, on what, then the table.
     pub(crate) fn readme_block(&self, command: &str) -> String {
         format!(
             "{BEGIN} (written by `cargo xtask bench --readme`: do not edit by hand) -->\n\
@@ -107,14 +110,14 @@ impl Report {
     }
 }
 
-/// `readme` with its block between the bench markers replaced by `block`.
-pub(crate) fn splice(readme: &str, block: &str) -> anyhow::Result<String> {
-    let begin = readme.find(BEGIN);
-    let end = readme.find(END).map(|e| e + END.len());
+/// `doc` with its block between the bench markers replaced by `block`.
+pub(crate) fn splice(doc: &str, block: &str) -> anyhow::Result<String> {
+    let begin = doc.find(BEGIN);
+    let end = doc.find(END).map(|e| e + END.len());
     match (begin, end) {
-        (Some(b), Some(e)) if b < e => Ok(format!("{}{block}{}", &readme[..b], &readme[e..])),
+        (Some(b), Some(e)) if b < e => Ok(format!("{}{block}{}", &doc[..b], &doc[e..])),
         _ => anyhow::bail!(
-            "README.md has no `{BEGIN} … -->` … `{END}` block in its Performance section: add the two markers where the table goes"
+            "{TABLE_DOC} has no `{BEGIN} … -->` … `{END}` block: add the two markers where the table goes"
         ),
     }
 }
@@ -155,5 +158,26 @@ mod tests {
         assert!(!new.contains("old table"));
         assert_eq!(splice(&new, &block).unwrap(), new, "idempotent");
         assert!(splice("no markers", &block).is_err());
+    }
+
+    /// `bench --readme` writes into docs/performance.md: its markers are there, once.
+    #[test]
+    fn the_performance_doc_has_the_bench_markers() {
+        let root = crate::config_source::project_root();
+        let doc = std::fs::read_to_string(root.join(TABLE_DOC)).unwrap();
+        assert_eq!(doc.matches(BEGIN).count(), 1, "{TABLE_DOC}");
+        assert_eq!(doc.matches(END).count(), 1, "{TABLE_DOC}");
+        let block = Report {
+            generated_at: "2026-12-06 08:00 UTC".into(),
+            machine: "2 cores".into(),
+            rows: vec![],
+        }
+        .readme_block("cargo xtask bench --readme");
+        assert!(splice(&doc, &block).unwrap().contains(&block));
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        assert!(
+            !readme.contains(BEGIN),
+            "the table lives in {TABLE_DOC}, not README.md"
+        );
     }
 }

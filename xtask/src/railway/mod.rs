@@ -43,7 +43,7 @@ pub(crate) use version::{Feature, Needs, Version};
 /// What each task needs at least is in [`version::TABLE`].
 #[cfg(test)]
 pub(crate) const TESTED_VERSION: Version = Version(5, 71, 0);
-/// How to get the CLI, pinned to [`TESTED_VERSION`] (README, "The Railway CLI": trade-offs).
+/// How to get the CLI, pinned to [`TESTED_VERSION`] (docs/railway-cli.md: trade-offs).
 pub(crate) const INSTALL: &str = "`cargo install railwayapp --locked --version 5.71.0` (crates.io has every release; a build takes about 11 minutes on 2 cores), `npm install --global @railway/cli@VERSION` (a prebuilt binary in seconds, but a registry may lag: `npm view @railway/cli versions` lists what it has), or Railway's installer `bash <(curl -fsSL cli.new)` (the latest release, unpinned)";
 
 /// Which service and environment every call names.

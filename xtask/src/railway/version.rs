@@ -276,15 +276,19 @@ mod tests {
         );
     }
 
-    /// README's table is this one.
+    /// docs/railway-cli.md's table is this one.
     #[test]
-    fn the_readme_lists_the_same_minimum_versions() {
-        let readme =
-            std::fs::read_to_string(crate::config_source::project_root().join("README.md"))
-                .unwrap();
+    fn the_docs_list_the_same_minimum_versions() {
+        let doc = std::fs::read_to_string(
+            crate::config_source::project_root().join("docs/railway-cli.md"),
+        )
+        .unwrap();
         for r in &TABLE {
             let row = format!("| `{}` | {} | {} |", r.command, r.since, r.used_for);
-            assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+            assert!(
+                doc.contains(&row),
+                "docs/railway-cli.md lacks the row:\n{row}"
+            );
         }
     }
 

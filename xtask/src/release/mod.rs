@@ -23,7 +23,7 @@ use crate::railway::poll::{Cadence, Outcome, Tick};
 use crate::railway::{DeploymentStatus, Ids, Railway, Variables, relayed};
 use crate::remote::settings::READINESS_PATH;
 
-/// Said wherever a rollback happens, and in the README.
+/// Said wherever a rollback happens, and in docs/deploying.md.
 pub(crate) const MIGRATION_NOTE: &str = "a rollback does not revert migrations already applied: the previous build runs against today's schema. That is safe when every migration is expand/contract — a release only adds what its code needs (tables, nullable or defaulted columns) and keeps what the previous release reads; renames and drops wait for a later release";
 
 /// Progress for people: on stdout, or on stderr when stdout carries the JSON summary.

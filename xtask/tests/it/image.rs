@@ -1,6 +1,6 @@
 //! The backend image: the Dockerfile linted by the real hadolint, and what it builds, built
 //! the same way from exactly the context `.dockerignore` lets through (no Docker engine runs
-//! here, so the layers themselves are not executed; see the README's "CI and the image").
+//! here, so the layers themselves are not executed; see docs/ci.md).
 
 use std::path::Path;
 

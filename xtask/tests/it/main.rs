@@ -5,6 +5,7 @@
 mod build_proof;
 mod common;
 mod dev;
+mod doc_links;
 mod frontend_cors;
 mod frontend_platform;
 mod hostile_cli;

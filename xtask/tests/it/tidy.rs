@@ -3,9 +3,9 @@
 use crate::common::{read, root};
 
 #[test]
-fn every_variable_is_documented_in_the_example_and_the_readme() {
+fn every_variable_is_documented_in_the_example_and_the_docs() {
     let example = read(".env.example");
-    let readme = read("README.md");
+    let doc = read("docs/configuration.md");
     for var in intowork_config::VARIABLES {
         assert!(
             example.contains(&format!("{}=", var.name)),
@@ -13,8 +13,8 @@ fn every_variable_is_documented_in_the_example_and_the_readme() {
             var.name
         );
         assert!(
-            readme.contains(&format!("`{}`", var.name)),
-            "README.md's variable table lacks {}",
+            doc.contains(&format!("`{}`", var.name)),
+            "docs/configuration.md's variable table lacks {}",
             var.name
         );
     }

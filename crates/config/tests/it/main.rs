@@ -10,7 +10,7 @@ mod env_file;
 mod every_problem;
 mod input_hygiene;
 mod pooler;
-mod readme;
 mod rules;
 mod secrets;
 mod url_secrets;
+mod variable_table;
