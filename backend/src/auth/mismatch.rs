@@ -8,7 +8,7 @@ use crate::throttle::Throttle;
 /// At most one line per this many seconds.
 pub const EVERY_SECS: i64 = 60;
 
-/// The phrase `cargo xtask logs` diagnoses (xtask/src/diagnose.rs, `nextauth_secret_mismatch`).
+/// The phrase `cargo xtask logs` diagnoses (xtask/src/logs/diagnose.rs, `nextauth_secret_mismatch`).
 pub const MESSAGE: &str = "session token does not decrypt with this service's NEXTAUTH_SECRET";
 
 #[derive(Debug)]

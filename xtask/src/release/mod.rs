@@ -3,6 +3,7 @@
 //! ([`summary`]) the verdict and how it is reported.
 
 mod cors;
+pub(crate) mod health;
 mod summary;
 
 pub(crate) use cors::{FrontendOrigin, PATH as CORS_PATH, Preflight};
@@ -16,12 +17,12 @@ use xshell::Shell;
 use crate::exit::Reported;
 use crate::flags::WaitArgs;
 use crate::follow::LogStream;
-use crate::health::{self, Probe};
 use crate::log_line::LogLine;
 use crate::mask::Masker;
 use crate::railway::poll::{Cadence, Outcome, Tick};
 use crate::railway::{DeploymentStatus, Ids, Railway, Variables, relayed};
 use crate::remote::settings::READINESS_PATH;
+use health::Probe;
 
 /// Said wherever a rollback happens, and in docs/deploying.md.
 pub(crate) const MIGRATION_NOTE: &str = "a rollback does not revert migrations already applied: the previous build runs against today's schema. That is safe when every migration is expand/contract — a release only adds what its code needs (tables, nullable or defaulted columns) and keeps what the previous release reads; renames and drops wait for a later release";

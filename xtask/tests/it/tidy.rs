@@ -60,7 +60,7 @@ fn no_openssl_in_the_dependency_graph() {
 }
 
 /// `.railway/railway.ts` itself is evaluated with the real SDK by the unit tests in
-/// xtask/src/remote/railway_ts_tests.rs; here, the image it builds.
+/// xtask/src/verify/remote/railway_ts_tests.rs; here, the image it builds.
 #[test]
 fn the_image_runs_the_backend_as_pid_1() {
     let docker = read("Dockerfile");

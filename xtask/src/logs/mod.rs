@@ -1,5 +1,9 @@
 //! `cargo xtask logs`: a deployment's logs, masked and diagnosed; `--follow` through pipes.
 
+pub(crate) mod diagnose;
+pub(crate) mod follow;
+pub(crate) mod log_line;
+
 use std::io::Write;
 
 use chrono::Utc;

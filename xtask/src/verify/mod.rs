@@ -1,12 +1,14 @@
 //! `cargo xtask verify`: the configuration checklist, then the online checks.
 
+pub(crate) mod remote;
+
 use intowork_config::{Check, Settings, Status};
 use xshell::Shell;
 
 use crate::exit::Reported;
 use crate::migrate::guard::preflight;
 use crate::railway::Needs;
-use crate::{checklist, config_source, flags, remote, runtime};
+use crate::{checklist, config_source, flags, runtime};
 
 impl flags::Verify {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 
 pub(crate) mod guard;
 pub(crate) mod lint;
+mod output;
 
 use std::path::Path;
 
@@ -12,9 +13,9 @@ use intowork_db::migrate::{self, Limits, MIGRATOR, Status};
 use sqlx::migrate::Migrator;
 use xshell::Shell;
 
+use self::output as out;
 use crate::exit::{Reported, Usage};
 use crate::flags::{self, MigrateAction};
-use crate::migrate_output as out;
 use crate::{config_source, runtime};
 use lint::class::Class;
 
