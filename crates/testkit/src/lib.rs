@@ -34,6 +34,9 @@
 //!   no test needs procps (`kill`, `pkill`, `pgrep`, `ps`), which minimal Debian lacks.
 //! - [`skip`] is how a test that cannot run here says so: a `skipped:` line on stderr and in
 //!   `target/test-skips.log`, which the CI scripts count (libtest counts it as passed).
+//! - [`assert_contains!`], [`assert_lacks!`] and [`assert_no_secrets!`] ([`assert`]) say what
+//!   was expected, what came, and where they differ; [`ValidEnv`] is the one valid configuration
+//!   every crate's tests start from, and knows the secrets it holds.
 //! - [`pypi`] installs tools from PyPI (linters, Docker's SDK) once under `target/`, from a
 //!   committed requirements file with hashes; [`npm`] does the same for npm packages.
 //!
@@ -50,6 +53,7 @@
 //! removed by the next run. All calls block: from async tests, use `spawn_blocking` or call
 //! them before entering the runtime.
 
+pub mod assert;
 pub mod chromium;
 mod cluster;
 mod ddl;
@@ -61,6 +65,7 @@ pub mod process;
 pub mod pypi;
 mod skip;
 mod sql;
+mod valid_env;
 
 pub mod npm;
 pub mod resend;
@@ -71,6 +76,13 @@ pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy}
 pub use pgbouncer::{BouncerOptions, PgBouncer, PoolMode, Row};
 pub use skip::{MARKER as SKIP_MARKER, log_path as skip_log, skip};
 pub use sql::TestDb;
+pub use valid_env::ValidEnv;
+/// The fake secrets and values [`ValidEnv`] is made of.
+pub mod fake {
+    pub use crate::valid_env::{
+        DB_PASSWORD, FROM_EMAIL, FRONTEND, NEXTAUTH_SECRET, RESEND_API_KEY,
+    };
+}
 
 /// A TCP port free on 127.0.0.1 (and on ::1 when the machine has IPv6 loopback, because the
 /// servers listen there too and `localhost` may resolve to it).
