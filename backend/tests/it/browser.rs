@@ -111,11 +111,10 @@ fn a_real_browser_calls_from_the_allowed_origin_and_is_blocked_from_another() {
     // A session signed with another secret: a 401 the page can read, and the diagnosis.
     assert_eq!(report["wrong_secret"]["status"], 401, "{report:#}");
     let mismatch = backend.wait_for("does not decrypt", Duration::from_secs(10));
-    assert!(mismatch.contains("NEXTAUTH_SECRET"), "{mismatch}");
-    assert!(
-        !backend
-            .output()
-            .contains("CORS: request from an origin not in ALLOWED_ORIGINS")
+    assert_contains!(mismatch, "NEXTAUTH_SECRET");
+    assert_lacks!(
+        backend.output(),
+        "CORS: request from an origin not in ALLOWED_ORIGINS"
     );
 
     // From an origin not in ALLOWED_ORIGINS: the backend answers, the browser refuses.
@@ -126,16 +125,15 @@ fn a_real_browser_calls_from_the_allowed_origin_and_is_blocked_from_another() {
     );
     for call in ["me", "apply", "wrong_secret"] {
         assert_eq!(report[call]["answered"], false, "{call}: {report:#}");
-        assert!(
-            report[call]["error"]
-                .as_str()
-                .unwrap()
-                .contains("Failed to fetch"),
+        assert_contains!(
+            report[call]["error"].as_str().unwrap(),
+            "Failed to fetch",
             "{call}: {report:#}"
         );
     }
-    assert!(
-        console.contains("blocked by CORS policy"),
+    assert_contains!(
+        console,
+        "blocked by CORS policy",
         "the browser says why:\n{console}"
     );
     let refused: Value = serde_json::from_str(&backend.wait_for(

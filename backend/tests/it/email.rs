@@ -87,11 +87,9 @@ async fn an_application_mails_the_candidate_and_the_owner_once_each_with_the_row
         assert_eq!(r.header("content-type"), Some("application/json"));
         let body: Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(body["from"], "INTOWORK <noreply@intowork.example>");
-        assert!(
-            body["text"]
-                .as_str()
-                .unwrap()
-                .contains("https://app.intowork.example/"),
+        assert_contains!(
+            body["text"].as_str().unwrap(),
+            "https://app.intowork.example/",
             "{body}"
         );
         to.push(body["to"][0].as_str().unwrap().to_owned());

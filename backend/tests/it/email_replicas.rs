@@ -22,10 +22,7 @@ fn without_a_resend_key_mail_is_skipped_and_logged_masked() {
         line.contains("a***@example.com") && line.contains("Hello 1"),
         "{line}"
     );
-    assert!(
-        !b.output().contains("ann.lee1@example.com"),
-        "the address is masked"
-    );
+    assert_lacks!(b.output(), "ann.lee1@example.com", "the address is masked");
     assert_eq!(row(server, &db, &id).0, "skipped");
     b.signal("TERM");
     assert_eq!(b.wait(Duration::from_secs(30)), Some(0));
@@ -80,7 +77,7 @@ fn two_backends_racing_deliver_every_row_exactly_once() {
     for b in &mut backends {
         b.signal("TERM");
         assert_eq!(b.wait(Duration::from_secs(30)), Some(0));
-        assert!(!b.output().contains(KEY), "the Resend key leaked");
+        assert_lacks!(b.output(), KEY, "the Resend key leaked");
     }
 }
 
@@ -160,11 +157,7 @@ fn nothing_is_lost_across_a_database_outage() {
             >= 2,
         "the unrecorded send was repeated with the same key"
     );
-    assert!(
-        b.output().contains("cannot reach the database"),
-        "{}",
-        b.output()
-    );
+    assert_contains!(b.output(), "cannot reach the database");
     b.signal("TERM");
     assert_eq!(b.wait(Duration::from_secs(30)), Some(0));
 }
@@ -195,11 +188,7 @@ fn sigterm_stops_claiming_and_finishes_in_flight_sends() {
         t.elapsed() >= Duration::from_secs(1),
         "it waited for the sends"
     );
-    assert!(
-        b.output().contains("email worker stopped"),
-        "{}",
-        b.output()
-    );
+    assert_contains!(b.output(), "email worker stopped");
     let statuses: Vec<String> = ids.iter().map(|id| row(server, &db, id).0).collect();
     let sent = statuses.iter().filter(|s| *s == "sent").count();
     assert_eq!((sent, statuses.len() - sent), (2, 1), "{statuses:?}");

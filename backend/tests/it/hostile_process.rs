@@ -99,7 +99,7 @@ fn request_ids_are_kept_only_when_short_and_plain() {
             let uuid =
                 uuid::Uuid::parse_str(back).unwrap_or_else(|_| panic!("{id:?} answered {back:?}"));
             assert_eq!(uuid.get_version_num(), 4, "{back}");
-            assert!(!out.contains(id.as_str()), "{id:?} logged:\n{out}");
+            assert_lacks!(out, id.as_str(), "{id:?} logged:\n{out}");
         }
     }
 }

@@ -39,7 +39,7 @@ fn the_configuration_loaded_line_masks_secret_url_parameters() {
     assert_eq!(b.wait(Duration::from_secs(30)), Some(0), "{}", b.output());
     let out = b.output();
     for secret in [SSL_PASSWORD, OAUTH_SECRET, db.password.as_str(), SECRET] {
-        assert!(!out.contains(secret), "`{secret}` leaked:\n{out}");
+        assert_lacks!(out, secret, "`{secret}` leaked:\n{out}");
     }
 }
 
@@ -95,18 +95,18 @@ fn a_bad_configuration_lists_every_problem_with_secrets_masked() {
         let mut b = Backend::spawn(&[], &env);
         assert_eq!(b.wait(Duration::from_secs(10)), Some(2), "{}", b.output());
         let out = b.output();
-        assert!(
-            out.contains(&format!(
+        assert_contains!(
+            out,
+            &format!(
                 "invalid configuration ({problems} problem{})",
                 if problems == 1 { "" } else { "s" }
-            )),
-            "{out}"
+            )
         );
         for line in lines {
-            assert!(out.contains(line), "`{line}` missing:\n{out}");
+            assert_contains!(out, line, "`{line}` missing:\n{out}");
         }
         for secret in ["pw-Fake1", SSL_PASSWORD] {
-            assert!(!out.contains(secret), "`{secret}` leaked:\n{out}");
+            assert_lacks!(out, secret, "`{secret}` leaked:\n{out}");
         }
     }
 }
@@ -163,6 +163,6 @@ fn the_backend_refuses_a_local_looking_name_that_resolves_elsewhere() {
         );
         // Refused, not retried until the connect budget ran out.
         assert!(started.elapsed() < Duration::from_secs(10), "{text}");
-        assert!(!text.contains("pw-Fake2"), "{text}");
+        assert_lacks!(text, "pw-Fake2");
     }
 }

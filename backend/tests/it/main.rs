@@ -2,6 +2,9 @@
 //! One test binary (zero2prod's `tests/api` pattern): the helpers in `common` are compiled once
 //! and shared, and the harness's servers are started once for all of them.
 
+#[macro_use]
+extern crate intowork_testkit;
+
 mod api;
 mod browser;
 mod common;

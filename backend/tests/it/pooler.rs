@@ -62,11 +62,8 @@ fn start_up_migrates_over_the_direct_url_behind_a_transaction_pooler() {
         &variables(&db, &bouncer, "transaction"),
     );
     let route = backend.wait_for("migration connection", Duration::from_secs(60));
-    assert!(route.contains("DATABASE_DIRECT_URL"), "{route}");
-    assert!(
-        route.contains(&format!("localhost:{}/{}", db.port, db.name)),
-        "{route}"
-    );
+    assert_contains!(route, "DATABASE_DIRECT_URL");
+    assert_contains!(route, &format!("localhost:{}/{}", db.port, db.name));
     backend.wait_for("migrations done", Duration::from_secs(60));
     assert_migrated_directly_once(&server().ddl_log(&db));
     let pid = backend.pid();
@@ -77,8 +74,9 @@ fn start_up_migrates_over_the_direct_url_behind_a_transaction_pooler() {
         "{}",
         backend.output()
     );
-    assert!(
-        !backend.output().contains(&db.password),
+    assert_lacks!(
+        backend.output(),
+        &db.password,
         "pid {pid} printed the password"
     );
 }
@@ -135,11 +133,7 @@ fn the_backend_refuses_to_migrate_through_a_transaction_pooler() {
         "{}",
         serve.output()
     );
-    assert!(
-        serve.output().contains("DATABASE_DIRECT_URL"),
-        "{}",
-        serve.output()
-    );
+    assert_contains!(serve.output(), "DATABASE_DIRECT_URL");
     // The pre-deploy command with start-up migrations off: the migration itself refuses.
     let off = [
         transaction[0],
@@ -159,7 +153,7 @@ fn the_backend_refuses_to_migrate_through_a_transaction_pooler() {
             && out.contains("Fix: set DATABASE_DIRECT_URL"),
         "{out}"
     );
-    assert!(!out.contains(&db.password));
+    assert_lacks!(out, &db.password);
     assert_eq!(bouncer.logins(&db), 0, "something reached the pooler");
     assert_eq!(
         server().psql(&db.name, "SELECT to_regclass('_sqlx_migrations') IS NULL"),

@@ -7,14 +7,8 @@ use crate::common::{self, *};
 use intowork_testkit::{Flavor, PgServer, free_port};
 
 fn assert_no_secret(output: &str, password: &str) {
-    assert!(
-        !output.contains(password),
-        "the database password leaked:\n{output}"
-    );
-    assert!(
-        !output.contains(SECRET),
-        "NEXTAUTH_SECRET leaked:\n{output}"
-    );
+    assert_lacks!(output, password, "the database password leaked:\n{output}");
+    assert_lacks!(output, SECRET, "NEXTAUTH_SECRET leaked:\n{output}");
 }
 
 #[test]
@@ -46,11 +40,11 @@ fn a_bad_configuration_exits_2_listing_every_problem_before_binding() {
         "ALLOWED_ORIGINS",
         "FRONTEND_URL",
     ] {
-        assert!(out.contains(var), "{var} not listed:\n{out}");
+        assert_contains!(out, var, "{var} not listed:\n{out}");
     }
-    assert!(out.contains("Connection reset by peer"), "{out}");
-    assert!(!out.contains("listening on"), "{out}");
-    assert!(!out.contains("pw-Fake1234"), "{out}");
+    assert_contains!(out, "Connection reset by peer");
+    assert_lacks!(out, "listening on");
+    assert_lacks!(out, "pw-Fake1234");
     // Nothing ever held the port.
     std::net::TcpListener::bind(("0.0.0.0", port)).expect("the port was never bound");
 }
@@ -187,7 +181,7 @@ fn json_logs_on_stdout_carry_level_message_and_timestamp() {
         "\"status\":404",
         "\"path\":\"/api/jobs/999\"",
     ] {
-        assert!(failed.contains(field), "no {field} in {failed}");
+        assert_contains!(failed, field, "no {field} in {failed}");
     }
     assert!(
         !lines.iter().any(|l| l.contains("fast-ok-7")),
@@ -222,7 +216,7 @@ fn every_request_is_logged_at_debug_with_its_id_status_and_latency() {
         "\"path\":\"/health\"",
         "\"latency_ms\":",
     ] {
-        assert!(line.contains(field), "no {field} in {line}");
+        assert_contains!(line, field, "no {field} in {line}");
     }
 }
 
@@ -248,7 +242,7 @@ fn migrate_subcommand_is_a_pre_deploy_command_and_serve_can_skip_migrating() {
 
     let mut m = Backend::spawn(&["migrate"], &env(&db, &[]));
     assert_eq!(m.wait(Duration::from_secs(60)), Some(0), "{}", m.output());
-    assert!(m.output().contains("migrations done"));
+    assert_contains!(m.output(), "migrations done");
     assert_eq!(
         common::http::get(port, "/health/ready").unwrap().status,
         200
@@ -270,5 +264,5 @@ fn migrate_subcommand_is_a_pre_deploy_command_and_serve_can_skip_migrating() {
         "{}",
         bad.output()
     );
-    assert!(bad.output().contains("no encryption"), "{}", bad.output());
+    assert_contains!(bad.output(), "no encryption");
 }

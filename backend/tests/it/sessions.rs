@@ -188,10 +188,7 @@ async fn bad_tokens_get_401_with_a_json_error() {
         let (status, body) = me(&app, (k, v.clone())).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {body}");
         assert_eq!(body["error"], "unauthorized", "{what}");
-        assert!(
-            body["message"].as_str().unwrap().contains(message),
-            "{what}: {body}"
-        );
+        assert_contains!(body["message"].as_str().unwrap(), message, "{what}: {body}");
     }
     let a = call(&app.router(), "GET", "/api/me", &[], None).await;
     assert_eq!(a.headers["www-authenticate"], "Bearer");

@@ -151,8 +151,9 @@ fn a_stale_build_is_never_reported_as_deployed() {
     // The platform built NEW, but the backend answering is still the build of OLD.
     let stale = Backend::start(&db, OLD);
     let started = stale.wait_for("\"message\":\"build ");
-    assert!(
-        started.contains(&format!("(commit {OLD})")),
+    assert_contains!(
+        started,
+        &format!("(commit {OLD})"),
         "the start-up log names the build: {started}"
     );
     let doc = deploy(&fake(), &stale.ready_url());
@@ -167,11 +168,9 @@ fn a_stale_build_is_never_reported_as_deployed() {
         doc["health"]["status"], 200,
         "ready, yet not the deployed build"
     );
-    assert!(
-        !doc["message"]
-            .as_str()
-            .unwrap()
-            .contains("deployed and healthy"),
+    assert_lacks!(
+        doc["message"].as_str().unwrap(),
+        "deployed and healthy",
         "{doc}"
     );
     drop(stale);

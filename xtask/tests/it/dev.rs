@@ -60,26 +60,10 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
             first.stdout
         );
     }
-    assert!(
-        first.stdout.contains("created, TLS only"),
-        "{}",
-        first.stdout
-    );
-    assert!(
-        first.stdout.contains("session encrypted: TLSv1."),
-        "{}",
-        first.stdout
-    );
-    assert!(
-        first.stdout.contains("GET /api/jobs → 200"),
-        "{}",
-        first.stdout
-    );
-    assert!(
-        first.stdout.contains("exited 0 on SIGTERM"),
-        "{}",
-        first.stdout
-    );
+    assert_contains!(first.stdout, "created, TLS only");
+    assert_contains!(first.stdout, "session encrypted: TLSv1.");
+    assert_contains!(first.stdout, "GET /api/jobs → 200");
+    assert_contains!(first.stdout, "exited 0 on SIGTERM");
     assert_eq!(running_servers(dir.path()), 0, "nothing left running");
     // What a local Next.js checkout needs: this API, this stack's secret, an allowed origin.
     let env = std::fs::read_to_string(dir.path().join("dev.env")).unwrap();
@@ -93,7 +77,7 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
         "  NEXTAUTH_URL=http://localhost:3000\n".to_owned(),
         "this backend allows calls from http://localhost:3000 (ALLOWED_ORIGINS)".to_owned(),
     ] {
-        assert!(first.stdout.contains(&line), "{line:?}:\n{}", first.stdout);
+        assert_contains!(first.stdout, &line, "{line:?}:\n{}", first.stdout);
     }
 
     // A NEXTAUTH_SECRET in the process environment wins over the stack's file and may be a
@@ -116,16 +100,8 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
         "{}",
         second.stdout
     );
-    assert!(
-        second.stdout.contains("reused, TLS only"),
-        "{}",
-        second.stdout
-    );
-    assert!(
-        second.stdout.contains("migrate       0 applied"),
-        "{}",
-        second.stdout
-    );
+    assert_contains!(second.stdout, "reused, TLS only");
+    assert_contains!(second.stdout, "migrate       0 applied");
     assert_eq!(running_servers(dir.path()), 0);
 
     // The env file holds a generated password and secret, readable by its owner only.
@@ -171,11 +147,7 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
 
     let stop = dev(dir.path(), &["stop"], &[]);
     assert_eq!(stop.code, 0);
-    assert!(
-        stop.stdout.contains("nothing was running"),
-        "{}",
-        stop.stdout
-    );
+    assert_contains!(stop.stdout, "nothing was running");
     // `--dir` is read after the subcommand too (`dev stop --dir X`, as one would type it).
     let sh = Shell::new().unwrap();
     let (bin, d) = (env!("CARGO_BIN_EXE_xtask"), dir.path());
@@ -185,7 +157,10 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
         .output()
         .unwrap();
     assert!(after.status.success(), "{after:?}");
-    assert!(String::from_utf8_lossy(&after.stdout).contains("nothing was running"));
+    assert_contains!(
+        String::from_utf8_lossy(&after.stdout),
+        "nothing was running"
+    );
 }
 
 /// `cargo xtask dev` left running: Ctrl-C stops the backend, then the database; a stack whose
@@ -205,11 +180,7 @@ fn interactive_dev_stops_cleanly_on_ctrl_c_and_dev_stop_cleans_up_after_a_kill()
     assert_eq!(probe(&port), Some(200), "the backend serves while dev runs");
     first.signal("INT");
     assert_eq!(first.wait(), Some(0), "{}", first.output());
-    assert!(
-        first.output().contains("stopped: backend and database"),
-        "{}",
-        first.output()
-    );
+    assert_contains!(first.output(), "stopped: backend and database");
     assert_eq!(running_servers(dir.path()), 0);
     assert_eq!(probe(&port), None);
 
@@ -224,11 +195,7 @@ fn interactive_dev_stops_cleanly_on_ctrl_c_and_dev_stop_cleans_up_after_a_kill()
     );
     let stop = dev(dir.path(), &["stop"], &[]);
     assert_eq!(stop.code, 0, "{}{}", stop.stdout, stop.stderr);
-    assert!(
-        stop.stdout.contains("stopped: backend database"),
-        "{}",
-        stop.stdout
-    );
+    assert_contains!(stop.stdout, "stopped: backend database");
     assert_eq!(running_servers(dir.path()), 0);
     assert_eq!(probe(&port), None);
 }

@@ -92,7 +92,7 @@ fn a_refused_preflight_fails_the_deploy_and_the_rollback_with_origin_and_header(
         "ALLOWED_ORIGINS",
         "a rollback keeps today's variables",
     ] {
-        assert!(message.contains(said), "`{said}` in: {message}");
+        assert_contains!(message, said, "`{said}` in: {message}");
     }
     assert!(
         fake.mutating_calls()
@@ -129,11 +129,9 @@ fn a_refused_preflight_fails_the_deploy_and_the_rollback_with_origin_and_header(
     let (rollback, doc) = run(&fake, "rollback", backend.port, &["--accept-schema"]);
     assert_eq!(rollback.code, 1, "{}\n{}", rollback.stdout, rollback.stderr);
     assert_eq!(doc["verdict"], "cors_refused", "{doc:#}");
-    assert!(
-        doc["message"]
-            .as_str()
-            .unwrap()
-            .contains("Access-Control-Allow-Origin"),
+    assert_contains!(
+        doc["message"].as_str().unwrap(),
+        "Access-Control-Allow-Origin",
         "{doc:#}"
     );
 
@@ -142,10 +140,9 @@ fn a_refused_preflight_fails_the_deploy_and_the_rollback_with_origin_and_header(
     let (deploy, doc) = run(&fake, "deploy", backend.port, &[]);
     assert_eq!(deploy.code, 0, "{}\n{}", deploy.stdout, deploy.stderr);
     assert_eq!(doc["health"]["cors"]["missing"], json!([]), "{doc:#}");
-    assert!(
-        deploy
-            .stderr
-            .contains(&format!("CORS preflight from {ALLOWED}")),
+    assert_contains!(
+        deploy.stderr,
+        &format!("CORS preflight from {ALLOWED}"),
         "{}",
         deploy.stderr
     );

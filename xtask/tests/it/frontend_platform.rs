@@ -53,8 +53,9 @@ fn run_fix(fake: &Fake, fix: &str) -> Vec<String> {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "`{fix}`: {stderr}");
-    assert!(
-        stderr.contains("fake-railway:"),
+    assert_contains!(
+        stderr,
+        "fake-railway:",
         "`{fix}` reached the CLI's command: {stderr}"
     );
     let line: Value = serde_json::from_str(
@@ -115,28 +116,22 @@ fn a_correct_pair_passes_literal_or_through_references_resolved_by_nobody() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let api = check(&doc, "platform.frontend_api_url");
     assert_eq!(api["status"], "pass");
-    assert!(
-        api["message"]
-            .as_str()
-            .unwrap()
-            .contains("references `${{backend.RAILWAY_PUBLIC_DOMAIN}}`"),
+    assert_contains!(
+        api["message"].as_str().unwrap(),
+        "references `${{backend.RAILWAY_PUBLIC_DOMAIN}}`",
         "{api}"
     );
     let url = check(&doc, "platform.frontend_url");
-    assert!(
-        url["message"]
-            .as_str()
-            .unwrap()
-            .contains("references `${{frontend.RAILWAY_PUBLIC_DOMAIN}}`"),
+    assert_contains!(
+        url["message"].as_str().unwrap(),
+        "references `${{frontend.RAILWAY_PUBLIC_DOMAIN}}`",
         "{url}"
     );
     let origins = check(&doc, "platform.frontend_origins");
     assert_eq!(origins["status"], "pass", "{origins}");
-    assert!(
-        origins["message"]
-            .as_str()
-            .unwrap()
-            .contains("https://web-production.up.railway.app, https://app.intowork.example"),
+    assert_contains!(
+        origins["message"].as_str().unwrap(),
+        "https://web-production.up.railway.app, https://app.intowork.example",
         "{origins}"
     );
     // The platform was asked for both services' domains, through `railway api`.
@@ -288,7 +283,7 @@ fn each_failure_state_fails_by_name_with_a_fix_the_cli_accepts() {
         let c = check(&doc, case.id);
         assert_eq!(c["status"], "fail", "{}: {c}", case.name);
         let message = c["message"].as_str().unwrap();
-        assert!(message.contains(case.says), "{}:\n{message}", case.name);
+        assert_contains!(message, case.says, "{}:\n{message}", case.name);
         let hint = c["hint"]
             .as_str()
             .unwrap_or_else(|| panic!("{}: no fix in {c}", case.name));
@@ -322,10 +317,7 @@ fn sealed_values_are_warnings_and_a_named_api_variable_is_the_one_checked() {
     for id in ["platform.frontend_api_url", "platform.frontend_origins"] {
         let c = check(&doc, id);
         assert_eq!(c["status"], "warn", "never a silent pass: {c}");
-        assert!(
-            c["message"].as_str().unwrap().contains("sealed on `"),
-            "{c}"
-        );
+        assert_contains!(c["message"].as_str().unwrap(), "sealed on `", "{c}");
     }
 
     // `--frontend-api-var`: that variable, and only that one, is the API URL.
@@ -374,15 +366,9 @@ fn deploys_pre_flight_with_a_frontend_refuses_to_deploy_a_broken_pair() {
         shown.contains("platform.frontend_origins") || shown.contains("ALLOWED_ORIGINS"),
         "{shown}"
     );
-    assert!(
-        shown.contains("lacks https://app.intowork.example"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("fix: `railway variables --service backend"),
-        "{shown}"
-    );
-    assert!(shown.contains("pre-flight failed"), "{shown}");
+    assert_contains!(shown, "lacks https://app.intowork.example");
+    assert_contains!(shown, "fix: `railway variables --service backend");
+    assert_contains!(shown, "pre-flight failed");
     assert!(
         fake.mutating_calls().is_empty(),
         "nothing deployed: {:?}",

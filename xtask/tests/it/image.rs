@@ -37,11 +37,7 @@ fn hadolint_rejects_a_broken_dockerfile() {
         ("DL3008", "unpinned apt packages"),
         ("DL3025", "a shell-form CMD that swallows SIGTERM"),
     ] {
-        assert!(
-            run.stdout.contains(rule),
-            "hadolint missed {what}:\n{}",
-            run.stdout
-        );
+        assert_contains!(run.stdout, rule, "hadolint missed {what}:\n{}", run.stdout);
     }
 }
 
@@ -212,5 +208,5 @@ fn the_context_builds_the_backend_as_the_dockerfile_does() {
         .collect();
     let run = build_context(&without, broken.path());
     assert_ne!(run.code, 0, "a context without migrations/ must not build");
-    assert!(run.stderr.contains("migrations"), "{}", run.stderr);
+    assert_contains!(run.stderr, "migrations");
 }

@@ -224,8 +224,9 @@ fn check_with_postgres_hidden_runs_the_printed_install_then_finds_it_again() {
         run.stderr
     );
     assert_eq!(machine.recorded(), printed, "ran exactly what it printed");
-    assert!(
-        run.stdout.contains(&format!("  {APT_INSTALL}\n")),
+    assert_contains!(
+        run.stdout,
+        &format!("  {APT_INSTALL}\n"),
         "said before running: {}",
         run.stdout
     );
@@ -245,18 +246,9 @@ fn no_install_only_reports_the_commands() {
     let machine = machine.with_standins();
     let run = machine.xtask(&["dev", "setup", "--no-install"], &[], None);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains(&format!("  {APT_INSTALL}\n")),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("dev: missing: PostgreSQL server binaries"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stderr.contains("--no-install"), "{}", run.stderr);
+    assert_contains!(run.stdout, &format!("  {APT_INSTALL}\n"));
+    assert_contains!(run.stdout, "dev: missing: PostgreSQL server binaries");
+    assert_contains!(run.stderr, "--no-install");
     assert!(machine.recorded().is_empty(), "{:?}", machine.recorded());
 }
 
@@ -269,18 +261,13 @@ fn without_a_terminal_nothing_is_installed_unless_yes_or_ci() {
     let machine = machine.with_standins();
     let run = machine.xtask(&["dev", "setup"], &[], None);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert_contains!(run.stderr, "--yes");
     assert!(machine.recorded().is_empty(), "{:?}", machine.recorded());
 
     let run = machine.xtask(&["dev", "setup"], &[("CI", "true")], None);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(machine.recorded(), ["apt-get update", APT_INSTALL]);
-    assert!(
-        run.stdout
-            .contains("everything dev and the tests need is installed"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "everything dev and the tests need is installed");
 }
 
 /// On a terminal (a pseudo-terminal from util-linux `script`) dev asks, and only `y` installs.
@@ -314,17 +301,14 @@ fn on_a_terminal_dev_asks_first() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let refused = answer("n\n");
-    assert!(
-        refused.contains("run these commands now? [y/N]"),
-        "{refused}"
-    );
+    assert_contains!(refused, "run these commands now? [y/N]");
     assert!(
         machine.recorded().is_empty(),
         "no: {:?}",
         machine.recorded()
     );
     let agreed = answer("y\n");
-    assert!(agreed.contains("dev: running: apt-get update"), "{agreed}");
+    assert_contains!(agreed, "dev: running: apt-get update");
     assert_eq!(machine.recorded(), ["apt-get update", APT_INSTALL]);
 }
 
@@ -348,11 +332,9 @@ fn an_unprivileged_user_installs_through_sudo() {
     assert_eq!(printed(&run), expected, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(machine.recorded(), expected);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("still missing after installing: PostgreSQL server binaries"),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "still missing after installing: PostgreSQL server binaries"
     );
 }
 
@@ -490,12 +472,8 @@ fn missing_is_installed_from_the_same_list(
     let run = machine.xtask(&["dev", "setup", "--no-install"], &[], None);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let install = format!("apt-get install -y --no-install-recommends {packages}");
-    assert!(
-        run.stdout.contains(&format!("  {install}\n")),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains(message), "{}", run.stdout);
+    assert_contains!(run.stdout, &format!("  {install}\n"));
+    assert_contains!(run.stdout, message);
     assert!(machine.recorded().is_empty(), "{:?}", machine.recorded());
     Some(run)
 }
@@ -530,12 +508,7 @@ fn with_everything_installed_nothing_is_run() {
             .unwrap(),
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout
-            .contains("everything dev and the tests need is installed"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "everything dev and the tests need is installed");
     assert!(
         !record.exists(),
         "nothing ran: {:?}",
@@ -556,7 +529,7 @@ fn which(name: &str) -> PathBuf {
 fn ci_installs_through_dev_setup_with_no_package_list_of_its_own() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
-    assert!(ci.contains("cargo xtask dev setup --yes"), "{ci}");
+    assert_contains!(ci, "cargo xtask dev setup --yes");
     let code = ci.lines().filter(|l| !l.trim_start().starts_with('#'));
     for line in code {
         let installs = [

@@ -139,15 +139,14 @@ fn a_local_looking_name_resolving_elsewhere_is_refused_before_any_connection() {
         .lines()
         .find(|l| l.starts_with("fail  database.dns"))
         .unwrap_or_else(|| panic!("{}", verify.stdout));
-    assert!(
-        dns.contains(&format!(
-            "`pg.localhost` looks local but resolves to {addr}"
-        )),
-        "{dns}"
+    assert_contains!(
+        dns,
+        &format!("`pg.localhost` looks local but resolves to {addr}")
     );
     for stage in ["database.tcp", "database.tls", "database.auth"] {
-        assert!(
-            verify.stdout.contains(&format!("skip  {stage}")),
+        assert_contains!(
+            verify.stdout,
+            &format!("skip  {stage}"),
             "{stage}: {}",
             verify.stdout
         );
@@ -155,11 +154,7 @@ fn a_local_looking_name_resolving_elsewhere_is_refused_before_any_connection() {
 
     let migrate = in_namespace(&sh, &hosts, xtask, &["migrate", "run", "--json"], &env);
     assert_eq!(migrate.code, 1, "{}{}", migrate.stdout, migrate.stderr);
-    assert!(
-        migrate.stdout.contains("\"not_loopback\""),
-        "{}",
-        migrate.stdout
-    );
+    assert_contains!(migrate.stdout, "\"not_loopback\"");
 
     assert_eq!(
         forwarder.accepted(),
@@ -176,10 +171,9 @@ fn a_local_looking_name_resolving_elsewhere_is_refused_before_any_connection() {
     let env = [("DATABASE_URL", url.as_str())];
     let verify = in_namespace(&sh, hosts, xtask, &["verify", "--no-env-file"], &env);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
-    assert!(
-        verify
-            .stdout
-            .contains("`pg.localhost` → 127.0.0.1 (every address loopback: local)"),
+    assert_contains!(
+        verify.stdout,
+        "`pg.localhost` → 127.0.0.1 (every address loopback: local)",
         "{}",
         verify.stdout
     );

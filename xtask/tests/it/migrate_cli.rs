@@ -56,16 +56,8 @@ fn run_status_and_check_on_a_fresh_database() {
 
     let run = xtask(&db, &["run"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains(&format!("{n} migrations applied in")),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("applied 20261127000001 users ("),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, &format!("{n} migrations applied in"));
+    assert_contains!(run.stdout, "applied 20261127000001 users (");
 
     let again = xtask(&db, &["run", "--json"]);
     assert_eq!(again.code, 0);
@@ -113,14 +105,10 @@ fn dry_run_reports_changes_and_revert_walks_back() {
     assert_eq!(xtask(&db, &["run"]).code, 0);
     let one = xtask(&db, &["revert"]);
     assert_eq!(one.code, 0, "{}{}", one.stdout, one.stderr);
-    assert!(
-        one.stdout
-            .contains("reverted 20261206000001 applications by offer"),
-        "{}",
-        one.stdout
-    );
-    assert!(
-        one.stdout.contains("1 migration reverted"),
+    assert_contains!(one.stdout, "reverted 20261206000001 applications by offer");
+    assert_contains!(
+        one.stdout,
+        "1 migration reverted",
         "only the newest by default: {}",
         one.stdout
     );
@@ -135,21 +123,15 @@ fn dry_run_reports_changes_and_revert_walks_back() {
     );
     let all = xtask(&db, &["revert", "--target", "0"]);
     assert_eq!(all.code, 0);
-    assert!(
-        all.stdout.contains("6 migrations reverted"),
-        "{}",
-        all.stdout
-    );
+    assert_contains!(all.stdout, "6 migrations reverted");
 
     let bad = xtask(&db, &["revert", "--target", "42", "--json"]);
     assert_eq!(bad.code, 1);
     let doc = json(&bad);
     assert_eq!(doc["ok"], false);
-    assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("42 is not a known migration"),
+    assert_contains!(
+        doc["error"]["message"].as_str().unwrap(),
+        "42 is not a known migration",
         "{doc}"
     );
 }
@@ -162,11 +144,9 @@ fn failures_are_diagnosed_with_exit_1_and_usage_with_2() {
     assert_eq!(run.code, 1);
     let doc = json(&run);
     assert_eq!(doc["error"]["kind"], "hba_rejected", "{doc}");
-    assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("use `sslmode=require`")
+    assert_contains!(
+        doc["error"]["message"].as_str().unwrap(),
+        "use `sslmode=require`"
     );
 
     let run = xtask_with(
@@ -246,11 +226,11 @@ fn the_json_fix_hint_masks_secret_parameters() {
             let doc = json(&run);
             let message = doc["error"]["message"].as_str().unwrap();
             assert_eq!(doc["error"]["kind"], "configuration");
-            assert!(
-                message.contains(&format!(
+            assert_contains!(
+                message,
+                &format!(
                     "fix: use postgresql://u:****@db.example.com/app?{param}=****&sslmode=require"
-                )),
-                "{message}"
+                )
             );
             for shown in [secret, "pw-Fake3"] {
                 assert!(
@@ -279,20 +259,16 @@ fn migrate_lists_every_problem_even_without_a_url() {
         ],
     );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("invalid configuration (4 problems)"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "invalid configuration (4 problems)");
     for var in [
         "DATABASE_URL: is not set",
         "PGSSLMODE: `requir`",
         "DATABASE_TLS_FINGERPRINT:",
         "DATABASE_PUBLIC_URL:",
     ] {
-        assert!(run.stderr.contains(var), "{var}: {}", run.stderr);
+        assert_contains!(run.stderr, var, "{var}: {}", run.stderr);
     }
-    assert!(!run.stderr.contains("pw-Fake4"));
+    assert_lacks!(run.stderr, "pw-Fake4");
 }
 
 /// A secret parameter in a working URL: migrations run, and nothing shows it.
@@ -345,8 +321,9 @@ fn status_shows_each_migrations_expand_or_contract_class() {
             .unwrap_or_else(|| panic!("no {version} in:\n{}", st.stdout));
         line.split_whitespace().map(str::to_owned).collect()
     };
-    assert!(
-        st.stdout.lines().next().unwrap().contains(" class "),
+    assert_contains!(
+        st.stdout.lines().next().unwrap(),
+        " class ",
         "{}",
         st.stdout
     );

@@ -362,8 +362,9 @@ fn every_rule_gives_its_finding_and_a_rewrite_that_passes_the_lint() {
             rules_seen.contains(&rule.as_str()),
             "no corpus case for {rule}"
         );
-        assert!(
-            doc.contains(&format!("`{rule}`")),
+        assert_contains!(
+            doc,
+            &format!("`{rule}`"),
             "docs/migrations.md does not document {rule}"
         );
     }
@@ -411,8 +412,9 @@ fn the_repositorys_migrations_pass_without_exceptions() {
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect::<String>();
-    assert!(
-        !text.contains("migrate-lint:"),
+    assert_lacks!(
+        text,
+        "migrate-lint:",
         "no exception in the repository's migrations"
     );
 }
@@ -436,11 +438,8 @@ fn a_released_migration_edited_since_is_refused() {
         .find(|m| m["version"] == 20261201000002_i64)
         .map(|m| m["problems"].to_string())
         .unwrap();
-    assert!(problem.contains("released-file-edited"), "{problem}");
-    assert!(
-        problem.contains("put the change in a new migration"),
-        "{problem}"
-    );
+    assert_contains!(problem, "released-file-edited");
+    assert_contains!(problem, "put the change in a new migration");
 }
 
 #[test]
@@ -536,11 +535,9 @@ fn verify_runs_the_lint_offline() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let lint = crate::common::check(&doc, "migrations.lint");
     assert_eq!(lint["status"], "pass", "{lint}");
-    assert!(
-        lint["message"]
-            .as_str()
-            .unwrap()
-            .contains("every migration lint clean: 20261127000001 expand"),
+    assert_contains!(
+        lint["message"].as_str().unwrap(),
+        "every migration lint clean: 20261127000001 expand",
         "{lint}"
     );
 }

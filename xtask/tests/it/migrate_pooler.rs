@@ -22,12 +22,8 @@ fn migrating_through_the_transaction_pooler_is_refused_with_the_fix() {
     // Start-up migrations on (the default): the configuration itself fails, on the variable.
     let run = migrate_env(&["run"], &base);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("DATABASE_DIRECT_URL"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("session advisory lock"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "DATABASE_DIRECT_URL");
+    assert_contains!(run.stderr, "session advisory lock");
     // Off: the configuration holds, and the migration itself refuses, before connecting.
     let off = [base[0], base[1], ("MIGRATE_ON_START", "false")];
     for action in [
@@ -49,11 +45,9 @@ fn migrating_through_the_transaction_pooler_is_refused_with_the_fix() {
     }
     let json = migrate_env(&["run", "--json"], &off);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("nothing was run"),
+    assert_contains!(
+        doc["error"]["message"].as_str().unwrap(),
+        "nothing was run",
         "{doc}"
     );
     assert_eq!(bouncer.logins(&db), 0, "something reached the pooler");
@@ -75,11 +69,7 @@ fn with_a_direct_url_migrate_runs_and_reads_on_the_database_itself() {
     ];
     let run = migrate_env(&["run"], &env);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("migrations applied in"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "migrations applied in");
     let status = migrate_env(&["status", "--check"], &env);
     assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
     let again = migrate_env(&["run"], &env);

@@ -22,11 +22,7 @@ fn prepare(args: &[&str]) -> Run {
 fn check_passes_on_the_tree_and_names_the_query_a_migration_breaks() {
     let ok = prepare(&["--check"]);
     assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
-    assert!(
-        ok.stdout.contains("ok: .sqlx/ matches every query"),
-        "{}",
-        ok.stdout
-    );
+    assert_contains!(ok.stdout, "ok: .sqlx/ matches every query");
 
     // The real migrations plus one that renames a column the job-offer queries select.
     let dir = tempfile::tempdir().unwrap();

@@ -238,14 +238,16 @@ fn happy_path_waits_for_success_then_probes_health() {
         assert!(summary["durations_ms"][key].is_u64(), "{key}");
     }
     for status in ["QUEUED", "BUILDING", "DEPLOYING", "SUCCESS"] {
-        assert!(
-            run.stderr.contains(&format!("] {status}")),
+        assert_contains!(
+            run.stderr,
+            &format!("] {status}"),
             "transition {status} printed:\n{}",
             run.stderr
         );
     }
-    assert!(
-        run.stderr.contains("application startup complete"),
+    assert_contains!(
+        run.stderr,
+        "application startup complete",
         "the new deployment's logs streamed:\n{}",
         run.stderr
     );
@@ -299,12 +301,8 @@ fn failed_and_crashed_deployments_exit_1_with_diagnosed_lines() {
     }));
     let run = deploy(&fake, &[], 1);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("FAILED"), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("deploy: the deployment FAILED"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stdout, "FAILED");
+    assert_contains!(run.stderr, "deploy: the deployment FAILED");
 
     let fake = scenario(json!({
         "progression": ["BUILDING", "DEPLOYING", "CRASHED"],
@@ -315,24 +313,17 @@ fn failed_and_crashed_deployments_exit_1_with_diagnosed_lines() {
     }));
     let run = deploy(&fake, &[], 1);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("CRASHED after starting"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("hint: PostgreSQL reset the connection at start-up"),
+    assert_contains!(run.stderr, "CRASHED after starting");
+    assert_contains!(
+        run.stderr,
+        "hint: PostgreSQL reset the connection at start-up",
         "diagnosis in the failure report:\n{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("hint: the backend panicked"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stdout.contains("postgres://postgres:****@host"),
+    assert_contains!(run.stderr, "hint: the backend panicked");
+    assert_contains!(
+        run.stdout,
+        "postgres://postgres:****@host",
         "masked in the stream:\n{}",
         run.stdout
     );
@@ -355,11 +346,7 @@ fn a_deployment_that_never_finishes_times_out() {
         &[],
     );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("no final status within 1s"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "no final status within 1s");
 }
 
 #[test]
@@ -368,12 +355,7 @@ fn pre_flight_failures_deploy_nothing() {
     let fake = scenario(json!({ "error": "unauthorized" }));
     let run = deploy(&fake, &[], 1);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("not logged in to Railway: run `railway login`"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "not logged in to Railway: run `railway login`");
     assert!(fake.mutating_calls().is_empty());
 
     // No linked project.
@@ -389,7 +371,7 @@ fn pre_flight_failures_deploy_nothing() {
     let fake = scenario(json!({}));
     let run = deploy(&fake, &["--service", "backnd"], 1);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("no service `backnd`"), "{}", run.stderr);
+    assert_contains!(run.stderr, "no service `backnd`");
     assert!(fake.mutating_calls().is_empty());
 
     // Invalid variables: the seed's URL. The checklist says why; no redeploy is recorded.
@@ -407,12 +389,8 @@ fn pre_flight_failures_deploy_nothing() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("NEXTAUTH_SECRET"), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("nothing was deployed"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stdout, "NEXTAUTH_SECRET");
+    assert_contains!(run.stderr, "nothing was deployed");
     assert!(
         fake.mutating_calls().is_empty(),
         "no redeploy after a failed pre-flight: {:?}",
@@ -462,11 +440,7 @@ fn skip_verify_is_loud_and_dry_run_touches_nothing() {
     let run = deploy(&fake, &["--skip-verify", "--from-source"], port);
     server.join().unwrap();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("WARNING: --skip-verify"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "WARNING: --skip-verify");
     assert!(
         !fake
             .commands()
@@ -474,11 +448,7 @@ fn skip_verify_is_loud_and_dry_run_touches_nothing() {
             .any(|c| c.starts_with("variable list") && c.contains("frontend"))
     );
     // `--from-source` prints no id: the new deployment was found in the list.
-    assert!(
-        run.stdout.contains("triggered deployment dep-new"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "triggered deployment dep-new");
 }
 
 #[test]
@@ -503,11 +473,7 @@ fn an_unhealthy_service_fails_the_deploy_and_the_step_summary_says_so() {
     );
     drop(server);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("never answered 200 (last: 503)"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "never answered 200 (last: 503)");
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(
         md.contains("### Railway deploy: `backend` (production)")
@@ -522,18 +488,14 @@ fn verify_remote_checks_the_platform_and_the_frontend_secret() {
     let fake = scenario(json!({}));
     let run = fake.xtask(&VERIFY_WITH_FRONTEND[..5], &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout
-            .contains("identical on `backend` and `frontend` (sha256 "),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("inside Railway"),
+    assert_contains!(run.stdout, "identical on `backend` and `frontend` (sha256 ");
+    assert_contains!(
+        run.stdout,
+        "inside Railway",
         "a *.railway.internal host is fine there: {}",
         run.stdout
     );
-    assert!(!run.stdout.contains("warn  DATABASE_URL"), "{}", run.stdout);
+    assert_lacks!(run.stdout, "warn  DATABASE_URL");
 
     let fake = scenario(
         json!({ "variables": {"backend": good_variables(), "frontend": {"NEXTAUTH_SECRET": FRONT_SECRET}} }),
@@ -543,11 +505,9 @@ fn verify_remote_checks_the_platform_and_the_frontend_secret() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let c = check(&doc, "platform.nextauth_secret_match");
     assert_eq!(c["status"], "fail");
-    assert!(
-        c["message"]
-            .as_str()
-            .unwrap()
-            .contains("differs between `backend` (sha256 "),
+    assert_contains!(
+        c["message"].as_str().unwrap(),
+        "differs between `backend` (sha256 ",
         "{c}"
     );
 
@@ -563,17 +523,8 @@ fn verify_remote_checks_the_platform_and_the_frontend_secret() {
         &["verify", "--remote", "--env-file", env.to_str().unwrap()],
         &[],
     );
-    assert!(
-        run.stdout.contains("warn  platform.local_only"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("DATABASE_TLS_FINGERPRINT, MIGRATE_ON_START"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "warn  platform.local_only");
+    assert_contains!(run.stdout, "DATABASE_TLS_FINGERPRINT, MIGRATE_ON_START");
 }
 
 #[test]
@@ -621,23 +572,17 @@ fn logs_follow_through_a_pipe_until_the_deployment_ends_masked_and_diagnosed() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout
-            .contains("ERROR FATAL: sorry, too many clients already  request_id=r-1"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "ERROR FATAL: sorry, too many clients already  request_id=r-1"
     );
-    assert!(
-        run.stdout
-            .contains("hint: PostgreSQL's max_connections is exhausted"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "hint: PostgreSQL's max_connections is exhausted"
     );
-    assert!(
-        run.stderr
-            .contains("deployment dep-new is CRASHED: stopped following"),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "deployment dep-new is CRASHED: stopped following"
     );
 
     let run = fake.xtask(
@@ -654,11 +599,9 @@ fn logs_follow_through_a_pipe_until_the_deployment_ends_masked_and_diagnosed() {
         .iter()
         .find(|d| d["diagnosis"] == "too_many_clients")
         .expect("a diagnosed line");
-    assert!(
-        diagnosed["hint"]
-            .as_str()
-            .unwrap()
-            .contains("DATABASE_MAX_CONNECTIONS")
+    assert_contains!(
+        diagnosed["hint"].as_str().unwrap(),
+        "DATABASE_MAX_CONNECTIONS"
     );
     assert!(
         fake.commands()

@@ -239,10 +239,7 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
     };
     let url = about("DATABASE_URL", "platform.sealed");
     assert_eq!(url["status"], "warn");
-    assert!(
-        url["message"].as_str().unwrap().contains("URL checks"),
-        "{url}"
-    );
+    assert_contains!(url["message"].as_str().unwrap(), "URL checks", "{url}");
     assert_eq!(
         about("NEXTAUTH_SECRET", "platform.sealed")["status"],
         "warn"
@@ -263,11 +260,9 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
             .all(|c| c["status"] != "fail"),
         "{doc:#}"
     );
-    assert!(
-        check(&doc, "platform.source")["message"]
-            .as_str()
-            .unwrap()
-            .contains("3 sealed"),
+    assert_contains!(
+        check(&doc, "platform.source")["message"].as_str().unwrap(),
+        "3 sealed",
         "{doc:#}"
     );
 
@@ -275,11 +270,7 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
     let run = deploy(&fake, &[], port);
     server.join().unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("warning: DATABASE_URL: sealed"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "warning: DATABASE_URL: sealed");
 
     let run = fake.xtask(&["rollback", "--dry-run", "--accept-schema", NOWHERE], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -296,11 +287,9 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
         "said once:\n{}",
         run.stderr
     );
-    assert!(
-        run.stderr
-            .contains("DATABASE_URL, NEXTAUTH_SECRET, STRIPE_SECRET_KEY of `backend` are sealed"),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "DATABASE_URL, NEXTAUTH_SECRET, STRIPE_SECRET_KEY of `backend` are sealed"
     );
 }
 
@@ -320,9 +309,9 @@ fn the_sealed_note_escapes_the_platforms_variable_names() {
     ] {
         let run = fake.xtask(args, &[]);
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
-        assert!(
-            run.stderr
-                .contains("note: EVIL\\x1b[2J\\rNAME of `backend` is sealed"),
+        assert_contains!(
+            run.stderr,
+            "note: EVIL\\x1b[2J\\rNAME of `backend` is sealed",
             "{args:?}: {}",
             run.stderr
         );
@@ -478,10 +467,9 @@ fn a_plan_in_the_servers_words_is_gated_on_its_structure() {
     );
     let run = fake.xtask(&["deploy", "--no-env-file", NOWHERE], &[]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("would destroy (source detached): backend: source github:intowork/intowork-backend → none"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "would destroy (source detached): backend: source github:intowork/intowork-backend → none"
     );
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
 
@@ -529,12 +517,7 @@ fn the_fake_answers_a_graphql_variable_error_with_a_body() {
     let run = api(&[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap(), body);
-    assert!(
-        run.stderr
-            .contains("Railway API returned 1 GraphQL error(s)"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "Railway API returned 1 GraphQL error(s)");
 }
 
 /// Following the sealed-secret warning's own advice clears it: with NEXTAUTH_SECRET a
@@ -568,11 +551,9 @@ fn a_sealed_secret_shared_by_reference_passes_by_reference() {
     };
     let same = run_with(shared);
     assert_eq!(same["status"], "pass", "{same}");
-    assert!(
-        same["message"]
-            .as_str()
-            .unwrap()
-            .contains("same by reference: both hold `${{shared.NEXTAUTH_SECRET}}`"),
+    assert_contains!(
+        same["message"].as_str().unwrap(),
+        "same by reference: both hold `${{shared.NEXTAUTH_SECRET}}`",
         "{same}"
     );
     let other = run_with("${{shared.FRONTEND_SECRET}}");
@@ -625,11 +606,9 @@ fn sealed_values_never_pass_against_a_default() {
     ] {
         let c = &about(setting)[0];
         assert_eq!(c["status"], "warn", "{c}");
-        assert!(
-            c["message"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("{variable}, which is sealed")),
+        assert_contains!(
+            c["message"].as_str().unwrap(),
+            &format!("{variable}, which is sealed"),
             "{c}"
         );
     }
@@ -660,7 +639,7 @@ fn json_mode_failures_print_one_summary_with_a_refused_or_error_verdict() {
             (&json!(false), &json!(task), &json!("refused")),
             "{doc}"
         );
-        assert!(doc["message"].as_str().unwrap().contains(said), "{doc}");
+        assert_contains!(doc["message"].as_str().unwrap(), said, "{doc}");
     };
     // The version gate.
     let fake = scenario(json!({"version": "5.20.0", "deployments": history()}));
@@ -676,8 +655,9 @@ fn json_mode_failures_print_one_summary_with_a_refused_or_error_verdict() {
     let fake = scenario(json!({"variables": {"backend": backend}, "deployments": history()}));
     let run = fake.xtask(&["deploy", "--no-env-file", "--json", NOWHERE], &[]);
     refused(&run, "deploy", "deploy: pre-flight failed");
-    assert!(
-        run.stderr.contains("DATABASE_URL"),
+    assert_contains!(
+        run.stderr,
+        "DATABASE_URL",
         "the checklist on stderr: {}",
         run.stderr
     );

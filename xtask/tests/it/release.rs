@@ -150,17 +150,16 @@ fn each_of_the_13_statuses_drives_its_documented_outcome() {
         );
         assert_eq!(doc["status"], status, "{status}");
         let said = format!("] {status} — ");
-        assert!(
-            run.stderr.contains(&said),
+        assert_contains!(
+            run.stderr,
+            &said,
             "{status} printed with its meaning:\n{}",
             run.stderr
         );
         match status {
-            "SLEEPING" => assert!(
-                run.stderr
-                    .contains("healthy but asleep; the probe's request wakes it"),
-                "{}",
-                run.stderr
+            "SLEEPING" => assert_contains!(
+                run.stderr,
+                "healthy but asleep; the probe's request wakes it"
             ),
             "NEEDS_APPROVAL" => {
                 assert!(
@@ -174,17 +173,15 @@ fn each_of_the_13_statuses_drives_its_documented_outcome() {
                     run.stderr
                 );
             }
-            "HIBERNATING" => assert!(
-                run.stderr
-                    .contains("HIBERNATING, is a status this tool does not know"),
+            "HIBERNATING" => assert_contains!(
+                run.stderr,
+                "HIBERNATING, is a status this tool does not know",
                 "reported, never success or failure:\n{}",
                 run.stderr
             ),
-            s if code == 1 && verdict == "timed_out" => assert!(
-                run.stderr.contains(&format!("(last: {s})")),
-                "{}",
-                run.stderr
-            ),
+            s if code == 1 && verdict == "timed_out" => {
+                assert_contains!(run.stderr, &format!("(last: {s})"))
+            }
             _ => {}
         }
     }
@@ -198,17 +195,14 @@ fn approve_lets_a_deployment_that_needs_approval_go_on() {
     let service = Service::serving(OLD);
     let run = xtask(&fake, "deploy", &service.url(), &["--approve"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("approved dep-new"), "{}", run.stdout);
+    assert_contains!(run.stdout, "approved dep-new");
     let approvals: Vec<String> = fake
         .commands()
         .into_iter()
         .filter(|c| c.contains("XtaskApprove"))
         .collect();
     assert_eq!(approvals.len(), 1, "{approvals:?}");
-    assert!(
-        approvals[0].contains("--raw-var id=dep-new"),
-        "{approvals:?}"
-    );
+    assert_contains!(approvals[0], "--raw-var id=dep-new", "{approvals:?}");
 }
 
 #[test]
@@ -234,11 +228,7 @@ fn a_second_concurrent_deploy_is_refused_unless_told_to_wait() {
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
     let forced = xtask(&fake, "deploy", &service.url(), &["--force"]);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
-    assert!(
-        forced.stderr.contains("WARNING: --force"),
-        "{}",
-        forced.stderr
-    );
+    assert_contains!(forced.stderr, "WARNING: --force");
 
     // Two deploys at once: the second sees the first one's deployment and refuses; with
     // --wait-for-running it waits for it, then deploys.
@@ -259,19 +249,17 @@ fn a_second_concurrent_deploy_is_refused_unless_told_to_wait() {
         }
         let second = xtask(&fake, "deploy", &url, &[]);
         assert_eq!(second.code, 1, "{}", second.stderr);
-        assert!(
-            second
-                .stderr
-                .contains("deployment dep-new of `backend` is BUILDING"),
+        assert_contains!(
+            second.stderr,
+            "deployment dep-new of `backend` is BUILDING",
             "{}",
             second.stderr
         );
         let waiting = xtask(&fake, "deploy", &url, &["--wait-for-running"]);
         assert_eq!(waiting.code, 0, "{}\n{}", waiting.stdout, waiting.stderr);
-        assert!(
-            waiting
-                .stdout
-                .contains("waiting for it to finish (--wait-for-running)"),
+        assert_contains!(
+            waiting.stdout,
+            "waiting for it to finish (--wait-for-running)",
             "{}",
             waiting.stdout
         );
@@ -334,12 +322,9 @@ fn rollback_refuses_a_target_that_cannot_be_rolled_back_to() {
     let service = Service::serving(OLD);
     let run = xtask(&fake, "rollback", &service.url(), &["--to", "dep-older"]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains(
-            "deployment dep-older (REMOVED) cannot be rolled back to (canRollback: false)"
-        ),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "deployment dep-older (REMOVED) cannot be rolled back to (canRollback: false)"
     );
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
 }
@@ -393,11 +378,7 @@ fn rollback_on_failure_ends_healthy_on_the_previous_deployment_and_exits_1() {
         doc["health"]["serving"]["commit"], OLD,
         "healthy on the previous build"
     );
-    assert!(
-        run.stderr.contains("does not revert migrations"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "does not revert migrations");
     let md = std::fs::read_to_string(&step_summary).unwrap();
     assert!(
         md.contains("`rolled_back`") && md.contains("from `\"dep-new\"` to `\"dep-old\"`"),
@@ -418,11 +399,9 @@ fn rollback_on_failure_ends_healthy_on_the_previous_deployment_and_exits_1() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let doc = summary(&run);
     assert_eq!(doc["verdict"], "rolled_back", "{doc}");
-    assert!(
-        doc["message"]
-            .as_str()
-            .unwrap()
-            .contains("became CRASHED within 5s of cutover"),
+    assert_contains!(
+        doc["message"].as_str().unwrap(),
+        "became CRASHED within 5s of cutover",
         "{doc}"
     );
 }
@@ -462,11 +441,9 @@ fn deploy_commit_deploys_that_commit_and_the_probe_requires_it() {
     );
     assert_eq!(run.code, 1);
     assert_eq!(summary(&run)["verdict"], "stale_build");
-    assert!(
-        run.stderr
-            .contains(&format!("serves commit {OLD}, not the deployed {NEW}")),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        &format!("serves commit {OLD}, not the deployed {NEW}")
     );
 }
 
@@ -486,13 +463,9 @@ fn a_destructive_plan_blocks_deploy_by_name_and_pending_changes_warn() {
         "would destroy (source detached): Update backend source.repo, source.type",
         "1 change pending",
     ] {
-        assert!(run.stdout.contains(named), "{named}:\n{}", run.stdout);
+        assert_contains!(run.stdout, named, "{named}:\n{}", run.stdout);
     }
-    assert!(
-        run.stderr.contains("nothing was deployed"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "nothing was deployed");
     assert!(
         fake.mutating_calls().is_empty(),
         "nothing triggered: {:?}",
@@ -505,8 +478,9 @@ fn a_destructive_plan_blocks_deploy_by_name_and_pending_changes_warn() {
     );
     let verify = fake.xtask(&["verify", "--remote", "--no-env-file"], &[]);
     assert_eq!(verify.code, 1);
-    assert!(
-        verify.stdout.contains("Delete variable backend.SENTRY_DSN"),
+    assert_contains!(
+        verify.stdout,
+        "Delete variable backend.SENTRY_DSN",
         "verify --remote reports the same:\n{}",
         verify.stdout
     );
@@ -527,12 +501,9 @@ fn a_destructive_plan_blocks_deploy_by_name_and_pending_changes_warn() {
     let fake = scenario(json!({"deployments": history(), "config_plan": broken}));
     let run = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stdout.contains(
-            "cannot be planned: resources.service.backend.variables: backend declares no env"
-        ),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "cannot be planned: resources.service.backend.variables: backend declares no env"
     );
 }
 
@@ -561,11 +532,7 @@ fn live_settings_are_held_to_the_invariants_naming_setting_and_fix() {
     let service = Service::serving(OLD);
     let deploy = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(deploy.code, 1);
-    assert!(
-        deploy.stdout.contains("fail  healthcheckPath"),
-        "{}",
-        deploy.stdout
-    );
+    assert_contains!(deploy.stdout, "fail  healthcheckPath");
     assert!(fake.mutating_calls().is_empty());
 }
 
@@ -590,10 +557,9 @@ fn a_reference_to_a_missing_service_fails_verify_remote_by_name() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains("references `${{Postgres.DATABASE_PUBLIK_URL}}`, but service `Postgres` has no variable `DATABASE_PUBLIK_URL`"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "references `${{Postgres.DATABASE_PUBLIK_URL}}`, but service `Postgres` has no variable `DATABASE_PUBLIK_URL`"
     );
 }
 

@@ -191,10 +191,9 @@ fn a_rollback_across_expand_only_migrations_goes_on_and_says_which() {
     );
     let run = rollback(&fake, history.path(), "dep-1", c1, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("schema: 1 migration applied since dep-1's commit, all expand (29990101000001 tags and notes)"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "schema: 1 migration applied since dep-1's commit, all expand (29990101000001 tags and notes)"
     );
     assert!(rolled_back(&fake));
 }
@@ -230,8 +229,9 @@ fn a_rollback_across_a_dropped_column_is_refused_before_anything_is_touched() {
             "Roll forward instead",
             "--accept-schema",
         ] {
-            assert!(
-                run.stderr.contains(needle),
+            assert_contains!(
+                run.stderr,
+                needle,
                 "{target}: `{needle}` in:\n{}",
                 run.stderr
             );
@@ -245,11 +245,9 @@ fn a_rollback_across_a_dropped_column_is_refused_before_anything_is_touched() {
     );
     let run = rollback(&fake, history.path(), "dep-2", c2, &["--accept-schema"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("WARNING: --accept-schema: rolling back although migration 29990101000002"),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "WARNING: --accept-schema: rolling back although migration 29990101000002"
     );
     assert!(rolled_back(&fake));
 }
@@ -267,11 +265,9 @@ fn missing_information_is_a_refusal_with_the_reason() {
     );
     let run = rollback(&fake, history.path(), "dep-x", unknown, &[]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains(&format!("commit {unknown} is not in this clone")),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        &format!("commit {unknown} is not in this clone")
     );
     assert!(!rolled_back(&fake));
 
@@ -292,12 +288,7 @@ fn missing_information_is_a_refusal_with_the_reason() {
     );
     let run = rollback(&fake, &to, "dep-1", c1, &[]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("which is shallow: run `git fetch --unshallow`"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "which is shallow: run `git fetch --unshallow`");
     assert!(!rolled_back(&fake));
 
     // No way to the database from here.
@@ -320,11 +311,9 @@ fn missing_information_is_a_refusal_with_the_reason() {
     ]}}));
     let run = rollback(&fake, history.path(), "dep-0", c1, &[]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("deployment dep-0 carries no commit (meta.commitHash)"),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "deployment dep-0 carries no commit (meta.commitHash)"
     );
 }
 
@@ -357,8 +346,9 @@ fn sealed_database_urls_refuse_by_name_unless_a_public_url_is_readable() {
             "--accept-schema".to_owned(),
             "its `accept_schema` input".to_owned(),
         ] {
-            assert!(
-                run.stderr.contains(&needle),
+            assert_contains!(
+                run.stderr,
+                &needle,
                 "{sealed:?}: `{needle}` in:\n{}",
                 run.stderr
             );
@@ -372,11 +362,9 @@ fn sealed_database_urls_refuse_by_name_unless_a_public_url_is_readable() {
     );
     let run = rollback(&fake, history.path(), "dep-1", c1, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout
-            .contains("schema: 1 migration applied since dep-1's commit, all expand"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "schema: 1 migration applied since dep-1's commit, all expand"
     );
     assert!(rolled_back(&fake));
 }
@@ -450,7 +438,7 @@ fn rollback_on_failure_refuses_in_pre_flight_a_rollback_it_could_not_make() {
             "nothing was deployed".to_owned(),
             "--accept-schema".to_owned(),
         ] {
-            assert!(run.stderr.contains(&needle), "{applied}: `{needle}` in:\n{}", run.stderr);
+            assert_contains!(run.stderr, &needle, "{applied}: `{needle}` in:\n{}", run.stderr);
         }
         assert!(!deploys_commit(&fake), "{applied}: nothing was deployed");
     }
@@ -487,10 +475,9 @@ fn rollback_on_failure_refuses_in_pre_flight_a_rollback_it_could_not_make() {
     let fake = platform(Some(&db), &[("dep-1", "SUCCESS", c1)]);
     let run = deploy_with_rollback(&fake, history.path(), c2, c2, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("--rollback-on-failure: a rollback to dep-1 is possible; schema: 1 migration applied or shipped since dep-1's commit, all expand (29990101000001 tags and notes)"),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "--rollback-on-failure: a rollback to dep-1 is possible; schema: 1 migration applied or shipped since dep-1's commit, all expand (29990101000001 tags and notes)"
     );
 }
 
@@ -504,10 +491,9 @@ fn rollback_on_failure_with_accept_schema_deploys_and_rolls_back() {
     let fake = platform(Some(&db), &[("dep-2", "SUCCESS", c2)]);
     let run = deploy_with_rollback(&fake, history.path(), c3, c2, &["--accept-schema"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("WARNING: --accept-schema: deploying with --rollback-on-failure although migration 29990101000002 (drop location)"),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "WARNING: --accept-schema: deploying with --rollback-on-failure although migration 29990101000002 (drop location)"
     );
     let doc: Value = serde_json::from_str(run.stdout.trim()).unwrap();
     assert_eq!(doc["verdict"], "rolled_back", "{doc}");
@@ -566,11 +552,9 @@ fn an_applied_migration_edited_since_is_caught_before_the_deploy() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let applied = crate::common::check(&doc, "schema.applied");
     assert_eq!(applied["status"], "pass", "{applied}");
-    assert!(
-        applied["message"]
-            .as_str()
-            .unwrap()
-            .contains("match the files about to ship (checksums); 0 new"),
+    assert_contains!(
+        applied["message"].as_str().unwrap(),
+        "match the files about to ship (checksums); 0 new",
         "{applied}"
     );
 
@@ -622,11 +606,7 @@ fn deploy_refuses_a_new_migration_with_an_unexcepted_finding() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stderr.contains("deploy: pre-flight failed"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "deploy: pre-flight failed");
     assert!(!deploys(&fake), "nothing was deployed");
 
     // Its rewrite ships: the one new migration is linted (the applied ones, with their
@@ -644,11 +624,9 @@ fn deploy_refuses_a_new_migration_with_an_unexcepted_finding() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let lint = crate::common::check(&doc, "schema.lint");
     assert_eq!(lint["status"], "pass", "{lint}");
-    assert!(
-        lint["message"]
-            .as_str()
-            .unwrap()
-            .contains("the migrations that will run at start-up lint clean: 29990101000003 expand"),
+    assert_contains!(
+        lint["message"].as_str().unwrap(),
+        "the migrations that will run at start-up lint clean: 29990101000003 expand",
         "{lint}"
     );
 }
@@ -691,11 +669,6 @@ fn skip_verify_names_the_schema_gates_and_keeps_the_offline_lint() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stderr
-            .contains("deploy: pre-flight failed: the offline lint"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "deploy: pre-flight failed: the offline lint");
     assert!(!deploys(&fake), "nothing was deployed");
 }

@@ -103,10 +103,7 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
     let line = backend.wait_line("does not decrypt");
     assert_eq!(line["secret_fingerprint"], fingerprint.as_str(), "{line}");
     let logged = line["message"].as_str().unwrap();
-    assert!(
-        logged.contains(&format!("sha256 {fingerprint}…")),
-        "{logged}"
-    );
+    assert_contains!(logged, &format!("sha256 {fingerprint}…"));
     assert!(!logged.contains(BACKEND_SECRET) && !logged.contains(FRONTEND_SECRET));
     // Once a minute at most: a second refusal logs nothing new.
     assert_eq!(get_me(port, &token), 401);
@@ -137,11 +134,9 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
         diagnosed["diagnosis"], "nextauth_secret_mismatch",
         "{diagnosed}"
     );
-    assert!(
-        diagnosed["hint"]
-            .as_str()
-            .unwrap()
-            .contains("verify --remote"),
+    assert_contains!(
+        diagnosed["hint"].as_str().unwrap(),
+        "verify --remote",
         "{diagnosed}"
     );
 }

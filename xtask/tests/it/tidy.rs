@@ -7,13 +7,15 @@ fn every_variable_is_documented_in_the_example_and_the_docs() {
     let example = read(".env.example");
     let doc = read("docs/configuration.md");
     for var in intowork_config::VARIABLES {
-        assert!(
-            example.contains(&format!("{}=", var.name)),
+        assert_contains!(
+            example,
+            &format!("{}=", var.name),
             "`.env.example` does not mention {}: add it, commented",
             var.name
         );
-        assert!(
-            doc.contains(&format!("`{}`", var.name)),
+        assert_contains!(
+            doc,
+            &format!("`{}`", var.name),
             "docs/configuration.md's variable table lacks {}",
             var.name
         );
@@ -24,12 +26,14 @@ fn every_variable_is_documented_in_the_example_and_the_docs() {
 fn the_readme_quickstart_and_ci_agree() {
     let readme = read("README.md");
     let ci = read(".ci/run");
-    assert!(
-        readme.contains("cargo test --workspace"),
+    assert_contains!(
+        readme,
+        "cargo test --workspace",
         "README must state the test command"
     );
-    assert!(
-        ci.contains("cargo test --workspace"),
+    assert_contains!(
+        ci,
+        "cargo test --workspace",
         ".ci/run must run the README's test command"
     );
     assert!(
@@ -52,8 +56,9 @@ fn sql_files_are_pinned_to_lf() {
 fn no_openssl_in_the_dependency_graph() {
     let lock = read("Cargo.lock");
     for banned in ["name = \"openssl-sys\"", "name = \"native-tls\""] {
-        assert!(
-            !lock.contains(banned),
+        assert_lacks!(
+            lock,
+            banned,
             "Cargo.lock contains {banned}: TLS must go through rustls"
         );
     }
@@ -64,16 +69,18 @@ fn no_openssl_in_the_dependency_graph() {
 #[test]
 fn the_image_runs_the_backend_as_pid_1() {
     let docker = read("Dockerfile");
-    assert!(
-        docker.contains("CMD [\"/app/backend\", \"serve\"]"),
+    assert_contains!(
+        docker,
+        "CMD [\"/app/backend\", \"serve\"]",
         "exec-form CMD: the binary must be PID 1 to get SIGTERM"
     );
     for line in docker
         .lines()
         .filter(|l| l.starts_with("CMD") || l.starts_with("ENTRYPOINT"))
     {
-        assert!(
-            line.contains('['),
+        assert_contains!(
+            line,
+            '[',
             "shell-form `{line}` would put a shell between Railway's SIGTERM and the backend"
         );
     }

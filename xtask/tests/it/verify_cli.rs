@@ -51,16 +51,8 @@ fn valid() -> Vec<(&'static str, OsString)> {
 
 fn assert_no_secret(run: &Run) {
     for secret in [PASSWORD, SECRET, RESEND] {
-        assert!(
-            !run.stdout.contains(secret),
-            "`{secret}` on stdout:\n{}",
-            run.stdout
-        );
-        assert!(
-            !run.stderr.contains(secret),
-            "`{secret}` on stderr:\n{}",
-            run.stderr
-        );
+        assert_lacks!(run.stdout, secret, "`{secret}` on stdout:\n{}", run.stdout);
+        assert_lacks!(run.stderr, secret, "`{secret}` on stderr:\n{}", run.stderr);
     }
 }
 
@@ -69,17 +61,9 @@ fn a_valid_configuration_exits_0_with_a_checklist() {
     let sh = Shell::new().unwrap();
     let run = xtask(&sh, &["verify", "--offline", "--no-env-file"], &valid());
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("pass  DATABASE_URL"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("Railway TCP proxy, TLS `require`"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("skip  database.online"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "pass  DATABASE_URL");
+    assert_contains!(run.stdout, "Railway TCP proxy, TLS `require`");
+    assert_contains!(run.stdout, "skip  database.online");
     assert!(
         run.stdout
             .lines()
@@ -89,7 +73,7 @@ fn a_valid_configuration_exits_0_with_a_checklist() {
         "{}",
         run.stdout
     );
-    assert!(!run.stdout.contains('\x1b'), "no colour through a pipe");
+    assert_lacks!(run.stdout, '\x1b', "no colour through a pipe");
     assert_no_secret(&run);
 }
 
@@ -108,13 +92,12 @@ fn the_seed_url_fails_with_exit_1_the_explanation_and_the_corrected_url() {
         .lines()
         .find(|l| l.starts_with("fail  DATABASE_URL"))
         .expect("a failed DATABASE_URL line");
-    assert!(line.contains("Connection reset by peer"), "{line}");
-    assert!(run.stdout.contains("fix: use postgresql://postgres:****@interchange.proxy.rlwy.net:41234/railway?sslmode=require"));
-    assert!(
-        run.stderr.contains("verify: 1 check failed"),
-        "{}",
-        run.stderr
+    assert_contains!(line, "Connection reset by peer");
+    assert_contains!(
+        run.stdout,
+        "fix: use postgresql://postgres:****@interchange.proxy.rlwy.net:41234/railway?sslmode=require"
     );
+    assert_contains!(run.stderr, "verify: 1 check failed");
     assert_no_secret(&run);
 }
 
@@ -169,11 +152,9 @@ fn usage_errors_exit_2() {
         &valid(),
     );
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("env file `/nonexistent/intowork.env` does not exist"),
-        "{}",
-        run.stderr
+    assert_contains!(
+        run.stderr,
+        "env file `/nonexistent/intowork.env` does not exist"
     );
     assert!(run.stdout.is_empty());
     assert_eq!(xtask(&sh, &["verify", "--bogus"], &valid()).code, 2);
@@ -199,11 +180,7 @@ fn env_file_is_read_relative_to_the_caller_and_the_environment_wins() {
     // From the file alone: the remote URL without TLS fails.
     let run = xtask(&sh, &["verify", "--offline", "--env-file", "app.env"], &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(
-        run.stdout.contains(&format!("[file {}]", file.display())),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, &format!("[file {}]", file.display()));
     // The environment overrides the file's DATABASE_URL and PORT.
     let env = vars(&[
         (
@@ -254,11 +231,7 @@ fn non_utf8_values_and_broken_env_files_are_reported_without_their_content() {
     .unwrap();
     let run = xtask(&sh, &["verify", "--env-file", file.to_str().unwrap()], &[]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("line 2: expected `KEY=value`"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "line 2: expected `KEY=value`");
     assert_no_secret(&run);
 }
 
@@ -339,7 +312,7 @@ fn colour_on_a_terminal_unless_no_color() {
         String::from_utf8(c.ignore_status().quiet().output().unwrap().stdout).unwrap()
     };
     let coloured = on_tty(None);
-    assert!(coloured.contains("\x1b[32mpass"), "{coloured:?}");
+    assert_contains!(coloured, "\x1b[32mpass");
     let plain = on_tty(Some("1"));
     assert!(
         plain.contains("pass  DATABASE_URL") && !plain.contains('\x1b'),
@@ -402,11 +375,7 @@ fn secret_url_parameters_never_reach_text_or_json() {
             }
             // Whenever the URL is shown (a pass line, a corrected URL), the value is `****`.
             if tls != "sslmode=bogus" {
-                assert!(
-                    run.stdout.contains(&format!("{param}=****")),
-                    "{}",
-                    run.stdout
-                );
+                assert_contains!(run.stdout, &format!("{param}=****"));
             }
             assert_no_secret(&run);
         }
@@ -493,18 +462,9 @@ fn control_characters_from_input_are_escaped_in_the_checklist() {
     let text = xtask(&sh, &["verify", "--offline", "--env-file", file], &env);
     assert_eq!(text.code, 1);
     for raw in ['\x1b', '\r', '\x07', '\0', '\u{202e}'] {
-        assert!(
-            !text.stdout.contains(raw),
-            "{raw:?} raw in:\n{:?}",
-            text.stdout
-        );
+        assert_lacks!(text.stdout, raw, "{raw:?} raw in:\n{:?}", text.stdout);
     }
-    assert!(
-        text.stdout
-            .contains("\\x1b[2J\\x1b[Hpass  DATABASE_URL  ok\\r\\n"),
-        "{}",
-        text.stdout
-    );
+    assert_contains!(text.stdout, "\\x1b[2J\\x1b[Hpass  DATABASE_URL  ok\\r\\n");
     assert!(
         !text
             .stdout
@@ -542,12 +502,7 @@ fn env_files_that_are_not_regular_files_are_refused_at_once() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("is a FIFO (named pipe), not a regular file"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "is a FIFO (named pipe), not a regular file");
 
     let run = xtask(
         &sh,
@@ -560,11 +515,7 @@ fn env_files_that_are_not_regular_files_are_refused_at_once() {
         &valid(),
     );
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("is a directory, not a regular file"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "is a directory, not a regular file");
 
     // A symlink loop is unusable like the rest (exit 2), with the OS error, once.
     let a = dir.path().join("a.env");
@@ -610,12 +561,7 @@ fn offline_a_local_looking_name_under_plaintext_gets_a_warning() {
         assert_eq!(warning.is_some(), warned, "{url}: {}", run.stdout);
         if let Some(w) = warning {
             assert_eq!(w["status"], "warn");
-            assert!(
-                w["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("not checked offline")
-            );
+            assert_contains!(w["message"].as_str().unwrap(), "not checked offline");
         }
     }
 }
@@ -637,10 +583,8 @@ fn a_padded_secret_fails_and_a_repeated_parameter_warns() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout
-            .contains("parameter `sslmode` is given 2 times; the last one, `require`, is used"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        "parameter `sslmode` is given 2 times; the last one, `require`, is used"
     );
 }

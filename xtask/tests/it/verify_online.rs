@@ -62,16 +62,17 @@ fn a_tls_only_server_passes_every_stage_with_tls_facts() {
         tls.contains("TLS13_") || tls.contains("TLS_ECDHE"),
         "cipher named: {tls}"
     );
-    assert!(
-        tls.contains(server.cert_sha256().unwrap()),
+    assert_contains!(
+        tls,
+        server.cert_sha256().unwrap(),
         "fingerprint printed: {tls}"
     );
-    assert!(tls.contains("self-signed, CA:TRUE"), "{tls}");
-    assert!(
+    assert_contains!(tls, "self-signed, CA:TRUE");
+    assert_contains!(
         check(&doc, "database.tls_proof")["message"]
             .as_str()
-            .unwrap()
-            .contains("encrypted: TLSv1.")
+            .unwrap(),
+        "encrypted: TLSv1."
     );
     assert!(
         check(&doc, "database.version")["message"]
@@ -100,9 +101,10 @@ fn a_wrong_pin_fails_and_a_right_one_passes() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("refusing to connect"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("skip  database.auth"),
+    assert_contains!(run.stdout, "refusing to connect");
+    assert_contains!(
+        run.stdout,
+        "skip  database.auth",
         "nothing after a failed pin: {}",
         run.stdout
     );
@@ -113,10 +115,7 @@ fn a_wrong_pin_fails_and_a_right_one_passes() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert!(
-        run.stdout
-            .contains("certificate matches DATABASE_TLS_FINGERPRINT")
-    );
+    assert_contains!(run.stdout, "certificate matches DATABASE_TLS_FINGERPRINT");
 }
 
 #[test]
@@ -164,11 +163,9 @@ fn replicas_that_would_exhaust_max_connections_warn() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let c = check(&doc, "database.max_connections");
     assert_eq!(c["status"], "warn", "{c:#}");
-    assert!(
-        c["message"]
-            .as_str()
-            .unwrap()
-            .contains("50 × 4 replicas = 200"),
+    assert_contains!(
+        c["message"].as_str().unwrap(),
+        "50 × 4 replicas = 200",
         "{c:#}"
     );
 }

@@ -65,28 +65,27 @@ fn the_pooler_and_the_direct_url_are_each_checked_for_what_they_carry() {
     // Through the pooler: its TLS certificate, the pooler's own session on the server, and
     // client connections rather than server ones.
     let tls = message(&doc, "database.tls");
-    assert!(
-        !tls.contains(server.cert_sha256().unwrap()),
+    assert_lacks!(
+        tls,
+        server.cert_sha256().unwrap(),
         "PgBouncer's own certificate: {tls}"
     );
-    assert!(message(&doc, "database.tls_proof").contains("the pooler's own connection"));
+    assert_contains!(
+        message(&doc, "database.tls_proof"),
+        "the pooler's own connection"
+    );
     let pooled_capacity = message(&doc, "database.max_connections");
-    assert!(
-        pooled_capacity.contains(
-            "through the transaction pooler: pool 10 × 3 replicas = 30 client connections"
-        ),
-        "{pooled_capacity}"
+    assert_contains!(
+        pooled_capacity,
+        "through the transaction pooler: pool 10 × 3 replicas = 30 client connections"
     );
     // Direct: the server's own certificate and the direct connections.
     let direct_tls = message(&doc, "database_direct.tls");
-    assert!(
-        direct_tls.contains(server.cert_sha256().unwrap()),
-        "{direct_tls}"
-    );
+    assert_contains!(direct_tls, server.cert_sha256().unwrap());
     let direct_capacity = message(&doc, "database_direct.max_connections");
-    assert!(
-        direct_capacity.contains("3 migration connections (one per replica starting) + 4 server connections of the pooler = 7 of max_connections 200"),
-        "{direct_capacity}"
+    assert_contains!(
+        direct_capacity,
+        "3 migration connections (one per replica starting) + 4 server connections of the pooler = 7 of max_connections 200"
     );
     let route = message(&doc, "database.direct_route");
     assert!(
@@ -104,8 +103,9 @@ fn the_pooler_and_the_direct_url_are_each_checked_for_what_they_carry() {
     );
     let line = check(&crowded, "database_direct.max_connections");
     assert_eq!(line["status"], "warn", "{line:#}");
-    assert!(
-        line["hint"].as_str().unwrap().contains("DEFAULT_POOL_SIZE"),
+    assert_contains!(
+        line["hint"].as_str().unwrap(),
+        "DEFAULT_POOL_SIZE",
         "{line:#}"
     );
 }
@@ -129,7 +129,7 @@ fn transaction_pooling_without_a_direct_url_fails_with_the_fix() {
         assert_eq!(route["status"], "fail", "{route:#}");
         assert_eq!(route["variable"], "DATABASE_DIRECT_URL");
         let said = route["message"].as_str().unwrap();
-        assert!(said.contains("session advisory lock"), "{said}");
+        assert_contains!(said, "session advisory lock");
         assert!(
             route["hint"]
                 .as_str()

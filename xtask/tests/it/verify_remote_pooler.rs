@@ -98,25 +98,23 @@ fn the_pair_passes_when_the_pooler_and_the_backend_agree() {
     ] {
         assert_eq!(status(&doc, id), "pass", "{id}: {:#}", check(&doc, id));
     }
-    assert!(message(&doc, "pooler.service").contains("`PgBouncer` (PgBouncer, 2 replicas)"));
-    assert!(
-        message(&doc, "pooler.max_client_conn").contains("pool 10 × 3 replicas = 30 client connections (up to 60 while a deploy overlaps old and new) of `PgBouncer`'s MAX_CLIENT_CONN=100 × 2 replicas = 200"),
-        "{}",
-        message(&doc, "pooler.max_client_conn")
+    assert_contains!(
+        message(&doc, "pooler.service"),
+        "`PgBouncer` (PgBouncer, 2 replicas)"
+    );
+    assert_contains!(
+        message(&doc, "pooler.max_client_conn"),
+        "pool 10 × 3 replicas = 30 client connections (up to 60 while a deploy overlaps old and new) of `PgBouncer`'s MAX_CLIENT_CONN=100 × 2 replicas = 200"
     );
     let pool = check(&doc, "pooler.default_pool_size");
-    assert!(
-        pool["message"]
-            .as_str()
-            .unwrap()
-            .contains("= 40 server connections"),
+    assert_contains!(
+        pool["message"].as_str().unwrap(),
+        "= 40 server connections",
         "{pool:#}"
     );
-    assert!(
-        pool["hint"]
-            .as_str()
-            .unwrap()
-            .contains("cargo xtask verify --replicas 3 --pooler-connections 40"),
+    assert_contains!(
+        pool["hint"].as_str().unwrap(),
+        "cargo xtask verify --replicas 3 --pooler-connections 40",
         "{pool:#}"
     );
     let route = message(&doc, "database.direct_route");
@@ -126,7 +124,7 @@ fn the_pair_passes_when_the_pooler_and_the_backend_agree() {
         "{route}"
     );
     assert!(find_check(&doc, "pooler.direct_url").is_none());
-    assert!(!run.stdout.contains(DB_PASSWORD));
+    assert_lacks!(run.stdout, DB_PASSWORD);
 }
 
 #[test]
@@ -146,11 +144,9 @@ fn the_poolers_transaction_mode_must_be_declared_with_a_direct_url() {
         mode["hint"],
         "set DATABASE_POOL_MODE=transaction on the backend service"
     );
-    assert!(
-        mode["message"]
-            .as_str()
-            .unwrap()
-            .contains("it would migrate through the pooler")
+    assert_contains!(
+        mode["message"].as_str().unwrap(),
+        "it would migrate through the pooler"
     );
 
     // Declared, start-up migrations off, still no direct URL: the route fails with the fix.
@@ -183,28 +179,22 @@ fn the_poolers_limits_and_tls_are_held_to_the_backends_needs() {
     assert_eq!(run.code, 1);
     let clients = check(&doc, "pooler.max_client_conn");
     assert_eq!(clients["status"], "fail", "{clients:#}");
-    assert!(
-        clients["message"]
-            .as_str()
-            .unwrap()
-            .contains("pool 40 × 3 replicas = 120 client connections")
+    assert_contains!(
+        clients["message"].as_str().unwrap(),
+        "pool 40 × 3 replicas = 120 client connections"
     );
     // Sealed: present, unreadable: neither pass nor fail.
     let pool = check(&doc, "pooler.default_pool_size");
     assert_eq!(pool["status"], "warn", "{pool:#}");
-    assert!(
-        pool["message"]
-            .as_str()
-            .unwrap()
-            .contains("DEFAULT_POOL_SIZE sealed")
+    assert_contains!(
+        pool["message"].as_str().unwrap(),
+        "DEFAULT_POOL_SIZE sealed"
     );
     let tls = check(&doc, "pooler.tls");
     assert_eq!(tls["status"], "fail", "{tls:#}");
-    assert!(
-        tls["message"]
-            .as_str()
-            .unwrap()
-            .contains("CLIENT_TLS_SSLMODE unset"),
+    assert_contains!(
+        tls["message"].as_str().unwrap(),
+        "CLIENT_TLS_SSLMODE unset",
         "{tls:#}"
     );
 }
@@ -219,7 +209,10 @@ fn a_direct_url_through_the_pooler_fails_where_it_is_written_and_where_it_leads(
     let (run, doc) = verify(through, &[]);
     assert_eq!(run.code, 1);
     assert_eq!(status(&doc, "pooler.direct_url"), "fail");
-    assert!(message(&doc, "pooler.direct_url").contains("references `PgBouncer`, the pooler"));
+    assert_contains!(
+        message(&doc, "pooler.direct_url"),
+        "references `PgBouncer`, the pooler"
+    );
     assert_eq!(status(&doc, "database_direct_url.pooler"), "fail");
 }
 
@@ -230,12 +223,7 @@ fn the_pooler_is_found_by_name_or_missing_with_the_fix() {
     let (_, doc) = verify(literal.clone(), &[]);
     let service = check(&doc, "pooler.service");
     assert_eq!(service["status"], "warn", "{service:#}");
-    assert!(
-        service["hint"]
-            .as_str()
-            .unwrap()
-            .contains("--pooler-service")
-    );
+    assert_contains!(service["hint"].as_str().unwrap(), "--pooler-service");
     // Named: found, checked.
     let (run, doc) = verify(literal.clone(), &["--pooler-service", "pgbouncer"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -243,7 +231,7 @@ fn the_pooler_is_found_by_name_or_missing_with_the_fix() {
     // Named wrong.
     let (run, doc) = verify(literal, &["--pooler-service", "pgbouncr"]);
     assert_eq!(run.code, 1);
-    assert!(message(&doc, "pooler.service").contains("no service `pgbouncr`"));
+    assert_contains!(message(&doc, "pooler.service"), "no service `pgbouncr`");
     // No pooler at all: one line saying so.
     let (run, doc) = verify(json!({}), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);

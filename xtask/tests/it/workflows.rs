@@ -78,8 +78,9 @@ fn actionlint_rejects_a_broken_workflow() {
         ),
         ("SC2086", "shellcheck on a run script"),
     ] {
-        assert!(
-            run.stdout.contains(rule),
+        assert_contains!(
+            run.stdout,
+            rule,
             "actionlint missed {what}:\n{}",
             run.stdout
         );
@@ -104,13 +105,15 @@ fn the_ci_workflow_runs_what_ci_run_runs() {
         ".ci/run must run the README's test command"
     );
     for command in &commands {
-        assert!(
-            workflow.contains(&format!("run: {command}")),
+        assert_contains!(
+            workflow,
+            &format!("run: {command}"),
             ".github/workflows/ci.yml does not run `{command}`, which .ci/run runs: add it as a step"
         );
     }
-    assert!(
-        workflow.contains("run: cargo xtask dev --check"),
+    assert_contains!(
+        workflow,
+        "run: cargo xtask dev --check",
         "CI must run the README's first command"
     );
 }
@@ -160,12 +163,13 @@ fn the_workflows_call_only_cargo_tasks() {
 #[test]
 fn the_ci_doc_names_the_workflow_files() {
     let section = read("docs/ci.md");
-    assert!(
-        !section.contains("```yaml"),
+    assert_lacks!(
+        section,
+        "```yaml",
         "docs/ci.md repeats YAML: point to the workflow files instead"
     );
     for file in WORKFLOWS.iter().chain(&[".ci/run", "Dockerfile"]) {
-        assert!(section.contains(file), "docs/ci.md does not name `{file}`");
+        assert_contains!(section, file, "docs/ci.md does not name `{file}`");
     }
 }
 
@@ -221,16 +225,18 @@ fn the_deploy_job_runs_the_real_cli_contract_before_deploying() {
             .unwrap_or_else(|| panic!("the deploy job lacks `{needle}`:\n{job}"))
     };
     let contract = at(&run);
-    assert!(
-        job[..contract].contains("RAILWAY_CONTRACT: \"1\""),
+    assert_contains!(
+        job[..contract],
+        "RAILWAY_CONTRACT: \"1\"",
         "the step sets RAILWAY_CONTRACT=1"
     );
     assert!(at("run: cargo install railwayapp") < contract);
     assert!(contract < at("run: cargo xtask verify --remote"));
     assert!(contract < at("run: cargo xtask deploy"));
     let name = test.rsplit("::").next().unwrap();
-    assert!(
-        read("xtask/src/railway/mod.rs").contains(&format!("fn {name}()")),
+    assert_contains!(
+        read("xtask/src/railway/mod.rs"),
+        &format!("fn {name}()"),
         "deploy.yml names a test that does not exist: {name}"
     );
 }

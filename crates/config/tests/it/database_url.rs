@@ -12,20 +12,16 @@ fn the_seed_url_fails_with_the_explanation_and_the_corrected_url() {
         .find(|c| c.id == "database_url.tls")
         .expect("a tls failure");
     assert_eq!(tls.variable.as_deref(), Some("DATABASE_URL"));
-    assert!(
-        tls.message.contains("Connection reset by peer"),
-        "{}",
-        tls.message
-    );
-    assert!(tls.message.contains("`ssl=disable`"), "{}", tls.message);
-    assert!(tls.message.contains("Railway TCP proxy"), "{}", tls.message);
+    assert_contains!(tls.message, "Connection reset by peer");
+    assert_contains!(tls.message, "`ssl=disable`");
+    assert_contains!(tls.message, "Railway TCP proxy");
     assert_eq!(
         tls.hint.as_deref(),
         Some(
             "use postgresql://postgres:****@interchange.proxy.rlwy.net:41234/railway?sslmode=require"
         )
     );
-    assert!(!err.to_string().contains(PASSWORD));
+    assert_lacks!(err.to_string(), PASSWORD);
 }
 
 #[test]
@@ -189,13 +185,8 @@ fn private_railway_host_outside_railway_warns_and_uses_the_public_url() {
         .warnings()
         .find(|c| c.id == "database_url.private_host")
         .unwrap();
-    assert!(w.hint.as_deref().unwrap().contains("DATABASE_PUBLIC_URL"));
-    assert!(
-        w.hint
-            .as_deref()
-            .unwrap()
-            .contains("railway connect --tunnel-only")
-    );
+    assert_contains!(w.hint.as_deref().unwrap(), "DATABASE_PUBLIC_URL");
+    assert_contains!(w.hint.as_deref().unwrap(), "railway connect --tunnel-only");
 
     // Outside Railway, with a public URL: it becomes the target.
     let l = load(&source(&[

@@ -77,14 +77,9 @@ fn transaction_pooling_with_a_direct_url_routes_migrations_around_the_pooler() {
     // Same TLS policy: a remote host gets `require` when the URL names no mode.
     assert_eq!(route.target().tls_mode().to_string(), "require");
     let line = check(&loaded.report, "database_direct_url.valid");
-    assert!(
-        line.message
-            .contains("postgres:****@postgres.railway.internal"),
-        "{}",
-        line.message
-    );
-    assert!(!format!("{:?}", loaded.settings).contains(PASSWORD));
-    assert!(!format!("{:?}", loaded.report).contains(PASSWORD));
+    assert_contains!(line.message, "postgres:****@postgres.railway.internal");
+    assert_lacks!(format!("{:?}", loaded.settings), PASSWORD);
+    assert_lacks!(format!("{:?}", loaded.report), PASSWORD);
 }
 
 #[test]
@@ -94,19 +89,10 @@ fn transaction_pooling_without_a_direct_url_is_an_error_while_migrating_at_start
     let line = check(&err.report, "database_direct_url.needed");
     assert_eq!(line.status, Status::Fail);
     assert_eq!(line.variable.as_deref(), Some("DATABASE_DIRECT_URL"));
-    assert!(line.message.contains(POOLER), "{}", line.message);
-    assert!(
-        line.message.contains("session advisory lock"),
-        "{}",
-        line.message
-    );
-    assert!(
-        line.hint
-            .as_deref()
-            .unwrap()
-            .contains("set DATABASE_DIRECT_URL")
-    );
-    assert!(!err.to_string().contains(PASSWORD), "{err}");
+    assert_contains!(line.message, POOLER);
+    assert_contains!(line.message, "session advisory lock");
+    assert_contains!(line.hint.as_deref().unwrap(), "set DATABASE_DIRECT_URL");
+    assert_lacks!(err.to_string(), PASSWORD, "{err}");
 
     // Migrations left to `backend migrate`: the service may run, migrating so is refused.
     let vars = pooled(&[
@@ -128,7 +114,7 @@ fn transaction_pooling_without_a_direct_url_is_an_error_while_migrating_at_start
         text.contains("nothing was run") && text.contains("Fix: set DATABASE_DIRECT_URL"),
         "{text}"
     );
-    assert!(!text.contains(PASSWORD));
+    assert_lacks!(text, PASSWORD);
 }
 
 #[test]
@@ -139,8 +125,8 @@ fn the_pool_mode_is_checked_with_its_choices() {
     ] {
         let err = Settings::load(&source(&[("DATABASE_POOL_MODE", value)])).unwrap_err();
         let line = check(&err.report, "database_pool_mode.value");
-        assert!(line.message.contains(said), "{}", line.message);
-        assert!(line.hint.as_deref().unwrap().contains("`transaction`"));
+        assert_contains!(line.message, said);
+        assert_contains!(line.hint.as_deref().unwrap(), "`transaction`");
     }
     let loaded = load(&source(&[("DATABASE_POOL_MODE", "Session")])).unwrap();
     assert!(loaded.settings.database().pool_mode_declared());
@@ -155,7 +141,7 @@ fn the_direct_url_follows_the_database_url_rules() {
             .contains(&"database_direct_url.tls".to_owned()),
         "{err}"
     );
-    assert!(!err.to_string().contains(PASSWORD), "{err}");
+    assert_lacks!(err.to_string(), PASSWORD, "{err}");
     let unresolved = "${{Postgres.DATABASE_URL}}";
     let ids = failures(&source(&[("DATABASE_DIRECT_URL", unresolved)]));
     assert!(
@@ -174,11 +160,7 @@ fn a_direct_url_that_reaches_the_pooler_is_refused_in_transaction_mode() {
     let err = Settings::load(&src(&vars)).unwrap_err();
     let line = check(&err.report, "database_direct_url.pooler");
     assert_eq!(line.status, Status::Fail);
-    assert!(
-        line.message.contains("the transaction pooler"),
-        "{}",
-        line.message
-    );
+    assert_contains!(line.message, "the transaction pooler");
     // In session mode the same value is only pointless.
     let vars = pooled(&[("DATABASE_DIRECT_URL", &same)]);
     assert_eq!(
@@ -208,7 +190,7 @@ fn a_private_direct_url_cannot_be_used_from_outside_railway() {
         matches!(refusal, NoDirectRoute::PrivateHere { .. }),
         "{refusal}"
     );
-    assert!(refusal.to_string().contains("Fix: from here"), "{refusal}");
+    assert_contains!(refusal.to_string(), "Fix: from here", "{refusal}");
 }
 
 #[test]
@@ -245,7 +227,7 @@ fn a_declared_mode_replaces_the_guess_from_the_url() {
         .hint
         .clone()
         .unwrap();
-    assert!(hint.contains("DATABASE_POOL_MODE"), "{hint}");
+    assert_contains!(hint, "DATABASE_POOL_MODE");
     let session = source(&[
         ("DATABASE_URL", &supabase),
         ("DATABASE_POOL_MODE", "session"),

@@ -50,7 +50,10 @@ fn every_problem_is_reported_at_once() {
         text.starts_with("invalid configuration (8 problems):"),
         "{text}"
     );
-    assert!(text.contains("ENVIRONMENT: `stagin` is not a supported environment (fix: use `development`, `staging` or `production`)"), "{text}");
+    assert_contains!(
+        text,
+        "ENVIRONMENT: `stagin` is not a supported environment (fix: use `development`, `staging` or `production`)"
+    );
     // Every failure names its variable and carries a hint.
     for c in err.report.failures() {
         assert!(c.variable.is_some(), "{c:?}");

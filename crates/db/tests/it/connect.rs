@@ -28,7 +28,7 @@ async fn plaintext_server_and_downgrade_are_refused_without_sending_anything() {
         .await
         .unwrap_err();
     assert!(matches!(e, ConnectError::TlsNotOffered { .. }), "{e}");
-    assert!(e.to_string().contains("does not offer TLS"), "{e}");
+    assert_contains!(e.to_string(), "does not offer TLS", "{e}");
 
     let downgrade = DowngradeServer::start();
     let url = plain.url_with_host_port("localhost", downgrade.port(), "sslmode=require");
@@ -39,7 +39,7 @@ async fn plaintext_server_and_downgrade_are_refused_without_sending_anything() {
         0,
         "nothing may follow the refusal in plaintext"
     );
-    assert!(!all_forms(&e).contains(&plain.password));
+    assert_lacks!(all_forms(&e), &plain.password);
 }
 
 #[tokio::test]
@@ -58,7 +58,7 @@ async fn the_seed_failure_reproduced_and_fixed_through_a_railway_like_proxy() {
         text.contains("reset") && text.contains("sslmode=require"),
         "{text}"
     );
-    assert!(!all_forms(&e).contains(&db.password));
+    assert_lacks!(all_forms(&e), &db.password);
 
     // Enforced TLS through the same proxy connects.
     let url = db.url_with_host_port("localhost", proxy.port(), "sslmode=require");
@@ -104,7 +104,7 @@ async fn railway_shaped_certificate_fails_verify_full_even_with_its_own_root() {
         .await
         .unwrap_err();
     assert!(matches!(e, ConnectError::Certificate { .. }), "{e}");
-    assert!(e.to_string().contains("use `sslmode=require`"), "{e}");
+    assert_contains!(e.to_string(), "use `sslmode=require`", "{e}");
 }
 
 #[tokio::test]
@@ -152,7 +152,7 @@ async fn a_bad_password_fails_at_once_without_retrying() {
     // No retry spin: one attempt, far below the first backoff step plus a second attempt
     // would need. (Generous bound for a loaded 2-core machine; benchmarks measure speed.)
     assert!(took < Duration::from_secs(1), "took {took:?}");
-    assert!(!all_forms(&e).contains("wrong-password-for-test"));
+    assert_lacks!(all_forms(&e), "wrong-password-for-test");
 }
 
 #[tokio::test]
@@ -170,11 +170,11 @@ async fn a_missing_database_and_hba_rejection_are_diagnosed() {
         .unwrap_err();
     match &e {
         ConnectError::HbaRejected { message, .. } => {
-            assert!(message.contains("no encryption"), "{message}")
+            assert_contains!(message, "no encryption")
         }
         other => panic!("expected an hba rejection, got {other}"),
     }
-    assert!(e.to_string().contains("use `sslmode=require`"), "{e}");
+    assert_contains!(e.to_string(), "use `sslmode=require`", "{e}");
 }
 
 #[tokio::test]
@@ -210,7 +210,7 @@ async fn nothing_listening_gives_the_refused_diagnosis_within_the_budget() {
     let start = Instant::now();
     let e = connect(s.database()).await.unwrap_err();
     assert!(matches!(e, ConnectError::Refused { .. }), "{e}");
-    assert!(e.to_string().contains(&format!("localhost:{port}")), "{e}");
+    assert_contains!(e.to_string(), &format!("localhost:{port}"), "{e}");
     assert!(
         start.elapsed() < Duration::from_secs(4),
         "kept within the 2 s budget (+ one attempt)"
@@ -228,7 +228,7 @@ async fn a_tls_terminating_middlebox_is_caught_by_the_servers_own_word() {
     let url = plain.url_with_host_port("localhost", middlebox.port(), "sslmode=require");
     let e = connect(settings(&url, &[]).database()).await.unwrap_err();
     assert!(matches!(e, ConnectError::NotEncrypted { .. }), "{e}");
-    assert!(e.to_string().contains("pg_stat_ssl"), "{e}");
+    assert_contains!(e.to_string(), "pg_stat_ssl", "{e}");
 
     // The pool applies the same proof to every connection it opens: none is handed out
     // (sqlx reports only a pool timeout; the cause is logged).
@@ -265,8 +265,9 @@ async fn a_reset_on_the_first_packet_is_the_reset_diagnosis() {
         .await
         .unwrap_err();
     assert!(matches!(e, ConnectError::ResetDuringStartup { .. }), "{e}");
-    assert!(
-        e.to_string().contains("TCP proxy is enabled"),
+    assert_contains!(
+        e.to_string(),
+        "TCP proxy is enabled",
         "with TLS on, the hint looks past TLS: {e}"
     );
 }
@@ -287,7 +288,7 @@ async fn too_many_connections_is_retried_then_diagnosed() {
     let start = Instant::now();
     let e = connect(s.database()).await.unwrap_err();
     assert!(matches!(e, ConnectError::TooManyConnections { .. }), "{e}");
-    assert!(e.to_string().contains("DATABASE_MAX_CONNECTIONS"), "{e}");
+    assert_contains!(e.to_string(), "DATABASE_MAX_CONNECTIONS", "{e}");
     assert!(
         start.elapsed() >= Duration::from_millis(500),
         "retried before giving up"

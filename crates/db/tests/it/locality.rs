@@ -209,7 +209,7 @@ async fn a_proven_name_connects_through_the_addresses_that_were_checked() {
     assert_eq!(one, 1);
     drop(conn);
     pool.close(std::time::Duration::from_secs(5)).await;
-    assert!(!shown.contains(&db.password));
+    assert_lacks!(shown, &db.password);
 }
 
 #[tokio::test]
@@ -229,7 +229,7 @@ async fn a_local_looking_name_that_resolves_elsewhere_is_refused_before_connecti
             text.contains("looks local") && text.contains("sslmode=require"),
             "{text}"
         );
-        assert!(!text.contains(&db.password));
+        assert_lacks!(text, &db.password);
     }
     // `prefer` is just as refused: it falls back to plaintext silently.
     let (_, url) = plaintext_url("");
@@ -248,7 +248,7 @@ async fn verify_stops_at_dns_for_a_name_that_resolves_elsewhere() {
     let report = online::run_with(s.database(), 1, &Table::ips(&[ELSEWHERE])).await;
     let dns = online::Stage::Dns.find(&report).unwrap();
     assert_eq!(dns.status, intowork_config::Status::Fail, "{dns:?}");
-    assert!(dns.message.contains("203.0.113.9"), "{}", dns.message);
+    assert_contains!(dns.message, "203.0.113.9");
     for stage in &online::Stage::ALL[1..] {
         assert_eq!(
             stage.find(&report).unwrap().status,
@@ -259,11 +259,7 @@ async fn verify_stops_at_dns_for_a_name_that_resolves_elsewhere() {
 
     let report = online::run_with(s.database(), 1, &Table::ips(&[LOOPBACK])).await;
     let dns = online::Stage::Dns.find(&report).unwrap();
-    assert!(
-        dns.message.contains("every address loopback"),
-        "{}",
-        dns.message
-    );
+    assert_contains!(dns.message, "every address loopback");
     assert!(!report.has_failures(), "{report:#?}");
     assert_eq!(
         online::Stage::TlsProof.find(&report).unwrap().status,

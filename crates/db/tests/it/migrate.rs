@@ -157,9 +157,9 @@ async fn an_edited_applied_migration_is_drift_and_run_refuses() {
         matches!(e, MigrateError::Drift { ref versions } if versions == &[20261127000002]),
         "{e}"
     );
-    assert!(
-        e.to_string()
-            .contains("add a new migration instead of editing an applied one"),
+    assert_contains!(
+        e.to_string(),
+        "add a new migration instead of editing an applied one",
         "{e}"
     );
     assert_eq!(dump(&db), before, "a refused run changes nothing");
@@ -420,9 +420,9 @@ async fn a_migration_blocked_by_a_lock_fails_within_lock_timeout() {
         ),
         "{e}"
     );
-    assert!(
-        e.to_string()
-            .contains("waited longer than lock_timeout (1s) for a lock held by another session"),
+    assert_contains!(
+        e.to_string(),
+        "waited longer than lock_timeout (1s) for a lock held by another session",
         "{e}"
     );
     assert!(start.elapsed() < Duration::from_secs(10));

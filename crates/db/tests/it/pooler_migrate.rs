@@ -56,9 +56,9 @@ async fn a_migration_pointed_at_a_transaction_pooler_is_refused_before_anything_
             "nothing was run",
             "Fix: set DATABASE_DIRECT_URL",
         ] {
-            assert!(text.contains(said), "`{said}` missing from: {text}");
+            assert_contains!(text, said, "`{said}` missing from: {text}");
         }
-        assert!(!text.contains(&db.password), "{text}");
+        assert_lacks!(text, &db.password);
     }
     // Nothing reached the pooler, let alone the database.
     assert_eq!(bouncer.logins(&db), 0, "a client logged in to PgBouncer");
