@@ -2,17 +2,17 @@
 //! the table, the email rows each change writes, and the invariants under concurrency.
 
 use axum::http::StatusCode;
-use intowork_backend::Application;
 use intowork_testkit::{Flavor, PgServer, TestDb};
 use serde_json::{Value, json};
 
-use crate::common::call::{Answer, call};
+use crate::common::SECRET;
+use crate::common::app::TestApp;
+use crate::common::call::Answer;
 use crate::common::tokens::{Mint, mint};
-use crate::common::{SECRET, settings};
 
 /// The service, two employers with one company each, offers, and a token per person.
 struct World {
-    app: Application,
+    app: TestApp,
     db: TestDb,
     /// Acme's published offers (the boss owns Acme).
     offers: Vec<i64>,
@@ -35,9 +35,7 @@ fn server() -> &'static PgServer {
 
 async fn world(published: usize) -> World {
     let db = server().create_database();
-    let app = Application::build(&settings(&db, &[]), Some(0))
-        .await
-        .unwrap();
+    let app = TestApp::spawn(&db, &[]).await;
     let mut sql = String::from(
         "INSERT INTO users (email, full_name, role) VALUES ('boss@acme.example', 'Boss', 'employer'), ('rival@other.example', 'Rival', 'employer');
          INSERT INTO companies (owner_id, name, slug) SELECT id, 'Acme', 'acme' FROM users WHERE email = 'boss@acme.example';
@@ -87,10 +85,7 @@ impl World {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> =
-            auth.iter().map(|a| ("authorization", a.as_str())).collect();
-        call(&self.app.router(), method, path, &headers, body).await
+        self.app.request(method, path, token, body).await
     }
 
     fn sql(&self, sql: &str) -> String {
@@ -116,10 +111,10 @@ async fn applying_follows_the_table_and_queues_both_emails() {
     let apply = |offer: i64| format!("/api/jobs/{offer}/applications");
     let letter = json!({"cover_letter": "I love Rust."});
 
-    let me = w.req("GET", "/api/me", ann, None).await;
+    let me = w.app.me(ann).await;
     assert_status(&me, StatusCode::OK, "me");
     assert_eq!(me.json["email"], "ann@example.com");
-    let boss_me = w.req("GET", "/api/me", boss, None).await;
+    let boss_me = w.app.me(boss).await;
     assert_eq!(
         boss_me.json["role"], "employer",
         "the seeded employer, found case-insensitively"
@@ -209,7 +204,7 @@ async fn applying_follows_the_table_and_queues_both_emails() {
         .await;
     assert_status(&max, StatusCode::CREATED, "10 000 characters");
     assert_status(
-        &w.req("POST", &apply(w.foreign), ann, Some(json!({}))).await,
+        &w.app.apply(ann, w.foreign, json!({})).await,
         StatusCode::CREATED,
         "empty body",
     );
@@ -302,18 +297,17 @@ async fn candidates_page_through_their_own_applications_newest_first() {
     newest_first.reverse();
     assert_eq!(seen, newest_first, "only Ann's, newest first");
     assert_status(
-        &w.req("GET", "/api/applications", Some(&w.tokens.boss), None)
-            .await,
+        &w.app.my_applications(Some(&w.tokens.boss), "").await,
         StatusCode::FORBIDDEN,
         "employer",
     );
     assert_status(
-        &w.req("GET", "/api/applications", None, None).await,
+        &w.app.my_applications(None, "").await,
         StatusCode::UNAUTHORIZED,
         "anonymous",
     );
     assert_status(
-        &w.req("GET", "/api/applications?limit=0", ann, None).await,
+        &w.app.my_applications(ann, "limit=0").await,
         StatusCode::BAD_REQUEST,
         "limit",
     );
@@ -354,8 +348,7 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
         assert_status(&w.req("GET", &inbox, token, None).await, want, what);
     }
     assert_status(
-        &w.req("GET", "/api/jobs/999999/applications", boss, None)
-            .await,
+        &w.app.offer_applications(boss, 999999, "").await,
         StatusCode::NOT_FOUND,
         "unknown offer",
     );
@@ -366,8 +359,6 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
         "bad status",
     );
 
-    let patch = |id: i64| format!("/api/applications/{id}");
-    let to = |s: &str| Some(json!({"status": s}));
     let steps = [
         ("employer reviews", a1, boss, "reviewing", StatusCode::OK),
         ("skipping a step", a1, boss, "hired", StatusCode::CONFLICT),
@@ -427,7 +418,7 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
         ),
     ];
     for (what, id, token, status, want) in steps {
-        let a = w.req("PATCH", &patch(id), token, to(status)).await;
+        let a = w.app.set_status(token, id, status).await;
         assert_status(&a, want, what);
         if want == StatusCode::OK {
             assert_eq!(a.json["status"], status, "{what}");
@@ -435,7 +426,7 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
         }
     }
     assert_status(
-        &w.req("PATCH", &patch(999_999), boss, to("reviewing")).await,
+        &w.app.set_status(boss, 999_999, "reviewing").await,
         StatusCode::NOT_FOUND,
         "unknown application",
     );

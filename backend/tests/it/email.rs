@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
-use intowork_backend::Application;
 use intowork_testkit::resend::{Reply, ResendStandIn};
 use intowork_testkit::{Flavor, PgServer, TestDb};
 use serde_json::{Value, json};
 
+use crate::common::SECRET;
+use crate::common::app::TestApp;
 use crate::common::call::call;
 use crate::common::outbox::{KEY, email_env, enqueue, pairs, row, wait_status};
 use crate::common::tokens::{Mint, mint};
-use crate::common::{SECRET, settings};
 
 /// The service in-process with its worker running; dropping the sender stops it.
 async fn serve(
@@ -23,15 +23,10 @@ async fn serve(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<anyhow::Result<()>>,
 ) {
-    let app = Application::build(&settings(db, extra), Some(0))
-        .await
-        .unwrap();
+    let app = TestApp::spawn(db, extra).await;
     let router = app.router();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    (router, tx, handle)
+    let serving = app.serve();
+    (router, serving.stop, serving.handle)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,9 @@
 //! naming the field, NUL in a session's claims is a 401 — and every error response, axum's
 //! own extractor rejections included, has the documented `{"error","message"}` shape.
 
+use crate::common::app::TestApp;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use intowork_backend::Application;
 use intowork_backend::http::Service;
 use intowork_testkit::{Flavor, PgServer, TestDb};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::common::tokens::{Mint, mint};
-use crate::common::{SECRET, seed, settings};
+use crate::common::{SECRET, seed};
 
 /// PostgreSQL's earliest `timestamptz`, 4714-11-24 00:00:00 BC, in µs since the Unix epoch.
 const PG_MIN_MICROS: i64 = -210_866_803_200_000_000;
@@ -23,7 +23,7 @@ const PG_MIN_MICROS: i64 = -210_866_803_200_000_000;
 /// A service with offers, one application, and a token for a candidate and the employer.
 struct World {
     rt: tokio::runtime::Runtime,
-    app: Application,
+    app: TestApp,
     _db: TestDb,
     /// An offer the candidate applied to, and one it did not.
     offer: i64,
@@ -41,9 +41,7 @@ fn world() -> World {
         .enable_all()
         .build()
         .unwrap();
-    let app = rt
-        .block_on(Application::build(&settings(&db, &[]), Some(0)))
-        .unwrap();
+    let app = rt.block_on(TestApp::spawn(&db, &[]));
     let (offers, _) = seed(server, &db, 3);
     let tokens = mint(&[
         Mint::v4(SECRET, json!({"email": "cand@example.com", "name": "Cand"})),

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common::app::TestApp;
 use crate::common::call::call;
 use crate::common::http::get;
 use crate::common::*;
-use intowork_backend::Application;
 use intowork_testkit::{Flavor, PgServer, TestDb};
 
 /// One answer: when its request started, and its status (0: no HTTP answer at all).
@@ -158,7 +158,7 @@ async fn a_request_dropped_mid_query_leaves_the_pool_answering_with_the_right_ro
     let server = PgServer::shared(Flavor::TlsOnly);
     let db = server.create_database();
     let s = settings(&db, &[("DATABASE_MAX_CONNECTIONS", "1")]);
-    let app = Application::build(&s, Some(0)).await.unwrap();
+    let app = TestApp::with_settings(&s).await;
     let (ids, _) = seed(server, &db, 4);
     let router = app.router();
 

@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::app::TestApp;
 use crate::common::http::get;
 use crate::common::{self, *};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use intowork_backend::Application;
 use intowork_testkit::process::{self, Signal};
 use intowork_testkit::{Flavor, PgServer};
 use tower::ServiceExt;
@@ -204,9 +204,7 @@ async fn readiness_answers_in_time_when_the_database_hangs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_allows_exactly_the_configured_origins() {
     let db = PgServer::shared(Flavor::TlsOnly).create_database();
-    let app = Application::build(&settings(&db, &[]), Some(0))
-        .await
-        .unwrap();
+    let app = TestApp::spawn(&db, &[]).await;
     let preflight = |origin: &str| {
         Request::builder()
             .method("OPTIONS")

@@ -2,26 +2,24 @@
 //! the ways a frontend sends them, against the real service and database.
 
 use axum::http::StatusCode;
-use intowork_backend::Application;
 use intowork_testkit::{Flavor, PgServer};
 use serde_json::{Value, json};
 
+use crate::common::SECRET;
+use crate::common::app::TestApp;
 use crate::common::call::{bearer, call};
 use crate::common::tokens::{Mint, mint, now};
-use crate::common::{SECRET, settings};
 
 const OTHER_SECRET: &str = "frontend-secret-that-differs-0123456789abcdef";
 
-async fn app() -> (Application, intowork_testkit::TestDb) {
+async fn app() -> (TestApp, intowork_testkit::TestDb) {
     let db = PgServer::shared(Flavor::TlsOnly).create_database();
-    let app = Application::build(&settings(&db, &[]), Some(0))
-        .await
-        .unwrap();
+    let app = TestApp::spawn(&db, &[]).await;
     (app, db)
 }
 
-async fn me(app: &Application, (k, v): (&str, String)) -> (StatusCode, Value) {
-    let a = call(&app.router(), "GET", "/api/me", &[(k, &v)], None).await;
+async fn me(app: &TestApp, (k, v): (&str, String)) -> (StatusCode, Value) {
+    let a = app.me_with(&[(k, &v)]).await;
     (a.status, a.json)
 }
 
@@ -190,7 +188,7 @@ async fn bad_tokens_get_401_with_a_json_error() {
         assert_eq!(body["error"], "unauthorized", "{what}");
         assert_contains!(body["message"].as_str().unwrap(), message, "{what}: {body}");
     }
-    let a = call(&app.router(), "GET", "/api/me", &[], None).await;
+    let a = app.me(None).await;
     assert_eq!(a.headers["www-authenticate"], "Bearer");
     let (status, _) = me(&app, bearer(&tokens[10])).await;
     assert_eq!(status, StatusCode::OK, "within the 15 s leeway");

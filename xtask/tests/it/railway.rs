@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+use intowork_testkit::ValidEnv;
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
@@ -38,17 +39,28 @@ pub(crate) fn now_plus(secs: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// The backend's variables on the platform: the testkit's valid production configuration
+/// with email on, with this file's own secrets and Railway's private database host.
+pub(crate) fn good_env() -> ValidEnv {
+    ValidEnv::production(&format!(
+        "postgresql://postgres:{DB_PASSWORD}@postgres.railway.internal:5432/railway"
+    ))
+    .with_email()
+    .with(&[
+        ("NEXTAUTH_SECRET", SECRET),
+        ("RESEND_API_KEY", RESEND),
+        ("RAILWAY_PUBLIC_DOMAIN", "backend.intowork.example"),
+    ])
+}
+
 pub(crate) fn good_variables() -> Value {
-    json!({
-        "DATABASE_URL": format!("postgresql://postgres:{DB_PASSWORD}@postgres.railway.internal:5432/railway"),
-        "NEXTAUTH_SECRET": SECRET,
-        "ENVIRONMENT": "production",
-        "ALLOWED_ORIGINS": "https://app.intowork.example",
-        "FRONTEND_URL": "https://app.intowork.example",
-        "RESEND_API_KEY": RESEND,
-        "FROM_EMAIL": "INTOWORK <noreply@intowork.example>",
-        "RAILWAY_PUBLIC_DOMAIN": "backend.intowork.example",
-    })
+    Value::Object(
+        good_env()
+            .vars()
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
 }
 
 /// A frontend that calls the backend at its public domain, with the backend's secret.

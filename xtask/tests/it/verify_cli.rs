@@ -1,6 +1,7 @@
 //! Runs the real `xtask` binary with a cleared, crafted environment.
 
 use crate::common::{Run, find_check};
+use intowork_testkit::ValidEnv;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -9,10 +10,8 @@ use std::path::Path;
 use serde_json::Value;
 use xshell::{Shell, cmd};
 
-/// Obviously fake values; none is a real credential.
-const PASSWORD: &str = "pw-Fake7Qz9CliOnly";
-const SECRET: &str = "cli-test-secret-6e1f0a9b3c7d2e8f4a5b6c1d9e0f3a7b";
-const RESEND: &str = "re_fakeCliKey987654";
+/// Obviously fake values (the testkit's); none is a real credential.
+use intowork_testkit::fake::{DB_PASSWORD as PASSWORD, NEXTAUTH_SECRET as SECRET};
 
 fn xtask(sh: &Shell, args: &[&str], env: &[(&str, OsString)]) -> Run {
     let bin = env!("CARGO_BIN_EXE_xtask");
@@ -37,23 +36,22 @@ fn leak(s: &str) -> &'static str {
     Box::leak(s.to_owned().into_boxed_str())
 }
 
+/// The testkit's valid configuration on a Railway-shaped URL, email on.
+fn valid_env() -> ValidEnv {
+    ValidEnv::development(&ValidEnv::railway_url("")).with_email()
+}
+
 fn valid() -> Vec<(&'static str, OsString)> {
-    vars(&[
-        (
-            "DATABASE_URL",
-            &format!("postgresql://postgres:{PASSWORD}@interchange.proxy.rlwy.net:41234/railway"),
-        ),
-        ("NEXTAUTH_SECRET", SECRET),
-        ("RESEND_API_KEY", RESEND),
-        ("FROM_EMAIL", "INTOWORK <noreply@intowork.example>"),
-    ])
+    valid_env()
+        .vars()
+        .into_iter()
+        .map(|(k, v)| (leak(&k), OsString::from(v)))
+        .collect()
 }
 
 fn assert_no_secret(run: &Run) {
-    for secret in [PASSWORD, SECRET, RESEND] {
-        assert_lacks!(run.stdout, secret, "`{secret}` on stdout:\n{}", run.stdout);
-        assert_lacks!(run.stderr, secret, "`{secret}` on stderr:\n{}", run.stderr);
-    }
+    assert_no_secrets!(run.stdout, valid_env(), "a secret on stdout");
+    assert_no_secrets!(run.stderr, valid_env(), "a secret on stderr");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Shared helpers for the backend's end-to-end tests.
 
+pub mod app;
 pub mod call;
 pub mod http;
 pub mod outbox;
@@ -7,21 +8,23 @@ pub mod process;
 pub mod tokens;
 
 use intowork_config::{Settings, Source, ValueOrigin};
-use intowork_testkit::{PgServer, TestDb};
+use intowork_testkit::{PgServer, TestDb, ValidEnv};
 
-/// Obviously fake; checked never to appear in any output.
-pub const SECRET: &str = "backend-test-secret-3c2b1a0f9e8d7c6b5a4f3e2d1c0b";
+/// Obviously fake (the testkit's); checked never to appear in any output.
+pub use intowork_testkit::fake::NEXTAUTH_SECRET as SECRET;
 
+/// The testkit's valid configuration on `db`, as the backend's tests run it: the frontend's
+/// origin allowed, JSON logs. Knows every secret it holds (`db`'s password included).
+pub fn valid_env(db: &TestDb) -> ValidEnv {
+    ValidEnv::development(&db.url("sslmode=require")).with(&[
+        ("ALLOWED_ORIGINS", intowork_testkit::fake::FRONTEND),
+        ("LOG_FORMAT", "json"),
+    ])
+}
+
+/// [`valid_env`]'s variables, overridden by `extra`.
 pub fn env(db: &TestDb, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut vars = vec![
-        ("DATABASE_URL".to_owned(), db.url("sslmode=require")),
-        ("NEXTAUTH_SECRET".to_owned(), SECRET.to_owned()),
-        (
-            "ALLOWED_ORIGINS".to_owned(),
-            "https://app.intowork.example".to_owned(),
-        ),
-        ("LOG_FORMAT".to_owned(), "json".to_owned()),
-    ];
+    let mut vars = valid_env(db).vars();
     for (k, v) in extra {
         vars.retain(|(name, _)| name != k);
         vars.push((k.to_string(), v.to_string()));
@@ -113,13 +116,6 @@ pub async fn start(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<anyhow::Result<()>>,
 ) {
-    let app = intowork_backend::Application::build(settings, Some(0))
-        .await
-        .expect("the application starts");
-    let port = app.port();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    (port, tx, handle)
+    let app::Serving { port, stop, handle } = app::TestApp::with_settings(settings).await.serve();
+    (port, stop, handle)
 }

@@ -1,25 +1,27 @@
 //! Shared helpers for the configuration tests.
 
 use intowork_config::{Invalid, Loaded, Settings, Source, ValueOrigin};
+use intowork_testkit::ValidEnv;
 
-/// Obviously fake, generated-looking values: none is a real credential.
-pub const PASSWORD: &str = "pw-Fake7Qz9TestOnly";
-pub const SECRET: &str = "test-nextauth-7f3a9c1e5b2d8f4a6c0e9b1d3f5a7c9e";
-pub const RESEND: &str = "re_fakeTestKey123456";
+/// Obviously fake values (the testkit's, shared by every crate's tests): none is a real credential.
+pub use intowork_testkit::fake::{
+    DB_PASSWORD as PASSWORD, NEXTAUTH_SECRET as SECRET, RESEND_API_KEY as RESEND,
+};
 
 pub fn seed_url(query: &str) -> String {
-    format!("postgresql://postgres:{PASSWORD}@interchange.proxy.rlwy.net:41234/railway{query}")
+    ValidEnv::railway_url(query)
+}
+
+/// The testkit's valid development configuration, on a local database.
+pub fn valid_env() -> ValidEnv {
+    ValidEnv::development(&format!(
+        "postgres://app:{PASSWORD}@localhost:5432/intowork"
+    ))
 }
 
 /// A valid development configuration, overridden by `extra` (an empty value removes a variable).
 pub fn source(extra: &[(&str, &str)]) -> Source {
-    let mut vars: Vec<(String, String)> = vec![
-        (
-            "DATABASE_URL".into(),
-            format!("postgres://app:{PASSWORD}@localhost:5432/intowork"),
-        ),
-        ("NEXTAUTH_SECRET".into(), SECRET.into()),
-    ];
+    let mut vars = valid_env().vars();
     for (k, v) in extra {
         vars.retain(|(name, _)| name != k);
         if !v.is_empty() {
@@ -29,12 +31,14 @@ pub fn source(extra: &[(&str, &str)]) -> Source {
     Source::from_pairs(vars, ValueOrigin::Environment)
 }
 
+/// A valid production configuration (the testkit's), overridden by `extra` as in [`source`].
 pub fn production(extra: &[(&str, &str)]) -> Source {
-    let mut all = vec![
-        ("ENVIRONMENT", "production"),
-        ("ALLOWED_ORIGINS", "https://app.intowork.example"),
-        ("FRONTEND_URL", "https://app.intowork.example"),
-    ];
+    let production = ValidEnv::production("").vars();
+    let mut all: Vec<(&str, &str)> = production
+        .iter()
+        .filter(|(k, _)| k != "DATABASE_URL" && k != "NEXTAUTH_SECRET")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     all.extend_from_slice(extra);
     source(&all)
 }

@@ -1,13 +1,13 @@
 //! Settings built the way production builds them, pointed at the harness's servers.
 
 use intowork_config::{Settings, Source, ValueOrigin};
+use intowork_testkit::ValidEnv;
 
-pub const SECRET: &str = "db-test-secret-2b7e151628aed2a6abf7158809cf4f3c";
-
-/// Valid settings for `url`, plus extra variables (e.g. a short connect budget).
+/// Valid settings for `url` (the testkit's valid configuration), plus extra variables (e.g.
+/// a short connect budget).
 pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
-    let mut vars = vec![("DATABASE_URL", url), ("NEXTAUTH_SECRET", SECRET)];
-    vars.extend_from_slice(extra);
+    let mut vars = ValidEnv::development(url).vars();
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     match Settings::load(&Source::from_pairs(vars, ValueOrigin::Environment)) {
         Ok(loaded) => loaded.settings,
         Err(e) => panic!("test settings are invalid: {e}"),
