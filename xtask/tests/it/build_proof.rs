@@ -13,7 +13,7 @@ use intowork_testkit::{Flavor, PgServer, TestDb, free_port};
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
-use crate::railway::{Fake, now_plus, scenario};
+use crate::common::fake_cli::{Fake, now_plus, scenario};
 
 const OLD: &str = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const NEW: &str = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::Run;
 use crate::common::backend::Backend;
-use crate::railway::{Fake, good_variables, now_plus, scenario};
+use crate::common::fake_cli::{Fake, good_variables, now_plus, scenario};
 
 /// Obviously fake.
 const SECRET: &str = "cors-test-backend-secret-5e4d3c2b1a0f9e8d7c6b";

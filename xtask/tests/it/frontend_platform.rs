@@ -7,10 +7,10 @@
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
-use crate::common::{Run, check};
-use crate::railway::{
+use crate::common::fake_cli::{
     Fake, VERIFY_WITH_FRONTEND, good_domains, good_frontend, good_variables, scenario,
 };
+use crate::common::{Run, check};
 
 fn verify(fake: &Fake, extra: &[&str]) -> (Run, Value) {
     let mut args = VERIFY_WITH_FRONTEND.to_vec();

@@ -9,10 +9,11 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::common::{Run, check};
-use crate::railway::{
-    VERIFY_WITH_FRONTEND, deploy, good_frontend, good_variables, health_server, now_plus, scenario,
+use crate::common::fake_cli::{
+    VERIFY_WITH_FRONTEND, deploy, good_frontend, good_variables, now_plus, scenario,
 };
+use crate::common::health::HealthStandIn;
+use crate::common::{Run, check};
 
 /// Two deployments: the active one and the one it replaced (a rollback target).
 fn history() -> Value {
@@ -266,7 +267,8 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
         "{doc:#}"
     );
 
-    let (port, server) = health_server(200);
+    let server = HealthStandIn::answering(200);
+    let port = server.port();
     let run = deploy(&fake, &[], port);
     server.join().unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);

@@ -2,71 +2,17 @@
 //! time, rollback and --rollback-on-failure, deploy --commit, the plan of .railway/railway.ts,
 //! the live service settings and references checked where they are written.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::common::Run;
-use crate::railway::{Fake, good_variables, now_plus, scenario};
+use crate::common::fake_cli::{Fake, good_variables, now_plus, scenario};
+use crate::common::health::{HealthStandIn, respond};
 
 const OLD: &str = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const NEW: &str = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-
-/// A stand-in for the deployed service's public URL: `respond(path)` gives the status and
-/// body of each request (`/health/ready`, `/health`, the CORS preflight's `/api/me`). Runs
-/// until the test binary exits.
-pub(crate) struct Service {
-    port: u16,
-}
-
-impl Service {
-    fn start(respond: impl Fn(&str) -> (u16, String) + Send + 'static) -> Service {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut s) = stream else { break };
-                let mut line = String::new();
-                let _ = BufReader::new(&s).read_line(&mut line);
-                let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let (status, body) = respond(&path);
-                // A service that allows any origin's CORS preflight (`OPTIONS /api/me`).
-                let _ = write!(
-                    s,
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\naccess-control-allow-origin: *\r\naccess-control-allow-headers: authorization\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        Service { port }
-    }
-
-    /// Ready, serving `commit`.
-    pub(crate) fn serving(commit: &'static str) -> Service {
-        Service::start(move |path| respond(path, 200, commit))
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/health/ready", self.port)
-    }
-}
-
-fn respond(path: &str, ready: u16, commit: &str) -> (u16, String) {
-    if path.starts_with("/health/ready") {
-        (
-            ready,
-            json!({"status": if ready == 200 { "ready" } else { "unavailable" }}).to_string(),
-        )
-    } else {
-        (
-            200,
-            json!({"status": "ok", "version": "0.1.0", "commit": commit}).to_string(),
-        )
-    }
-}
 
 /// Whether the fake platform has been asked for a rollback (read from its call log).
 fn rolled_back(calls: &Path) -> bool {
@@ -109,7 +55,7 @@ fn history() -> Value {
 
 #[test]
 fn each_of_the_13_statuses_drives_its_documented_outcome() {
-    let service = Service::serving(OLD);
+    let service = HealthStandIn::serving(OLD);
     let cases = [
         ("SUCCESS", 0, "deployed"),
         ("SLEEPING", 0, "deployed"),
@@ -192,7 +138,7 @@ fn approve_lets_a_deployment_that_needs_approval_go_on() {
     let fake = scenario(
         json!({"deployments": history(), "progression": ["QUEUED", "NEEDS_APPROVAL", "BUILDING", "SUCCESS"]}),
     );
-    let service = Service::serving(OLD);
+    let service = HealthStandIn::serving(OLD);
     let run = xtask(&fake, "deploy", &service.url(), &["--approve"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_contains!(run.stdout, "approved dep-new");
@@ -214,7 +160,7 @@ fn a_second_concurrent_deploy_is_refused_unless_told_to_wait() {
         json!({"id": "dep-colleague", "status": "BUILDING", "createdAt": now_plus(-5)}),
     );
     let fake = scenario(json!({"deployments": deployments}));
-    let service = Service::serving(OLD);
+    let service = HealthStandIn::serving(OLD);
     let refused = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(refused.code, 1);
     assert!(
@@ -278,7 +224,7 @@ fn rollback_returns_to_the_deployment_that_served_before_and_exits_0() {
     let fake = scenario(json!({"deployments": history()}));
     // The service answers with the rolled-back-to build once the rollback was asked for.
     let calls = fake.calls.clone();
-    let service = Service::start(move |path| {
+    let service = HealthStandIn::start(move |path| {
         let commit = if rolled_back(&calls) { "3333333" } else { OLD };
         respond(path, 200, commit)
     });
@@ -319,7 +265,7 @@ fn rollback_refuses_a_target_that_cannot_be_rolled_back_to() {
     let mut deployments = history();
     deployments["backend"][1]["canRollback"] = json!(false);
     let fake = scenario(json!({"deployments": deployments}));
-    let service = Service::serving(OLD);
+    let service = HealthStandIn::serving(OLD);
     let run = xtask(&fake, "rollback", &service.url(), &["--to", "dep-older"]);
     assert_eq!(run.code, 1);
     assert_contains!(
@@ -335,7 +281,7 @@ fn rollback_on_failure_ends_healthy_on_the_previous_deployment_and_exits_1() {
     // previous build answers again.
     let fake = scenario(json!({"deployments": history()}));
     let calls = fake.calls.clone();
-    let service = Service::start(move |path| {
+    let service = HealthStandIn::start(move |path| {
         if rolled_back(&calls) {
             respond(path, 200, OLD)
         } else {
@@ -389,7 +335,7 @@ fn rollback_on_failure_ends_healthy_on_the_previous_deployment_and_exits_1() {
     let fake = scenario(
         json!({"deployments": history(), "progression": ["DEPLOYING", "SUCCESS", "SUCCESS", "SUCCESS", "CRASHED"]}),
     );
-    let service = Service::serving(OLD);
+    let service = HealthStandIn::serving(OLD);
     let run = xtask(
         &fake,
         "deploy",
@@ -409,7 +355,7 @@ fn rollback_on_failure_ends_healthy_on_the_previous_deployment_and_exits_1() {
 #[test]
 fn deploy_commit_deploys_that_commit_and_the_probe_requires_it() {
     let fake = scenario(json!({"deployments": history()}));
-    let service = Service::serving(NEW);
+    let service = HealthStandIn::serving(NEW);
     let run = xtask(
         &fake,
         "deploy",
@@ -432,7 +378,7 @@ fn deploy_commit_deploys_that_commit_and_the_probe_requires_it() {
 
     // The platform built it, but the old build still answers: never "deployed".
     let fake = scenario(json!({"deployments": history()}));
-    let stale = Service::serving(OLD);
+    let stale = HealthStandIn::serving(OLD);
     let run = xtask(
         &fake,
         "deploy",
@@ -455,7 +401,7 @@ fn a_destructive_plan_blocks_deploy_by_name_and_pending_changes_warn() {
         {"kind": "variable.set", "summary": "Update variable backend.LOG_FORMAT", "severity": "safe", "details": ["backend.LOG_FORMAT («hidden» → «hidden»)"]},
     ]});
     let fake = scenario(json!({"deployments": history(), "config_plan": destructive}));
-    let service = Service::serving(OLD);
+    let service = HealthStandIn::serving(OLD);
     let run = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     for named in [
@@ -529,7 +475,7 @@ fn live_settings_are_held_to_the_invariants_naming_setting_and_fix() {
         assert_eq!(c["status"], "fail", "{c}");
         assert!(c["hint"].as_str().is_some_and(|h| !h.is_empty()), "{c}");
     }
-    let service = Service::serving(OLD);
+    let service = HealthStandIn::serving(OLD);
     let deploy = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(deploy.code, 1);
     assert_contains!(deploy.stdout, "fail  healthcheckPath");
@@ -546,7 +492,7 @@ fn a_reference_to_a_missing_service_fails_verify_remote_by_name() {
     written["DATABASE_PUBLIC_URL"] = json!("${{Postgres.DATABASE_PUBLIK_URL}}");
     let fake = scenario(json!({
         "project": {"id": "prj-1", "name": "intowork", "environments": ["production"], "services": ["backend", "frontend", "Postgres"], "workspace": "IntoWork"},
-        "variables": {"backend": rendered, "frontend": {"NEXTAUTH_SECRET": crate::railway::SECRET}, "Postgres": {"DATABASE_URL": "x", "DATABASE_PUBLIC_URL": "y"}},
+        "variables": {"backend": rendered, "frontend": {"NEXTAUTH_SECRET": crate::common::fake_cli::SECRET}, "Postgres": {"DATABASE_URL": "x", "DATABASE_PUBLIC_URL": "y"}},
         "unrendered_variables": {"backend": written},
         "deployments": history(),
     }));
@@ -566,7 +512,7 @@ fn a_reference_to_a_missing_service_fails_verify_remote_by_name() {
 #[test]
 fn deploy_up_expects_the_working_trees_commit() {
     let fake = scenario(json!({"deployments": history()}));
-    let service = Service::serving(OLD);
+    let service = HealthStandIn::serving(OLD);
     let path = std::env::var("PATH").unwrap_or_default();
     let url = service.url();
     let args = [

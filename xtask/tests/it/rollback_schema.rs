@@ -12,9 +12,9 @@ use intowork_testkit::{Flavor, PgServer, TestDb};
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
+use crate::common::fake_cli::{Fake, good_variables, now_plus, scenario};
+use crate::common::health::HealthStandIn;
 use crate::common::{Run, root};
-use crate::railway::{Fake, good_variables, now_plus, scenario};
-use crate::release::Service;
 
 const EXPAND: &str = "-- Tags for offers, and a free-text note: new things only.\nCREATE TABLE tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);\nALTER TABLE job_offers ADD COLUMN note text;\n";
 const CONTRACT: &str = "-- migrate-lint: allow ban-drop-column — release 2 stopped reading and writing job_offers.location\nALTER TABLE job_offers DROP COLUMN location;\n";
@@ -144,7 +144,7 @@ fn platform(db: Option<&TestDb>, deployments: &[(&str, &str, &str)]) -> Fake {
 /// `xtask rollback --to TARGET` with git pointed at `repo`; `serving` is the commit the health
 /// check reports once the rollback ran.
 fn rollback(fake: &Fake, repo: &Path, target: &str, serving: &str, extra: &[&str]) -> Run {
-    let service = Service::serving(Box::leak(serving.to_owned().into_boxed_str()));
+    let service = HealthStandIn::serving(Box::leak(serving.to_owned().into_boxed_str()));
     let url = service.url();
     let mut args = vec![
         "rollback",
@@ -388,7 +388,7 @@ fn deploy_with_rollback(
     serving: &str,
     extra: &[&str],
 ) -> Run {
-    let service = Service::serving(Box::leak(serving.to_owned().into_boxed_str()));
+    let service = HealthStandIn::serving(Box::leak(serving.to_owned().into_boxed_str()));
     let url = service.url();
     let mut args = vec![
         "deploy",
@@ -513,7 +513,7 @@ fn edit(history: &History, file: &str, sql: &str) {
 
 /// `deploy --up` of the clone's work tree, which the pre-flight must refuse (exit 1).
 fn refused_deploy(fake: &Fake, history: &History, serving: &str) -> Run {
-    let service = Service::serving(Box::leak(serving.to_owned().into_boxed_str()));
+    let service = HealthStandIn::serving(Box::leak(serving.to_owned().into_boxed_str()));
     let url = service.url();
     let args = [
         "deploy",

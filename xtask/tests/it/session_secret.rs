@@ -78,7 +78,7 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
     write(json!([]));
 
     // 1. What verify --remote says, and the backend secret's fingerprint in it.
-    let verify = xtask(&scenario, &crate::railway::VERIFY_WITH_FRONTEND);
+    let verify = xtask(&scenario, &crate::common::fake_cli::VERIFY_WITH_FRONTEND);
     assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
     let doc: Value = serde_json::from_str(&verify.stdout).unwrap();
     let check = check(&doc, "platform.nextauth_secret_match");

@@ -4,8 +4,8 @@
 //! DATABASE_URL's reference, its knobs (railwayapp 5.71.0 `src/controllers/database_plugins.rs`)
 //! are compared with the backend's declaration, pool size and replicas.
 
+use crate::common::fake_cli::{DB_PASSWORD, good_variables, scenario};
 use crate::common::{Run, check, find_check};
-use crate::railway::{DB_PASSWORD, good_variables, scenario};
 
 use serde_json::{Value, json};
 
@@ -40,7 +40,7 @@ fn topology(backend: Value, pgbouncer: Value, unrendered: Value) -> Value {
     json!({
         "project": {"id": "prj-1", "name": "intowork", "environments": ["production"],
                     "services": ["backend", "frontend", "Postgres", "PgBouncer"], "workspace": "IntoWork"},
-        "variables": {"backend": vars, "frontend": {"NEXTAUTH_SECRET": crate::railway::SECRET},
+        "variables": {"backend": vars, "frontend": {"NEXTAUTH_SECRET": crate::common::fake_cli::SECRET},
                       "Postgres": {"DATABASE_URL": DIRECT_URL}, "PgBouncer": bouncer},
         "unrendered_variables": {"backend": written},
         "service_instances": {

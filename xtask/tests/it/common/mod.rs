@@ -1,6 +1,8 @@
 //! What the xtask CLI tests share.
 
 pub mod backend;
+pub mod fake_cli;
+pub mod health;
 
 /// A finished run of a binary under test: its exit code and its output as text.
 #[derive(Debug)]
