@@ -16,7 +16,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// What one attempt achieved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum SendOutcome {
     Sent {
         provider_id: Option<String>,
     },
@@ -70,7 +70,7 @@ impl Resend {
         }
     }
 
-    pub fn send(&self, email: &Claimed) -> Outcome {
+    pub fn send(&self, email: &Claimed) -> SendOutcome {
         let body = serde_json::json!({
             "from": self.from,
             "to": [email.to],
@@ -90,7 +90,7 @@ impl Resend {
         let mut response = match response {
             Ok(r) => r,
             Err(e) => {
-                return Outcome::Retry {
+                return SendOutcome::Retry {
                     error: format!("request to Resend failed: {e}"),
                     retry_after: None,
                 };
@@ -118,7 +118,7 @@ pub fn idempotency_key(id: Uuid) -> String {
     id.to_string()
 }
 
-fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> Outcome {
+fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> SendOutcome {
     let doc: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let name = doc["name"].as_str().unwrap_or_default();
     let detail = || {
@@ -127,19 +127,19 @@ fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> Outcome {
         format!("Resend answered {status} {name}: {short}")
     };
     match status {
-        200..=299 => Outcome::Sent {
+        200..=299 => SendOutcome::Sent {
             provider_id: doc["id"].as_str().map(str::to_owned),
         },
         // The same key is still being processed (a re-send after a crash raced the first).
-        409 if name == "concurrent_idempotent_requests" => Outcome::Retry {
+        409 if name == "concurrent_idempotent_requests" => SendOutcome::Retry {
             error: detail(),
             retry_after,
         },
-        408 | 429 | 500..=599 => Outcome::Retry {
+        408 | 429 | 500..=599 => SendOutcome::Retry {
             error: detail(),
             retry_after,
         },
-        _ => Outcome::Rejected { error: detail() },
+        _ => SendOutcome::Rejected { error: detail() },
     }
 }
 
@@ -167,31 +167,31 @@ mod tests {
         let sent = classify(200, r#"{"id":"49a3999c"}"#, None);
         assert_eq!(
             sent,
-            Outcome::Sent {
+            SendOutcome::Sent {
                 provider_id: Some("49a3999c".into())
             }
         );
         for status in [408, 429, 500, 502, 503] {
             assert!(
-                matches!(classify(status, "", None), Outcome::Retry { .. }),
+                matches!(classify(status, "", None), SendOutcome::Retry { .. }),
                 "{status}"
             );
         }
         for status in [400, 401, 403, 404, 422] {
             assert!(
-                matches!(classify(status, "{}", None), Outcome::Rejected { .. }),
+                matches!(classify(status, "{}", None), SendOutcome::Rejected { .. }),
                 "{status}"
             );
         }
         let busy = classify(409, r#"{"name":"concurrent_idempotent_requests"}"#, None);
-        assert!(matches!(busy, Outcome::Retry { .. }));
+        assert!(matches!(busy, SendOutcome::Retry { .. }));
         let reused = classify(
             409,
             r#"{"name":"invalid_idempotent_request","message":"x"}"#,
             None,
         );
         assert!(
-            matches!(reused, Outcome::Rejected { error } if error.contains("invalid_idempotent_request"))
+            matches!(reused, SendOutcome::Rejected { error } if error.contains("invalid_idempotent_request"))
         );
     }
 

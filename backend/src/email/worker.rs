@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use super::mask_address;
 use super::outbox::{self, Claimed};
-use super::resend::{Outcome, Resend};
+use super::resend::{Resend, SendOutcome};
 
 /// Rows sent at once per replica (each holds one connection of the worker's own pool).
 pub const SLOTS: u32 = 2;
@@ -101,7 +101,7 @@ async fn process_one(pool: &Pool, sender: &Sender) -> Result<bool, sqlx::Error> 
             let (client, claimed) = (client.clone(), row.clone());
             let outcome = tokio::task::spawn_blocking(move || client.send(&claimed))
                 .await
-                .unwrap_or_else(|e| Outcome::Retry {
+                .unwrap_or_else(|e| SendOutcome::Retry {
                     error: format!("the send task failed: {e}"),
                     retry_after: None,
                 });
@@ -117,26 +117,26 @@ async fn process_one(pool: &Pool, sender: &Sender) -> Result<bool, sqlx::Error> 
 async fn settle(
     conn: &mut sqlx::PgConnection,
     row: &Claimed,
-    outcome: Outcome,
+    outcome: SendOutcome,
 ) -> Result<(), sqlx::Error> {
     let attempt = row.attempts + 1;
     let to = mask_address(&row.to);
     match outcome {
-        Outcome::Sent { provider_id } => {
+        SendOutcome::Sent { provider_id } => {
             outbox::mark_sent(conn, row.id, provider_id.as_deref()).await?;
             tracing::info!(email_id = %row.id, kind = %row.kind, %to, attempt, "email sent");
         }
-        Outcome::Retry { error, .. } if attempt >= MAX_ATTEMPTS => {
+        SendOutcome::Retry { error, .. } if attempt >= MAX_ATTEMPTS => {
             let error = format!("gave up after {attempt} attempts; last error: {error}");
             outbox::mark_failed(conn, row.id, &error).await?;
             tracing::error!(email_id = %row.id, kind = %row.kind, %to, %error, "email failed");
         }
-        Outcome::Retry { error, retry_after } => {
+        SendOutcome::Retry { error, retry_after } => {
             let delay = backoff(row.attempts).max(retry_after.unwrap_or_default());
             outbox::mark_retry(conn, row.id, delay, &error).await?;
             tracing::warn!(email_id = %row.id, kind = %row.kind, %to, attempt, retry_in_ms = delay.as_millis() as u64, %error, "email not sent yet; will retry");
         }
-        Outcome::Rejected { error } => {
+        SendOutcome::Rejected { error } => {
             outbox::mark_failed(conn, row.id, &error).await?;
             tracing::error!(email_id = %row.id, kind = %row.kind, %to, %error, "email rejected by Resend; not retried");
         }

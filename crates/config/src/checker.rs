@@ -10,7 +10,7 @@ use crate::http::parse_bounded;
 use crate::problem::{Problem, Severity};
 use crate::report::{Check, Report, Status};
 use crate::secrets::SecretSet;
-use crate::source::{Lookup, Origin, Source};
+use crate::source::{Lookup, Source, ValueOrigin};
 use crate::variables::is_secret_name;
 
 /// In a variable that holds another variable's secret, any run of this many characters of a
@@ -43,7 +43,7 @@ impl<'s> Checker<'s> {
         &self.secrets
     }
 
-    pub(crate) fn origin(&self, var: &str) -> Option<&'s Origin> {
+    pub(crate) fn origin(&self, var: &str) -> Option<&'s ValueOrigin> {
         self.source.lookup(var).origin()
     }
 
@@ -94,7 +94,7 @@ impl<'s> Checker<'s> {
             .any(|c| c.variable.as_deref() == Some(var))
     }
 
-    pub(crate) fn record(&mut self, var: &str, origin: Option<&Origin>, problem: Problem) {
+    pub(crate) fn record(&mut self, var: &str, origin: Option<&ValueOrigin>, problem: Problem) {
         let status = match problem.severity {
             Severity::Error => Status::Fail,
             Severity::Warning => Status::Warn,

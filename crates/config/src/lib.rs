@@ -45,7 +45,7 @@ pub use settings::{
     DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS, DEFAULT_PORT, DEFAULT_SHUTDOWN_GRACE_SECS, Invalid,
     Loaded, MigrationSettings, Settings,
 };
-pub use source::{Lookup, Origin as ValueOrigin, Source, SourceError, Sourced};
+pub use source::{Lookup, Source, SourceError, Sourced, ValueOrigin};
 pub use variables::{DATABASE_URLS, Need, VARIABLES, Variable, is_secret_name, markdown_table};
 
 /// Re-exported so callers name the same secret type.

@@ -14,19 +14,19 @@ use crate::escape::escape_path;
 
 /// Where a value was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub enum ValueOrigin {
     Environment,
     File(PathBuf),
     /// A deployment platform's variables (`railway variable list`).
     Platform(String),
 }
 
-impl fmt::Display for Origin {
+impl fmt::Display for ValueOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::Environment => f.write_str("environment"),
-            Origin::File(path) => write!(f, "file {}", path.display()),
-            Origin::Platform(name) => f.write_str(name),
+            ValueOrigin::Environment => f.write_str("environment"),
+            ValueOrigin::File(path) => write!(f, "file {}", path.display()),
+            ValueOrigin::Platform(name) => f.write_str(name),
         }
     }
 }
@@ -34,7 +34,7 @@ impl fmt::Display for Origin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sourced {
     pub value: OsString,
-    pub origin: Origin,
+    pub origin: ValueOrigin,
 }
 
 /// What looking a variable up can find.
@@ -42,9 +42,9 @@ pub struct Sourced {
 pub enum Lookup<'a> {
     Missing,
     /// Set, but empty or only white space: treated as not set, and said so.
-    Empty(&'a Origin),
-    NotUtf8(&'a Origin),
-    Text(&'a str, &'a Origin),
+    Empty(&'a ValueOrigin),
+    NotUtf8(&'a ValueOrigin),
+    Text(&'a str, &'a ValueOrigin),
 }
 
 impl<'a> Lookup<'a> {
@@ -56,7 +56,7 @@ impl<'a> Lookup<'a> {
         }
     }
 
-    pub fn origin(&self) -> Option<&'a Origin> {
+    pub fn origin(&self) -> Option<&'a ValueOrigin> {
         match *self {
             Lookup::Missing => None,
             Lookup::Empty(o) | Lookup::NotUtf8(o) | Lookup::Text(_, o) => Some(o),
@@ -111,12 +111,12 @@ pub struct Source {
 impl Source {
     /// The current process environment, non-UTF-8 values included.
     pub fn from_process_env() -> Source {
-        Source::from_os_pairs(std::env::vars_os(), Origin::Environment)
+        Source::from_os_pairs(std::env::vars_os(), ValueOrigin::Environment)
     }
 
     pub fn from_os_pairs(
         pairs: impl IntoIterator<Item = (OsString, OsString)>,
-        origin: Origin,
+        origin: ValueOrigin,
     ) -> Source {
         let values = pairs
             .into_iter()
@@ -131,7 +131,7 @@ impl Source {
     /// Convenient for tests and platform variables.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
         pairs: impl IntoIterator<Item = (K, V)>,
-        origin: Origin,
+        origin: ValueOrigin,
     ) -> Source {
         Source::from_os_pairs(
             pairs
@@ -147,7 +147,7 @@ impl Source {
         let pairs = crate::env_file::read(path)?;
         Ok(Source::from_os_pairs(
             pairs,
-            Origin::File(path.to_path_buf()),
+            ValueOrigin::File(path.to_path_buf()),
         ))
     }
 
@@ -195,16 +195,19 @@ mod tests {
 
     #[test]
     fn environment_wins_over_file() {
-        let env = Source::from_pairs([("A", "env")], Origin::Environment);
-        let file = Source::from_pairs([("A", "file"), ("B", "file")], Origin::File(".env".into()));
+        let env = Source::from_pairs([("A", "env")], ValueOrigin::Environment);
+        let file = Source::from_pairs(
+            [("A", "file"), ("B", "file")],
+            ValueOrigin::File(".env".into()),
+        );
         let merged = env.over(file);
         assert_eq!(
             merged.lookup("A"),
-            Lookup::Text("env", &Origin::Environment)
+            Lookup::Text("env", &ValueOrigin::Environment)
         );
         assert_eq!(
             merged.lookup("B"),
-            Lookup::Text("file", &Origin::File(".env".into()))
+            Lookup::Text("file", &ValueOrigin::File(".env".into()))
         );
         assert_eq!(merged.lookup("C"), Lookup::Missing);
     }
@@ -219,10 +222,16 @@ mod tests {
                 ),
                 (OsString::from("EMPTY"), OsString::from("  ")),
             ],
-            Origin::Environment,
+            ValueOrigin::Environment,
         );
-        assert_eq!(src.lookup("BIN"), Lookup::NotUtf8(&Origin::Environment));
-        assert_eq!(src.lookup("EMPTY"), Lookup::Empty(&Origin::Environment));
+        assert_eq!(
+            src.lookup("BIN"),
+            Lookup::NotUtf8(&ValueOrigin::Environment)
+        );
+        assert_eq!(
+            src.lookup("EMPTY"),
+            Lookup::Empty(&ValueOrigin::Environment)
+        );
         assert_eq!(src.lookup("EMPTY").text(), None);
     }
 }

@@ -4,7 +4,7 @@
 
 use super::cpu::PerRequest;
 use super::load::LoadResult;
-use super::report::{Row, Verdict};
+use super::report::{Row, TargetVerdict};
 use super::rows::skip;
 use super::scenario::FLOOR_CONNECTIONS;
 use super::throughput::Measured;
@@ -74,7 +74,7 @@ fn throughput(label: &str, note: &str, m: &Pair<'_>, clients: usize) -> Row {
         anchor: format!("{} (floor)", load_text(floor)),
         ratio: Some(ours.rps / floor.rps),
         target: "reported".into(),
-        verdict: Verdict::Info,
+        verdict: TargetVerdict::Info,
         note: format!(
             "{note}; {clients} keep-alive clients by {}; errors: ours {}, floor {}; {}",
             ours.tool,
@@ -98,7 +98,7 @@ fn cpu(name: &str, m: &Pair<'_>, party: impl Fn(&PerRequest) -> f64, limit: f64)
         anchor: format!("{:.1} µs (floor)", party(floor)),
         ratio: Some(ratio),
         target: format!("≤ {limit}× floor"),
-        verdict: Verdict::within(ratio <= limit),
+        verdict: TargetVerdict::within(ratio <= limit),
         note: format!(
             "per request, ours / floor: server {:.1} / {:.1} µs, load generator {:.1} / {:.1} µs, PostgreSQL {:.1} / {:.1} µs; of the CPU our run used: backend {b:.0} %, load generator {g:.0} %, PostgreSQL {p:.0} %",
             ours.backend_us,
@@ -145,9 +145,13 @@ mod tests {
         assert_eq!(within.len(), 3);
         assert!((within[0].ratio.unwrap() - 0.9).abs() < 1e-9);
         assert!((within[1].ratio.unwrap() - 1.5).abs() < 1e-9);
-        assert_eq!(within[1].verdict, Verdict::Pass, "1.5× is within ≤ 1.5×");
+        assert_eq!(
+            within[1].verdict,
+            TargetVerdict::Pass,
+            "1.5× is within ≤ 1.5×"
+        );
         assert!((within[2].ratio.unwrap() - 1.1).abs() < 1e-9);
-        assert_eq!(within[2].verdict, Verdict::Pass);
+        assert_eq!(within[2].verdict, TargetVerdict::Pass);
         let heavier = measured(900.0, 46.0, 111.0);
         let pair = Pair {
             ours: &heavier,
@@ -156,7 +160,7 @@ mod tests {
         let over = rows("`GET /x`", "n", true, &pair, 50);
         assert_eq!(
             (over[1].verdict, over[2].verdict),
-            (Verdict::Miss, Verdict::Miss)
+            (TargetVerdict::Miss, TargetVerdict::Miss)
         );
         let pair = Pair {
             ours: &ours,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use xshell::{Shell, cmd};
 
-use super::report::{Row, Verdict};
+use super::report::{Row, TargetVerdict};
 use super::rows::info;
 
 /// The crate at the bottom of the workspace: changing it recompiles every workspace crate the
@@ -74,7 +74,7 @@ pub(crate) fn rows(root: &Path, dir: &Path) -> anyhow::Result<Vec<Row>> {
             anchor: format!("{:.0} s (no layer cached)", cold.as_secs_f64()),
             ratio: Some(cached.as_secs_f64() / cold.as_secs_f64()),
             target: "workspace crates only".into(),
-            verdict: Verdict::within(workspace_only),
+            verdict: TargetVerdict::within(workspace_only),
             note: format!(
                 "compiled: {} — the dependency layer's crates were reused",
                 compiled.join(", ")

@@ -99,7 +99,7 @@ impl flags::Bench {
     fn against_the_database(
         &self,
         cluster: &Persistent,
-        bins: &Binaries,
+        bins: &BenchBinaries,
         dir: &Path,
         pg: &Pg,
     ) -> anyhow::Result<Vec<Row>> {
@@ -166,14 +166,14 @@ impl flags::Bench {
 }
 
 #[derive(Debug)]
-pub(crate) struct Binaries {
+pub(crate) struct BenchBinaries {
     pub(crate) xtask: PathBuf,
     pub(crate) backend: PathBuf,
     /// bench/floor: the backend's routes on hyper + tokio-postgres, the per-request anchor.
     pub(crate) floor: PathBuf,
 }
 
-fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
+fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<BenchBinaries> {
     println!("  cargo build --release -p xtask -p intowork-backend -p intowork-floor");
     crate::cargo::cargo(
         sh,
@@ -195,14 +195,14 @@ fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<Binaries> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    Ok(Binaries {
+    Ok(BenchBinaries {
         xtask: target.join("release/xtask"),
         backend: target.join("release/backend"),
         floor: target.join("release/floor"),
     })
 }
 
-fn help_start(bins: &Binaries) -> anyhow::Result<Row> {
+fn help_start(bins: &BenchBinaries) -> anyhow::Result<Row> {
     let sh = Shell::new()?;
     let bin = &bins.xtask;
     let t = measure::median_of(21, || cmd!(sh, "{bin} --help"))?;

@@ -7,7 +7,7 @@ use serde::Serialize;
 /// How a row compares with its target; decided on numbers, never on this text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Verdict {
+pub(crate) enum TargetVerdict {
     Pass,
     Miss,
     /// Not measured (a missing anchor tool, a skipped step).
@@ -16,20 +16,24 @@ pub(crate) enum Verdict {
     Info,
 }
 
-impl Verdict {
+impl TargetVerdict {
     /// `Pass` when the measure is within its limit.
-    pub(crate) fn within(ok: bool) -> Verdict {
-        if ok { Verdict::Pass } else { Verdict::Miss }
+    pub(crate) fn within(ok: bool) -> TargetVerdict {
+        if ok {
+            TargetVerdict::Pass
+        } else {
+            TargetVerdict::Miss
+        }
     }
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for TargetVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Verdict::Pass => "pass",
-            Verdict::Miss => "miss",
-            Verdict::Skip => "skip",
-            Verdict::Info => "info",
+            TargetVerdict::Pass => "pass",
+            TargetVerdict::Miss => "miss",
+            TargetVerdict::Skip => "skip",
+            TargetVerdict::Info => "info",
         })
     }
 }
@@ -42,7 +46,7 @@ pub(crate) struct Row {
     /// ours / anchor where both are numbers of the same kind.
     pub(crate) ratio: Option<f64>,
     pub(crate) target: String,
-    pub(crate) verdict: Verdict,
+    pub(crate) verdict: TargetVerdict,
     pub(crate) note: String,
 }
 
@@ -129,10 +133,10 @@ mod tests {
     #[test]
     fn verdicts_read_the_same_in_the_table_and_the_json() {
         for (verdict, word) in [
-            (Verdict::Pass, "pass"),
-            (Verdict::Miss, "miss"),
-            (Verdict::Skip, "skip"),
-            (Verdict::Info, "info"),
+            (TargetVerdict::Pass, "pass"),
+            (TargetVerdict::Miss, "miss"),
+            (TargetVerdict::Skip, "skip"),
+            (TargetVerdict::Info, "info"),
         ] {
             assert_eq!(verdict.to_string(), word);
             assert_eq!(

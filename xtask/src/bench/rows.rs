@@ -6,7 +6,7 @@ use super::cpu::PerRequest;
 use super::load::{LoadResult, LoadTool};
 use super::measure::ms;
 use super::pgbench::Run;
-use super::report::{Row, Verdict};
+use super::report::{Row, TargetVerdict};
 
 const WRK_INSTALL: &str = "apt-get install -y wrk";
 
@@ -18,7 +18,7 @@ pub(crate) fn skip(name: &str, why: &str) -> Row {
         anchor: "—".into(),
         ratio: None,
         target: "—".into(),
-        verdict: Verdict::Skip,
+        verdict: TargetVerdict::Skip,
         note: why.to_owned(),
     }
 }
@@ -31,7 +31,7 @@ pub(crate) fn info(name: &str, ours: String, note: &str) -> Row {
         anchor: "—".into(),
         ratio: None,
         target: "reported".into(),
-        verdict: Verdict::Info,
+        verdict: TargetVerdict::Info,
         note: note.to_owned(),
     }
 }
@@ -52,7 +52,7 @@ pub(crate) fn ratio_row(
         anchor: format!("{:.1} ms", ms(anchor)),
         ratio: Some(ratio),
         target: target.to_owned(),
-        verdict: Verdict::within(ratio <= limit),
+        verdict: TargetVerdict::within(ratio <= limit),
         note: note.to_owned(),
     }
 }
@@ -65,7 +65,7 @@ pub(crate) fn target_row(name: &str, value: f64, unit: &str, limit: f64, target:
         anchor: "—".into(),
         ratio: None,
         target: target.to_owned(),
-        verdict: Verdict::within(value <= limit),
+        verdict: TargetVerdict::within(value <= limit),
         note: String::new(),
     }
 }
@@ -105,7 +105,7 @@ pub(crate) fn cpu_row(name: &str, cpu: Option<&PerRequest>, tool: LoadTool) -> R
         anchor: "—".into(),
         ratio: None,
         target: "reported".into(),
-        verdict: Verdict::Info,
+        verdict: TargetVerdict::Info,
         note,
     }
 }
@@ -124,7 +124,7 @@ pub(crate) fn anchor_row(name: &str, ours: &LoadResult, run: &Run, note: String)
         anchor: format!("{:.0} tps ({})", run.tps, run.label()),
         ratio: Some(ours.rps / run.tps),
         target: "reported".into(),
-        verdict: Verdict::Info,
+        verdict: TargetVerdict::Info,
         note: format!("{note}{postgres}"),
     }
 }
@@ -138,19 +138,19 @@ mod tests {
         let ms = Duration::from_millis;
         assert_eq!(
             ratio_row("x", ms(30), ms(20), 1.5, "≤ 1.5×", "").verdict,
-            Verdict::Pass
+            TargetVerdict::Pass
         );
         assert_eq!(
             ratio_row("x", ms(31), ms(20), 1.5, "≤ 1.5×", "").verdict,
-            Verdict::Miss
+            TargetVerdict::Miss
         );
         assert_eq!(
             target_row("x", 151.0, "ms", 150.0, "< 150 ms").verdict,
-            Verdict::Miss
+            TargetVerdict::Miss
         );
         assert_eq!(
             target_row("x", 150.0, "ms", 150.0, "< 150 ms").verdict,
-            Verdict::Pass
+            TargetVerdict::Pass
         );
     }
 }

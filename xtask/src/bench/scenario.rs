@@ -12,7 +12,7 @@ use super::load::{self, LoadResult};
 use super::measure::{self, median, ms};
 use super::report::Row;
 use super::rows::{ratio_row, target_row};
-use super::{Binaries, wrk};
+use super::{BenchBinaries, wrk};
 use crate::child::terminate;
 
 /// Published offers in the bench's database (`GET /api/jobs` pages through them).
@@ -59,7 +59,7 @@ impl<'a> Context<'a> {
         sh: &'a Shell,
         superuser: Superuser,
         db: Database,
-        bins: &'a Binaries,
+        bins: &'a BenchBinaries,
         dir: &'a Path,
         pg: &Pg,
         postmaster: Option<u32>,

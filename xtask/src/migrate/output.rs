@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use intowork_db::migrate::{Outcome, State, Status, Step, StepKind};
+use intowork_db::migrate::{State, Status, Step, StepKind, StepOutcome};
 use serde_json::{Value, json};
 
 use crate::migrate::lint::class::Class;
@@ -124,12 +124,12 @@ pub(crate) fn steps_text(steps: &[Step], dry_run: bool, verb: &str) -> String {
     for s in steps {
         let what = format!("{} {}", s.version, s.description);
         match &s.outcome {
-            Outcome::Done { took } => out.push_str(&format!(
+            StepOutcome::Done { took } => out.push_str(&format!(
                 "{} {what} ({} ms)\n",
                 past(s.kind),
                 took.as_millis()
             )),
-            Outcome::WouldDo { took, changes } => {
+            StepOutcome::WouldDo { took, changes } => {
                 out.push_str(&format!(
                     "would {verb} {what} ({} ms, rolled back)\n",
                     took.as_millis()
@@ -138,12 +138,12 @@ pub(crate) fn steps_text(steps: &[Step], dry_run: bool, verb: &str) -> String {
                     out.push_str(&format!("    {c}\n"));
                 }
             }
-            Outcome::NotDryRunnable => {
+            StepOutcome::NotDryRunnable => {
                 out.push_str(&format!(
                     "cannot dry-run {what}: it is marked `-- no-transaction`\n"
                 ));
             }
-            Outcome::NotChecked => out.push_str(&format!(
+            StepOutcome::NotChecked => out.push_str(&format!(
                 "not checked {what}: it comes after a migration that cannot be dry-run\n"
             )),
         }
@@ -169,10 +169,10 @@ fn past(kind: StepKind) -> &'static str {
     }
 }
 
-fn took(outcome: &Outcome) -> u128 {
+fn took(outcome: &StepOutcome) -> u128 {
     match outcome {
-        Outcome::Done { took } | Outcome::WouldDo { took, .. } => took.as_millis(),
-        Outcome::NotDryRunnable | Outcome::NotChecked => 0,
+        StepOutcome::Done { took } | StepOutcome::WouldDo { took, .. } => took.as_millis(),
+        StepOutcome::NotDryRunnable | StepOutcome::NotChecked => 0,
     }
 }
 
@@ -181,10 +181,10 @@ pub(crate) fn steps_json(action: &str, dry_run: bool, steps: &[Step]) -> Value {
         .iter()
         .map(|s| {
             let (outcome, changes) = match &s.outcome {
-                Outcome::Done { .. } => (past(s.kind), None),
-                Outcome::WouldDo { changes, .. } => ("would", Some(changes.iter().map(ToString::to_string).collect::<Vec<_>>())),
-                Outcome::NotDryRunnable => ("not_dry_runnable", None),
-                Outcome::NotChecked => ("not_checked", None),
+                StepOutcome::Done { .. } => (past(s.kind), None),
+                StepOutcome::WouldDo { changes, .. } => ("would", Some(changes.iter().map(ToString::to_string).collect::<Vec<_>>())),
+                StepOutcome::NotDryRunnable => ("not_dry_runnable", None),
+                StepOutcome::NotChecked => ("not_checked", None),
             };
             let mut v = json!({ "version": s.version, "description": s.description, "outcome": outcome, "took_ms": took(&s.outcome) as u64 });
             if let Some(changes) = changes {

@@ -22,7 +22,7 @@ pub(crate) struct Build {
 
 /// How a probe ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub(crate) enum ProbeVerdict {
     /// Ready, and serving the expected commit (or none was expected).
     Healthy,
     /// Never answered 200 on the readiness route.
@@ -38,7 +38,7 @@ pub(crate) struct Probe {
     pub(crate) url: String,
     /// Ready, and serving the expected build.
     pub(crate) ok: bool,
-    pub(crate) verdict: Verdict,
+    pub(crate) verdict: ProbeVerdict,
     /// The last HTTP status of the readiness route, if any answer came.
     pub(crate) status: Option<u16>,
     pub(crate) attempts: u32,
@@ -105,7 +105,7 @@ pub(crate) fn probe_build(
     let mut probe = Probe {
         url: url.to_owned(),
         ok: false,
-        verdict: Verdict::Unready,
+        verdict: ProbeVerdict::Unready,
         status: None,
         attempts: 0,
         detail: String::new(),
@@ -125,11 +125,11 @@ pub(crate) fn probe_build(
                 expected,
                 probe.serving.as_ref().and_then(|b| b.commit.as_deref()),
             ) {
-                (None, _) => Verdict::Healthy,
-                (Some(want), Some(have)) if same_commit(have, want) => Verdict::Healthy,
-                (Some(_), _) => Verdict::Stale,
+                (None, _) => ProbeVerdict::Healthy,
+                (Some(want), Some(have)) if same_commit(have, want) => ProbeVerdict::Healthy,
+                (Some(_), _) => ProbeVerdict::Stale,
             };
-            if probe.verdict == Verdict::Healthy {
+            if probe.verdict == ProbeVerdict::Healthy {
                 probe.ok = true;
                 return probe;
             }

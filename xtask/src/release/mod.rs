@@ -197,7 +197,7 @@ pub(crate) fn probe(
         probe.cors = cors_preflight(url, frontend, say);
         if probe.cors.as_ref().is_some_and(|p| !p.ok()) {
             probe.ok = false;
-            probe.verdict = health::Verdict::CorsRefused;
+            probe.verdict = health::ProbeVerdict::CorsRefused;
         }
     }
     probe

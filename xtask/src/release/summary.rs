@@ -305,21 +305,21 @@ fn judge_probe(probe: Option<&Probe>) -> (Verdict, String) {
         .and_then(|b| b.commit.clone())
         .unwrap_or_else(|| "unknown".into());
     match (p.verdict, &p.expected_commit) {
-        (health::Verdict::Healthy, Some(commit)) => (
+        (health::ProbeVerdict::Healthy, Some(commit)) => (
             Verdict::Deployed,
             format!(
                 "deployed and healthy ({} answered 200, serving commit {commit})",
                 p.url
             ),
         ),
-        (health::Verdict::Healthy, None) => (
+        (health::ProbeVerdict::Healthy, None) => (
             Verdict::Deployed,
             format!(
                 "deployed and healthy ({} answered 200; build not compared: the deployed commit is unknown)",
                 p.url
             ),
         ),
-        (health::Verdict::Unready, _) => (
+        (health::ProbeVerdict::Unready, _) => (
             Verdict::Unhealthy,
             format!(
                 "deployed, but {} never answered 200 (last: {}); the service is not ready: check `cargo xtask logs --latest`",
@@ -329,7 +329,7 @@ fn judge_probe(probe: Option<&Probe>) -> (Verdict, String) {
                     .unwrap_or_else(|| p.detail.clone())
             ),
         ),
-        (health::Verdict::CorsRefused, _) => (
+        (health::ProbeVerdict::CorsRefused, _) => (
             Verdict::CorsRefused,
             p.cors.as_ref().map_or_else(String::new, |c| {
                 format!(
@@ -338,7 +338,7 @@ fn judge_probe(probe: Option<&Probe>) -> (Verdict, String) {
                 )
             }),
         ),
-        (health::Verdict::Stale, expected) => (
+        (health::ProbeVerdict::Stale, expected) => (
             Verdict::StaleBuild,
             format!(
                 "stale build: {} serves commit {serving}, not the deployed {}; the new build is not what answers (the old deployment still serving, or another commit built)",

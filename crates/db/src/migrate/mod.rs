@@ -22,7 +22,7 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 
 pub use error::MigrateError;
-pub use plan::{Change, Outcome, Step, StepKind};
+pub use plan::{Change, Step, StepKind, StepOutcome};
 pub use route::connect;
 pub use run::{revert, run};
 pub use status::{Entry, State, Status, status};

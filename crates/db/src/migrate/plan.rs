@@ -30,7 +30,7 @@ impl std::fmt::Display for Change {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum StepOutcome {
     Done {
         took: Duration,
     },
@@ -50,5 +50,5 @@ pub struct Step {
     pub version: i64,
     pub description: String,
     pub kind: StepKind,
-    pub outcome: Outcome,
+    pub outcome: StepOutcome,
 }

@@ -7,7 +7,7 @@ use sqlx::migrate::{Migrate, Migration, Migrator};
 use sqlx::{Acquire, Executor, PgConnection};
 
 use super::error::from_execution;
-use super::plan::{Outcome, Step, StepKind};
+use super::plan::{Step, StepKind, StepOutcome};
 use super::status::{State, status};
 use super::{Limits, MigrateError, catalog, invalid, lock, route};
 use crate::connect::close;
@@ -119,7 +119,7 @@ async fn apply_pending(
             version: m.version,
             description: m.description.to_string(),
             kind: StepKind::Apply,
-            outcome: Outcome::Done { took },
+            outcome: StepOutcome::Done { took },
         });
     }
     Ok(steps)
@@ -167,7 +167,7 @@ async fn revert_to(
             version: m.version,
             description: m.description.to_string(),
             kind: StepKind::Revert,
-            outcome: Outcome::Done { took },
+            outcome: StepOutcome::Done { took },
         });
     }
     Ok(steps)
@@ -211,13 +211,13 @@ async fn rehearse(
             outcome,
         };
         if blocked {
-            steps.push(step(Outcome::NotChecked));
+            steps.push(step(StepOutcome::NotChecked));
             continue;
         }
         if m.no_tx {
             // Such a migration (CREATE INDEX CONCURRENTLY, …) cannot run in a transaction;
             // what follows may depend on it, so the rehearsal stops here, and says so.
-            steps.push(step(Outcome::NotDryRunnable));
+            steps.push(step(StepOutcome::NotDryRunnable));
             blocked = true;
             continue;
         }
@@ -230,7 +230,7 @@ async fn rehearse(
             .map_err(|e| from_execution(e, m.version, &m.description, &limits))?;
         let took = start.elapsed();
         let after = catalog::snapshot(tx.as_mut()).await?;
-        steps.push(step(Outcome::WouldDo {
+        steps.push(step(StepOutcome::WouldDo {
             took,
             changes: catalog::diff(&before, &after),
         }));

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use intowork_db::migrate::{self, Limits, MIGRATOR, MigrateError, Outcome, State};
+use intowork_db::migrate::{self, Limits, MIGRATOR, MigrateError, State, StepOutcome};
 use intowork_testkit::{Flavor, PgServer, TestDb};
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, Executor};
@@ -108,7 +108,7 @@ async fn a_fresh_database_gets_everything_once() {
     assert!(
         steps
             .iter()
-            .all(|s| matches!(s.outcome, Outcome::Done { .. }))
+            .all(|s| matches!(s.outcome, StepOutcome::Done { .. }))
     );
 
     let again = migrate::run(s.database(), &MIGRATOR, Limits::default(), false)
@@ -442,7 +442,7 @@ async fn dry_runs_change_nothing_byte_for_byte() {
         .unwrap();
     assert_eq!(steps.len(), versions(&MIGRATOR).len());
     match &steps[0].outcome {
-        Outcome::WouldDo { changes, .. } => {
+        StepOutcome::WouldDo { changes, .. } => {
             let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
             assert!(shown.contains(&"+ table users".to_owned()), "{shown:?}");
             assert!(
@@ -516,16 +516,16 @@ async fn no_transaction_migrations_are_reported_not_skipped() {
         .filter(|m| !m.migration_type.is_down_migration())
         .position(|m| m.no_tx)
         .expect("the embedded set has a no-transaction migration");
-    assert_eq!(steps[first].outcome, Outcome::NotDryRunnable);
+    assert_eq!(steps[first].outcome, StepOutcome::NotDryRunnable);
     assert!(
         steps[..first]
             .iter()
-            .all(|s| matches!(s.outcome, Outcome::WouldDo { .. }))
+            .all(|s| matches!(s.outcome, StepOutcome::WouldDo { .. }))
     );
     assert!(
         steps[first + 1..]
             .iter()
-            .all(|s| s.outcome == Outcome::NotChecked)
+            .all(|s| s.outcome == StepOutcome::NotChecked)
     );
     // And for real, it applies.
     let applied = migrate::run(s.database(), &m, Limits::default(), false)

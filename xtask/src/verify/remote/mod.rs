@@ -24,7 +24,7 @@ use xshell::Shell;
 
 use crate::flags::{EnvFileArgs, FrontendArgs, RailwayArgs};
 use crate::railway::{Feature, Ids, Needs, Railway, Target, Variables};
-use settings::{Input, Runtime, ServiceSettings};
+use settings::{Input, InstanceSettings, Runtime};
 
 /// A CLI every task can drive: version checked, credentials proven, and the target
 /// service's variables read — first, so that every later error of the CLI that echoes one
@@ -118,9 +118,10 @@ pub(crate) fn check(
         .extend(references::check(sh, railway, ids, &unrendered)?);
 
     let instance = railway.service_instance(sh, ids)?;
-    report
-        .checks
-        .extend(settings::check(&ServiceSettings::from(&instance), &runtime));
+    report.checks.extend(settings::check(
+        &InstanceSettings::from(&instance),
+        &runtime,
+    ));
     report.checks.extend(plan::check(sh, railway));
 
     report.push(variables::local_only(variables, env)?);

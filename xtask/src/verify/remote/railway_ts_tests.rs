@@ -17,7 +17,7 @@ use intowork_testkit::npm;
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
-use super::settings::{self, Input, READINESS_PATH, Runtime, ServiceSettings};
+use super::settings::{self, Input, InstanceSettings, READINESS_PATH, Runtime};
 use crate::config_source::project_root;
 
 /// Mirrors the CLI's evaluation (see the module comment); prints `{partial, source, project}`.
@@ -73,10 +73,10 @@ fn backend(evaluated: &Value) -> &Value {
         .expect("the file declares service.backend")
 }
 
-fn settings_of(resource: &Value) -> ServiceSettings {
+fn settings_of(resource: &Value) -> InstanceSettings {
     let deploy = &resource["deploy"];
     let source = &resource["source"];
-    ServiceSettings {
+    InstanceSettings {
         source: source["repo"]
             .as_str()
             .map(|r| format!("github:{r}"))

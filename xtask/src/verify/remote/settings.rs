@@ -17,7 +17,7 @@ pub(crate) const POOL_CLOSE_SECS: u64 = 5;
 
 /// The settings, from either side.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct ServiceSettings {
+pub(crate) struct InstanceSettings {
     /// `github:owner/repo` or `image:name`; `None`: nothing to deploy from.
     pub(crate) source: Option<String>,
     pub(crate) healthcheck_path: Option<String>,
@@ -53,8 +53,8 @@ fn unknown(name: &str, variable: &str, what: String) -> Check {
         .hint(format!("check it where {variable} is known: `cargo xtask verify --env-file FILE` with the value in a local file that is never committed"))
 }
 
-impl From<&ServiceInstance> for ServiceSettings {
-    fn from(i: &ServiceInstance) -> ServiceSettings {
+impl From<&ServiceInstance> for InstanceSettings {
+    fn from(i: &ServiceInstance) -> InstanceSettings {
         let source = i.source.as_ref().and_then(|s| {
             s.repo
                 .as_ref()
@@ -69,7 +69,7 @@ impl From<&ServiceInstance> for ServiceSettings {
             Some(serde_json::Value::String(s)) if !s.is_empty() => vec![s.clone()],
             _ => Vec::new(),
         };
-        ServiceSettings {
+        InstanceSettings {
             source,
             healthcheck_path: i.healthcheck_path.clone().filter(|p| !p.is_empty()),
             healthcheck_timeout: i.healthcheck_timeout,
@@ -84,7 +84,7 @@ impl From<&ServiceInstance> for ServiceSettings {
 }
 
 /// Every invariant, one check each, named after the setting (`fix:` says where to set it).
-pub(crate) fn check(s: &ServiceSettings, rt: &Runtime) -> Vec<Check> {
+pub(crate) fn check(s: &InstanceSettings, rt: &Runtime) -> Vec<Check> {
     vec![
         source(s),
         healthcheck(s),
@@ -100,7 +100,7 @@ fn setting(name: &str, status: Status, message: impl Into<String>) -> Check {
     Check::new(format!("settings.{name}"), status, message).variable(name)
 }
 
-fn source(s: &ServiceSettings) -> Check {
+fn source(s: &InstanceSettings) -> Check {
     match &s.source {
         Some(src) => setting("source", Status::Pass, format!("deploys from {src}")),
         None => setting("source", Status::Fail, "no source: the service has no repository or image to deploy")
@@ -108,7 +108,7 @@ fn source(s: &ServiceSettings) -> Check {
     }
 }
 
-fn healthcheck(s: &ServiceSettings) -> Check {
+fn healthcheck(s: &InstanceSettings) -> Check {
     let fix = format!(
         "set the service's Healthcheck Path to {READINESS_PATH} (`healthcheck` in .railway/railway.ts)"
     );
@@ -133,7 +133,7 @@ fn healthcheck(s: &ServiceSettings) -> Check {
     }
 }
 
-fn draining(s: &ServiceSettings, rt: &Runtime) -> Check {
+fn draining(s: &InstanceSettings, rt: &Runtime) -> Check {
     let have = s.draining_seconds.unwrap_or(0);
     let grace = match rt.shutdown_grace_secs {
         Input::Value(grace) => grace,
@@ -169,7 +169,7 @@ fn draining(s: &ServiceSettings, rt: &Runtime) -> Check {
     .hint(format!("set Draining Seconds to at least {needed} (`deploy.drainingSeconds` in .railway/railway.ts), or lower SHUTDOWN_GRACE_SECS"))
 }
 
-fn pre_deploy(s: &ServiceSettings, rt: &Runtime) -> Check {
+fn pre_deploy(s: &InstanceSettings, rt: &Runtime) -> Check {
     let name = "preDeployCommand";
     let split = s.pre_deploy.iter().any(|c| {
         let c = c.trim();
@@ -208,7 +208,7 @@ fn pre_deploy(s: &ServiceSettings, rt: &Runtime) -> Check {
     }
 }
 
-fn restart(s: &ServiceSettings) -> Check {
+fn restart(s: &InstanceSettings) -> Check {
     match s.restart_policy.as_deref() {
         Some("NEVER") => setting(
             "restartPolicyType",
@@ -225,7 +225,7 @@ fn restart(s: &ServiceSettings) -> Check {
     }
 }
 
-fn sleeping(s: &ServiceSettings) -> Check {
+fn sleeping(s: &InstanceSettings) -> Check {
     if s.sleep_application == Some(true) {
         return setting("sleepApplication", Status::Warn, "app sleeping is on: after idle time the first request waits for a cold start (deploy's health probe wakes it; SLEEPING is healthy-but-asleep)")
             .hint("turn Serverless / app sleeping off for an API users wait on (`deploy.sleepApplication: false`)");
@@ -233,7 +233,7 @@ fn sleeping(s: &ServiceSettings) -> Check {
     setting("sleepApplication", Status::Pass, "off")
 }
 
-fn connections(s: &ServiceSettings, rt: &Runtime) -> Check {
+fn connections(s: &InstanceSettings, rt: &Runtime) -> Check {
     let replicas = s.num_replicas.unwrap_or(1).max(1);
     let plural = if replicas == 1 { "" } else { "s" };
     let pool_size = match rt.pool_size {
@@ -264,8 +264,8 @@ fn connections(s: &ServiceSettings, rt: &Runtime) -> Check {
 mod tests {
     use super::*;
 
-    fn good() -> ServiceSettings {
-        ServiceSettings {
+    fn good() -> InstanceSettings {
+        InstanceSettings {
             source: Some("github:intowork/intowork-backend".into()),
             healthcheck_path: Some(READINESS_PATH.into()),
             healthcheck_timeout: Some(120),
@@ -284,7 +284,7 @@ mod tests {
         pool_size: Input::Value(10),
     };
 
-    fn failing(s: &ServiceSettings, rt: &Runtime) -> Vec<String> {
+    fn failing(s: &InstanceSettings, rt: &Runtime) -> Vec<String> {
         check(s, rt)
             .into_iter()
             .filter(|c| c.status == Status::Fail)
@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn good_settings_pass_and_each_broken_one_is_named() {
         assert!(failing(&good(), &RT).is_empty());
-        type Break = fn(&mut ServiceSettings);
+        type Break = fn(&mut InstanceSettings);
         let cases: [(Break, &str); 5] = [
             (|s| s.source = None, "source"),
             (

@@ -71,11 +71,11 @@ fn one(pair: &Pair<'_>, name: &str) -> Check {
     let verdict = judge(pair, name, &at, host_ref.as_ref().map(|(r, _)| r));
     let status = verdict.status();
     let message = match (&verdict, &host_ref) {
-        (Verdict::Reaches(how), Some((_, text))) => {
+        (Reach::Reaches(how), Some((_, text))) => {
             format!("{said}: references `{text}`, {how}, followed by Railway wherever it moves")
         }
-        (Verdict::Reaches(how), None) => format!("{said}: {how}"),
-        (Verdict::Pending(why) | Verdict::Wrong(why), _) => format!("{said}: {why}"),
+        (Reach::Reaches(how), None) => format!("{said}: {how}"),
+        (Reach::Pending(why) | Reach::Wrong(why), _) => format!("{said}: {why}"),
     };
     let c = check(status, message);
     if status == Status::Pass {
@@ -86,44 +86,44 @@ fn one(pair: &Pair<'_>, name: &str) -> Check {
 }
 
 /// What the address means for a browser (or, server-side, for Next.js's server).
-enum Verdict {
+enum Reach {
     Reaches(String),
     /// A custom domain browsers cannot reach yet.
     Pending(String),
     Wrong(String),
 }
 
-impl Verdict {
+impl Reach {
     fn status(&self) -> Status {
         match self {
-            Verdict::Reaches(_) => Status::Pass,
-            Verdict::Pending(_) => Status::Warn,
-            Verdict::Wrong(_) => Status::Fail,
+            Reach::Reaches(_) => Status::Pass,
+            Reach::Pending(_) => Status::Warn,
+            Reach::Wrong(_) => Status::Fail,
         }
     }
 }
 
-fn judge(pair: &Pair<'_>, name: &str, at: &Address, host_ref: Option<&HostRef>) -> Verdict {
+fn judge(pair: &Pair<'_>, name: &str, at: &Address, host_ref: Option<&HostRef>) -> Reach {
     let back = pair.backend.name;
     let browser = name.starts_with("NEXT_PUBLIC_");
     if is_private(&at.host) {
         if browser {
-            return Verdict::Wrong(format!(
+            return Reach::Wrong(format!(
                 "`{}` is a private name: `*.railway.internal` resolves only inside Railway, and a `NEXT_PUBLIC_*` variable is used by the browser, which cannot resolve it — every call fails",
                 at.host
             ));
         }
         let ours = pair.backend.rendered.value("RAILWAY_PRIVATE_DOMAIN");
         return match ours {
-            Some(ours) if !ours.eq_ignore_ascii_case(&at.host) => Verdict::Wrong(format!(
+            Some(ours) if !ours.eq_ignore_ascii_case(&at.host) => Reach::Wrong(format!(
                 "`{}` is not `{back}`'s private name (`{ours}`)",
                 at.host
             )),
-            _ if at.scheme != "http" => Verdict::Wrong(format!(
+            _ if at.scheme != "http" => Reach::Wrong(format!(
                 "the private network speaks plain HTTP: `https://{}` fails its TLS handshake",
                 at.host
             )),
-            _ => Verdict::Reaches(format!(
+            _ => Reach::Reaches(format!(
                 "`{back}`'s private name: server-side only (this variable is not `NEXT_PUBLIC_*`), over Railway's private network"
             )),
         };
@@ -136,7 +136,7 @@ fn judge(pair: &Pair<'_>, name: &str, at: &Address, host_ref: Option<&HostRef>) 
     };
     let Some(domain) = pair.backend.domain(&at.host) else {
         if pair.backend.domains.is_empty() {
-            return Verdict::Wrong(format!(
+            return Reach::Wrong(format!(
                 "`{back}` has no public domain at all: browsers cannot reach it (generate one: `{}`)",
                 pair.generate_domain(Side::Backend)
             ));
@@ -146,23 +146,23 @@ fn judge(pair: &Pair<'_>, name: &str, at: &Address, host_ref: Option<&HostRef>) 
         } else {
             ""
         };
-        return Verdict::Wrong(format!(
+        return Reach::Wrong(format!(
             "`{}` is not a public domain of `{back}` (its domains: {}){other}{stale}",
             at.host,
             pair.backend.domain_list()
         ));
     };
     if at.scheme != "https" {
-        return Verdict::Wrong(
+        return Reach::Wrong(
             "plain `http://`: a page served over https may not call it (mixed content), and Railway's domains serve https".to_owned(),
         );
     }
     match &domain.pending {
-        Some(why) => Verdict::Pending(format!(
+        Some(why) => Reach::Pending(format!(
             "`{}` is `{back}`'s custom domain, but {why}: browsers cannot reach it until then",
             at.host
         )),
-        None => Verdict::Reaches(format!("`{}` is a public domain of `{back}`", at.host)),
+        None => Reach::Reaches(format!("`{}` is a public domain of `{back}`", at.host)),
     }
 }
 
