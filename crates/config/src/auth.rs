@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::problem::Problem;
 
-pub const MIN_SECRET_CHARS: usize = 32;
+pub(crate) const MIN_SECRET_CHARS: usize = 32;
 
 /// The value `.env.example` ships: long enough to pass the length rule, so that only the
 /// placeholder rule can catch a copied example.

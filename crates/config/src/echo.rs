@@ -10,7 +10,7 @@ use crate::database::authority_ends;
 use crate::secrets::MASK;
 
 /// A quoted value longer than this is cut to its first [`KEPT_CHARS`] characters and `…`.
-pub const MAX_ECHO_CHARS: usize = 64;
+pub(crate) const MAX_ECHO_CHARS: usize = 64;
 const KEPT_CHARS: usize = 48;
 
 /// `text` with every backtick-quoted span longer than [`MAX_ECHO_CHARS`] shortened.

@@ -12,7 +12,7 @@ use crate::http::credentials;
 use crate::problem::Problem;
 
 /// Resend's API, when `RESEND_API_URL` is not set.
-pub const DEFAULT_RESEND_API_URL: &str = "https://api.resend.com";
+pub(crate) const DEFAULT_RESEND_API_URL: &str = "https://api.resend.com";
 
 /// `FROM_EMAIL`: `Name <local@domain>` or `local@domain`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,7 +31,7 @@ pub fn escape_path(path: &Path) -> String {
 }
 
 /// An OS string (a path, an argument) as it may be shown; see [`escape_path`].
-pub fn escape_os(text: &OsStr) -> String {
+pub(crate) fn escape_os(text: &OsStr) -> String {
     let mut out = String::new();
     for chunk in text.as_bytes().utf8_chunks() {
         out.push_str(&escape_control(chunk.valid()));

@@ -24,29 +24,28 @@ mod settings;
 mod source;
 mod variables;
 
-pub use auth::{EXAMPLE_NEXTAUTH_SECRET, MIN_SECRET_CHARS, secret_fingerprint};
+pub use auth::{EXAMPLE_NEXTAUTH_SECRET, secret_fingerprint};
 pub use database::{
     DatabaseSettings, DatabaseUrl, DbHost, Fingerprint, HostClass, NoDirectRoute, PoolMode,
     SECRET_PARAMS, TargetChoice, TlsMode, TlsSource, UrlContext, authority_ends, url_secrets,
     userinfo_password,
 };
-pub use echo::{MAX_ECHO_CHARS, shown_url};
-pub use email::{DEFAULT_RESEND_API_URL, EmailSettings, Mailbox};
+pub use echo::shown_url;
+pub use email::{EmailSettings, Mailbox};
 pub use env_file::MAX_ENV_FILE_BYTES;
 pub use environment::Environment;
-pub use escape::{Escaped, escape_args, escape_control, escape_lines, escape_os, escape_path};
+pub use escape::{Escaped, escape_args, escape_control, escape_lines, escape_path};
 pub use http::{AllowedOrigins, Origin, carries_credentials};
 pub use problem::{Problem, Severity};
 pub use report::{Check, Report, Status, Summary};
-pub use secrets::{MASK, MIN_MASKED_CHARS, SecretSet};
+pub use secrets::{MASK, SecretSet};
 pub use service::{LogFormat, ServiceSettings};
 pub use settings::{
-    DEFAULT_CONNECT_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS,
-    DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS, DEFAULT_PORT, DEFAULT_SHUTDOWN_GRACE_SECS, Invalid,
-    Loaded, MigrationSettings, Settings,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_GRACE_SECS, Invalid, Loaded, MigrationSettings,
+    Settings,
 };
 pub use source::{Lookup, Source, SourceError, Sourced, ValueOrigin};
-pub use variables::{DATABASE_URLS, Need, VARIABLES, Variable, is_secret_name, markdown_table};
+pub use variables::{Need, VARIABLES, Variable, is_secret_name, markdown_table};
 
 /// Re-exported so callers name the same secret type.
 pub use secrecy;

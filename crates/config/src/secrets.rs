@@ -19,7 +19,7 @@ use crate::variables::{DATABASE_URLS, is_secret_name};
 pub const MASK: &str = "****";
 
 /// Too short to be a secret worth hiding, and too likely to collide with ordinary text.
-pub const MIN_MASKED_CHARS: usize = 4;
+pub(crate) const MIN_MASKED_CHARS: usize = 4;
 
 /// A set of secret values. Its `Debug` says how many, never which.
 #[derive(Clone, Default)]

@@ -20,13 +20,13 @@ use crate::secrets::SecretSet;
 use crate::service::{LogFormat, ServiceSettings, parse_bool};
 use crate::source::Source;
 
-pub const DEFAULT_PORT: u16 = 8000;
+pub(crate) const DEFAULT_PORT: u16 = 8000;
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
-pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 30;
+pub(crate) const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 30;
 /// Short enough that a migration queued behind a long transaction fails instead of making
 /// every query on the table queue behind it.
-pub const DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS: u64 = 5;
-pub const DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS: u64 = 300;
+pub(crate) const DEFAULT_MIGRATION_LOCK_TIMEOUT_SECS: u64 = 5;
+pub(crate) const DEFAULT_MIGRATION_STATEMENT_TIMEOUT_SECS: u64 = 300;
 /// Railway sends SIGKILL after its draining period; stay under its 30 s default overlap.
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 25;
 

@@ -181,7 +181,8 @@ pub const VARIABLES: &[Variable] = &[
 
 /// The variables that hold a database URL: shown in their masked form (host and user
 /// readable), their secrets found by [`crate::url_secrets`].
-pub const DATABASE_URLS: &[&str] = &["DATABASE_URL", "DATABASE_PUBLIC_URL", "DATABASE_DIRECT_URL"];
+pub(crate) const DATABASE_URLS: &[&str] =
+    &["DATABASE_URL", "DATABASE_PUBLIC_URL", "DATABASE_DIRECT_URL"];
 
 /// docs/configuration.md's variable table, one row per variable of [`VARIABLES`], in order.
 pub fn markdown_table() -> String {

@@ -31,7 +31,7 @@ pub use certificate::CertificateFacts;
 pub use connect::{Connected, close, connect, connect_with};
 pub use error::ConnectError;
 pub use locality::{Resolver, Route, SystemResolver, is_loopback, route};
-pub use options::{DEFAULT_APPLICATION_NAME, KEEPALIVE, connect_options};
+pub use options::connect_options;
 pub use pool::{
     ACQUIRE_TIMEOUT, Conn, Health, IDLE_TIMEOUT, Lease, MAX_LIFETIME, Pool, PoolState, Tracked, Tx,
     connect_pool, is_broken, pool,

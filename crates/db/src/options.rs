@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use crate::locality::Route;
 
 /// The name PostgreSQL shows for our sessions (`pg_stat_activity.application_name`).
-pub const DEFAULT_APPLICATION_NAME: &str = "intowork-backend";
+pub(crate) const DEFAULT_APPLICATION_NAME: &str = "intowork-backend";
 
 /// The server's TCP keepalive for our sessions, as `(idle, interval, count)` seconds, sent as
 /// startup options: the server notices within ~90 s a client that vanished without closing
@@ -18,7 +18,7 @@ pub const DEFAULT_APPLICATION_NAME: &str = "intowork-backend";
 /// and offers no client-side keepalive: on our side the pool's idle timeout and the read retry
 /// cover a connection that died silently. Not sent to a pooler (PgBouncer refuses unknown
 /// startup parameters); PgBouncer's own `tcp_keepalive` settings cover its sockets there.
-pub const KEEPALIVE: (u32, u32, u32) = (60, 10, 3);
+pub(crate) const KEEPALIVE: (u32, u32, u32) = (60, 10, 3);
 
 /// Options for every connection in the workspace: backend pool, migrations and verify.
 ///

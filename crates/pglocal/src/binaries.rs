@@ -11,7 +11,7 @@ use xshell::{Shell, cmd};
 use crate::error::{Component, Missing, MissingPrerequisites};
 
 /// Overrides the search, for machines where the server is installed somewhere unusual.
-pub const BINDIR_VAR: &str = "INTOWORK_PG_BINDIR";
+pub(crate) const BINDIR_VAR: &str = "INTOWORK_PG_BINDIR";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binaries {
@@ -108,7 +108,7 @@ impl Binaries {
 /// says, Debian's `/usr/lib/postgresql/<major>/bin` (newest first), Homebrew's
 /// `/opt/homebrew/opt/postgresql@<major>/bin` and `/usr/local/opt/postgresql@<major>/bin`
 /// (newest first), then every directory of `PATH`.
-pub fn candidate_bindirs() -> Vec<PathBuf> {
+pub(crate) fn candidate_bindirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(dir) = env::var_os(BINDIR_VAR) {
         dirs.push(PathBuf::from(dir));

@@ -42,7 +42,7 @@ mod server_user;
 mod spawner;
 mod workdir;
 
-pub use binaries::{BINDIR_VAR, Binaries, candidate_bindirs, find_in, find_on_path, find_program};
+pub use binaries::{Binaries, find_in, find_on_path, find_program};
 pub use certs::{CertError, ServerCert, Validity};
 pub use conf::{Durability, write_private_file};
 pub use error::{Component, Error, Failure, Missing, MissingPrerequisites, install_hint};
@@ -51,6 +51,6 @@ pub use pg::Pg;
 pub use ports::{free_port, ipv6_loopback, is_free};
 pub use psql::{Database, Superuser, random_alphanumeric};
 pub use server::{Server, ServerOptions, Tls};
-pub use server_user::{SERVER_ACCOUNT, ServerUser, effective_uid, is_root};
+pub use server_user::{SERVER_ACCOUNT, ServerUser, is_root};
 pub use spawner::spawn_supervised;
 pub use workdir::Workdir;

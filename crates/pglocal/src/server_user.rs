@@ -76,7 +76,7 @@ impl ServerUser {
 
 /// Read from /proc because the workspace forbids the `unsafe` a `geteuid()` call needs.
 /// `None` where there is no /proc (not Linux).
-pub fn effective_uid() -> Option<u32> {
+pub(crate) fn effective_uid() -> Option<u32> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()

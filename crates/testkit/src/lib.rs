@@ -74,7 +74,7 @@ pub use cluster::{Flavor, PgServer};
 pub use ddl::DdlCommand;
 pub use peers::{DowngradeServer, RailwayProxy, ResetServer, TlsTerminatingProxy};
 pub use pgbouncer::{BouncerOptions, PgBouncer, PoolMode, Row};
-pub use skip::{MARKER as SKIP_MARKER, log_path as skip_log, skip};
+pub use skip::{MARKER as SKIP_MARKER, skip};
 pub use sql::TestDb;
 pub use valid_env::ValidEnv;
 /// The fake secrets and values [`ValidEnv`] is made of.

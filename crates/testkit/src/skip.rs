@@ -13,7 +13,7 @@ use std::path::PathBuf;
 pub const MARKER: &str = "skipped:";
 
 /// Where the skips of a `cargo test` run are written, one line each.
-pub fn log_path() -> PathBuf {
+pub(crate) fn log_path() -> PathBuf {
     crate::once::target_dir().join("test-skips.log")
 }
 
