@@ -30,10 +30,8 @@ fn the_configuration_loaded_line_masks_secret_url_parameters() {
     let line = b.wait_for("configuration loaded", Duration::from_secs(30));
     let logged: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
     let database = logged["database"].as_str().unwrap();
-    assert!(
-        database.contains("sslpassword=****") && database.contains("oauth_client_secret=****"),
-        "{database}"
-    );
+    assert_contains!(database, "sslpassword=****");
+    assert_contains!(database, "oauth_client_secret=****");
     b.wait_for("application startup complete", Duration::from_secs(30));
     b.signal("TERM");
     assert_eq!(b.wait(Duration::from_secs(30)), Some(0), "{}", b.output());
@@ -155,12 +153,11 @@ fn the_backend_refuses_a_local_looking_name_that_resolves_elsewhere() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(out.status.code(), Some(1), "{text}");
-        assert!(
-            text.contains(&format!(
-                "`pg.localhost` looks local but resolves to {elsewhere}"
-            )) && text.contains("Nothing was sent"),
-            "{text}"
+        assert_contains!(
+            text,
+            &format!("`pg.localhost` looks local but resolves to {elsewhere}")
         );
+        assert_contains!(text, "Nothing was sent");
         // Refused, not retried until the connect budget ran out.
         assert!(started.elapsed() < Duration::from_secs(10), "{text}");
         assert_lacks!(text, "pw-Fake2");

@@ -148,11 +148,8 @@ fn the_backend_refuses_to_migrate_through_a_transaction_pooler() {
         migrate.output()
     );
     let out = migrate.output();
-    assert!(
-        out.contains("refusing to migrate through the transaction pooler")
-            && out.contains("Fix: set DATABASE_DIRECT_URL"),
-        "{out}"
-    );
+    assert_contains!(out, "refusing to migrate through the transaction pooler");
+    assert_contains!(out, "Fix: set DATABASE_DIRECT_URL");
     assert_lacks!(out, &db.password);
     assert_eq!(bouncer.logins(&db), 0, "something reached the pooler");
     assert_eq!(

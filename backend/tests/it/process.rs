@@ -79,10 +79,8 @@ async fn sigterm_lets_a_slow_request_finish_then_exits_0() {
     assert_eq!(response.status, 200, "the in-flight request completes");
     assert_eq!(b.wait(Duration::from_secs(20)), Some(0), "{}", b.output());
     let out = b.output();
-    assert!(
-        out.contains("in-flight requests drained") && out.contains("shutdown complete"),
-        "{out}"
-    );
+    assert_contains!(out, "in-flight requests drained");
+    assert_contains!(out, "shutdown complete");
     assert_no_secrets!(out, valid_env(&db));
 }
 

@@ -85,20 +85,17 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
     let real = "dev-test-secret-from-the-environment-0123456789";
     let second = dev(dir.path(), &["--check"], &[("NEXTAUTH_SECRET", real)]);
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
-    assert!(
-        !second.stdout.contains(real) && !second.stderr.contains(real),
+    assert_lacks!(second.stdout, real);
+    assert_lacks!(second.stderr, real, "{}", second.stdout);
+    assert_contains!(
+        second.stdout,
+        "  NEXTAUTH_SECRET=<the backend's NEXTAUTH_SECRET>\n",
         "{}",
         second.stdout
     );
-    assert!(
-        second
-            .stdout
-            .contains("  NEXTAUTH_SECRET=<the backend's NEXTAUTH_SECRET>\n")
-            && second.stdout.contains(
-                "(NEXTAUTH_SECRET comes from environment, not the stack's generated one: not printed"
-            ),
-        "{}",
-        second.stdout
+    assert_contains!(
+        second.stdout,
+        "(NEXTAUTH_SECRET comes from environment, not the stack's generated one: not printed"
     );
     assert_contains!(second.stdout, "reused, TLS only");
     assert_contains!(second.stdout, "migrate       0 applied");
@@ -115,8 +112,14 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
     let url = database_url(dir.path());
     let password = url.split(':').nth(2).unwrap().split('@').next().unwrap();
     assert!(password.len() >= 32);
-    assert!(
-        !first.stdout.contains(password) && !first.stderr.contains(password),
+    assert_lacks!(
+        first.stdout,
+        password,
+        "the generated password is never printed"
+    );
+    assert_lacks!(
+        first.stderr,
+        password,
         "the generated password is never printed"
     );
 
@@ -125,10 +128,17 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
     let plaintext = url.replace("sslmode=require", "sslmode=disable");
     let run = dev(dir.path(), &["--check"], &[("DATABASE_URL", &plaintext)]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stdout.contains("FAIL  verify")
-            && run.stdout.contains("no encryption")
-            && run.stdout.contains("use `sslmode=require`"),
+    assert_contains!(run.stdout, "FAIL  verify", "{}\n{}", run.stdout, run.stderr);
+    assert_contains!(
+        run.stdout,
+        "no encryption",
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_contains!(
+        run.stdout,
+        "use `sslmode=require`",
         "{}\n{}",
         run.stdout,
         run.stderr
@@ -136,9 +146,16 @@ fn check_creates_then_reuses_a_tls_only_stack_and_leaves_nothing_running() {
     let remote = plaintext.replace("@localhost:", "@db.intowork.example:");
     let run = dev(dir.path(), &["--check"], &[("DATABASE_URL", &remote)]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stdout.contains("FAIL  configuration")
-            && run.stdout.contains("Connection reset by peer"),
+    assert_contains!(
+        run.stdout,
+        "FAIL  configuration",
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_contains!(
+        run.stdout,
+        "Connection reset by peer",
         "{}\n{}",
         run.stdout,
         run.stderr

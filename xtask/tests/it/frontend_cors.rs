@@ -119,10 +119,8 @@ fn a_refused_preflight_fails_the_deploy_and_the_rollback_with_origin_and_header(
     );
     assert_eq!(doc["verdict"], "rollback_failed", "{doc:#}");
     let message = doc["message"].as_str().unwrap();
-    assert!(
-        message.contains("refused the frontend's CORS preflight") && message.contains(FRONTEND),
-        "{message}"
-    );
+    assert_contains!(message, "refused the frontend's CORS preflight");
+    assert_contains!(message, FRONTEND);
 
     // `rollback` on its own: not healthy until a browser may call.
     let fake = platform(FRONTEND);

@@ -231,8 +231,15 @@ fn check_with_postgres_hidden_runs_the_printed_install_then_finds_it_again() {
         run.stdout
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("created, TLS only") && run.stdout.contains("dev --check passed"),
+    assert_contains!(
+        run.stdout,
+        "created, TLS only",
+        "found the binaries again and went on: {}",
+        run.stdout
+    );
+    assert_contains!(
+        run.stdout,
+        "dev --check passed",
         "found the binaries again and went on: {}",
         run.stdout
     );
@@ -363,13 +370,8 @@ fn without_root_or_sudo_dev_says_what_to_run_as_root() {
     let path = format!("{}:{path}", machine.bin().display());
     let run = machine.xtask(&["dev", "setup", "--yes"], &[], Some(path));
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("there is no `sudo` here; as root, run:")
-            && run.stderr.contains(&format!("  {APT_INSTALL}")),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "there is no `sudo` here; as root, run:");
+    assert_contains!(run.stderr, &format!("  {APT_INSTALL}"));
     assert!(machine.recorded().is_empty(), "{:?}", machine.recorded());
 }
 
@@ -384,14 +386,10 @@ fn other_systems_get_the_instructions_instead_of_commands() {
     let machine = machine.with_standins();
     let run = machine.xtask(&["dev", "setup", "--yes"], &[], None);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("no installer dev knows")
-            && run.stderr.contains("sudo apt-get install -y postgresql")
-            && run.stderr.contains("brew install postgresql@16")
-            && run.stderr.contains("INTOWORK_PG_BINDIR"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "no installer dev knows");
+    assert_contains!(run.stderr, "sudo apt-get install -y postgresql");
+    assert_contains!(run.stderr, "brew install postgresql@16");
+    assert_contains!(run.stderr, "INTOWORK_PG_BINDIR");
     assert!(machine.recorded().is_empty(), "{:?}", machine.recorded());
 }
 
@@ -445,12 +443,8 @@ fn chromium_missing_is_installed_from_the_same_list() {
         "`chromium` is not installed (needed for the browser test: a real headless Chromium",
     );
     if let Some(run) = run {
-        assert!(
-            run.stdout.contains("On Ubuntu, whose `chromium` is a snap")
-                && run.stdout.contains("set CHROMIUM to any Chromium binary"),
-            "{}",
-            run.stdout
-        );
+        assert_contains!(run.stdout, "On Ubuntu, whose `chromium` is a snap");
+        assert_contains!(run.stdout, "set CHROMIUM to any Chromium binary");
     }
 }
 

@@ -14,10 +14,8 @@ fn xtask(db: &TestDb, args: &[&str]) -> Run {
 
 fn xtask_with(db: &TestDb, url: &str, args: &[&str]) -> Run {
     let run = migrate_env(args, &[("DATABASE_URL", url)]);
-    assert!(
-        !run.stdout.contains(&db.password) && !run.stderr.contains(&db.password),
-        "password leaked"
-    );
+    assert_lacks!(run.stdout, &db.password, "password leaked");
+    assert_lacks!(run.stderr, &db.password, "password leaked");
     run
 }
 
@@ -47,8 +45,10 @@ fn run_status_and_check_on_a_fresh_database() {
 
     let st = xtask(&db, &["status", "--check"]);
     assert_eq!(st.code, 1, "pending migrations fail --check: {}", st.stdout);
-    assert!(
-        st.stdout.contains("pending") && st.stderr.contains("migrate status --check: pending"),
+    assert_contains!(st.stdout, "pending", "{}{}", st.stdout, st.stderr);
+    assert_contains!(
+        st.stderr,
+        "migrate status --check: pending",
         "{}{}",
         st.stdout,
         st.stderr
@@ -115,12 +115,8 @@ fn dry_run_reports_changes_and_revert_walks_back() {
 
     let all = xtask(&db, &["revert", "--target", "0", "--dry-run"]);
     assert_eq!(all.code, 0);
-    assert!(
-        all.stdout.contains("would revert 20261127000001 users")
-            && all.stdout.contains("- table users"),
-        "{}",
-        all.stdout
-    );
+    assert_contains!(all.stdout, "would revert 20261127000001 users");
+    assert_contains!(all.stdout, "- table users");
     let all = xtask(&db, &["revert", "--target", "0"]);
     assert_eq!(all.code, 0);
     assert_contains!(all.stdout, "6 migrations reverted");
@@ -155,11 +151,8 @@ fn failures_are_diagnosed_with_exit_1_and_usage_with_2() {
         &["status"],
     );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("DATABASE_URL") && run.stderr.contains("Connection reset by peer"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "DATABASE_URL");
+    assert_contains!(run.stderr, "Connection reset by peer");
 
     assert_eq!(xtask(&db, &["revert", "--target", "abc"]).code, 2);
     assert_eq!(xtask(&db, &["sideways"]).code, 2);
@@ -233,8 +226,16 @@ fn the_json_fix_hint_masks_secret_parameters() {
                 )
             );
             for shown in [secret, "pw-Fake3"] {
-                assert!(
-                    !run.stdout.contains(shown) && !run.stderr.contains(shown),
+                assert_lacks!(
+                    run.stdout,
+                    shown,
+                    "{shown} leaked:\n{}{}",
+                    run.stdout,
+                    run.stderr
+                );
+                assert_lacks!(
+                    run.stderr,
+                    shown,
                     "{shown} leaked:\n{}{}",
                     run.stdout,
                     run.stderr
@@ -282,7 +283,8 @@ fn a_secret_parameter_in_a_working_url_never_shows() {
     for args in [&["run", "--json"][..], &["status"], &["status", "--json"]] {
         let run = xtask_with(&db, &url, args);
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+        assert_lacks!(run.stdout, secret);
+        assert_lacks!(run.stderr, secret);
     }
 }
 

@@ -346,12 +346,19 @@ fn every_rule_gives_its_finding_and_a_rewrite_that_passes_the_lint() {
     let run = xtask(&["lint", "--source", dir.path().to_str().unwrap()], &[]);
     assert_eq!(run.code, 1);
     let label = dir.path().display().to_string();
-    assert!(
-        run.stdout.contains(&format!("{label}/29990101000001_bad.up.sql:1: require-concurrent-index-creation [locking]"))
-            && run.stdout.contains("in production: builds the index under a SHARE lock on job_offers")
-            && run.stdout.contains("-- no-transaction\n      CREATE INDEX CONCURRENTLY job_offers_title_idx ON job_offers (title);"),
-        "{}",
-        run.stdout
+    assert_contains!(
+        run.stdout,
+        &format!(
+            "{label}/29990101000001_bad.up.sql:1: require-concurrent-index-creation [locking]"
+        )
+    );
+    assert_contains!(
+        run.stdout,
+        "in production: builds the index under a SHARE lock on job_offers"
+    );
+    assert_contains!(
+        run.stdout,
+        "-- no-transaction\n      CREATE INDEX CONCURRENTLY job_offers_title_idx ON job_offers (title);"
     );
     // Every rule the lint knows has a case here, and a line in docs/migrations.md.
     let doc = crate::common::read("docs/migrations.md");

@@ -34,14 +34,20 @@ fn migrating_through_the_transaction_pooler_is_refused_with_the_fix() {
     ] {
         let run = migrate_env(action, &off);
         assert_eq!(run.code, 1, "{action:?}: {}{}", run.stdout, run.stderr);
-        assert!(
-            run.stderr
-                .contains("refusing to migrate through the transaction pooler")
-                && run.stderr.contains("Fix: set DATABASE_DIRECT_URL"),
+        assert_contains!(
+            run.stderr,
+            "refusing to migrate through the transaction pooler",
             "{action:?}: {}",
             run.stderr
         );
-        assert!(!run.stderr.contains(&db.password) && !run.stdout.contains(&db.password));
+        assert_contains!(
+            run.stderr,
+            "Fix: set DATABASE_DIRECT_URL",
+            "{action:?}: {}",
+            run.stderr
+        );
+        assert_lacks!(run.stderr, &db.password);
+        assert_lacks!(run.stdout, &db.password);
     }
     let json = migrate_env(&["run", "--json"], &off);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
@@ -90,6 +96,7 @@ fn with_a_direct_url_migrate_runs_and_reads_on_the_database_itself() {
     assert_eq!(tables, distinct.len(), "a table was created twice");
     assert_eq!(bouncer.logins(&db), 0, "migrate connected to the pooler");
     for out in [&run, &status, &again] {
-        assert!(!out.stdout.contains(&db.password) && !out.stderr.contains(&db.password));
+        assert_lacks!(out.stdout, &db.password);
+        assert_lacks!(out.stderr, &db.password);
     }
 }

@@ -40,12 +40,11 @@ fn check_passes_on_the_tree_and_names_the_query_a_migration_breaks() {
     .unwrap();
     let broken = prepare(&["--check", "--source", dir.path().to_str().unwrap()]);
     assert_eq!(broken.code, 1, "{}\n{}", broken.stdout, broken.stderr);
-    assert!(
-        broken.stderr.contains("backend/src/routes/jobs.rs:")
-            && broken.stderr.contains("column o.title does not exist")
-            && broken
-                .stderr
-                .contains("no longer compile against the migrations"),
+    assert_contains!(broken.stderr, "backend/src/routes/jobs.rs:");
+    assert_contains!(broken.stderr, "column o.title does not exist");
+    assert_contains!(
+        broken.stderr,
+        "no longer compile against the migrations",
         "{}",
         broken.stderr
     );

@@ -79,10 +79,8 @@ fn happy_path_waits_for_success_then_probes_health() {
             && !c.starts_with("api ")
             && !c.starts_with("config plan")
     }) {
-        assert!(
-            c.contains("--service backend") && c.contains("--environment production"),
-            "{c}"
-        );
+        assert_contains!(c, "--service backend");
+        assert_contains!(c, "--environment production");
     }
 }
 
@@ -176,12 +174,8 @@ fn pre_flight_failures_deploy_nothing() {
     let fake = scenario(json!({ "variables": {"backend": vars} }));
     let run = deploy(&fake, &[], 1);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stdout.contains("fail  DATABASE_URL")
-            && run.stdout.contains("Connection reset by peer"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "fail  DATABASE_URL");
+    assert_contains!(run.stdout, "Connection reset by peer");
     assert_contains!(run.stdout, "NEXTAUTH_SECRET");
     assert_contains!(run.stderr, "nothing was deployed");
     assert!(
@@ -219,13 +213,10 @@ fn skip_verify_is_loud_and_dry_run_touches_nothing() {
     let fake = scenario(json!({}));
     let run = deploy(&fake, &["--dry-run"], 1);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("would run")
-            && run.stdout.contains(
-                "railway redeploy --service backend --environment production --yes --json"
-            ),
-        "{}",
-        run.stdout
+    assert_contains!(run.stdout, "would run");
+    assert_contains!(
+        run.stdout,
+        "railway redeploy --service backend --environment production --yes --json"
     );
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
 
@@ -270,12 +261,9 @@ fn an_unhealthy_service_fails_the_deploy_and_the_step_summary_says_so() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert_contains!(run.stderr, "never answered 200 (last: 503)");
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(
-        md.contains("### Railway deploy: `backend` (production)")
-            && md.contains("**SUCCESS**")
-            && md.contains("→ 503"),
-        "{md}"
-    );
+    assert_contains!(md, "### Railway deploy: `backend` (production)");
+    assert_contains!(md, "**SUCCESS**");
+    assert_contains!(md, "→ 503");
 }
 
 #[test]
@@ -362,11 +350,8 @@ fn logs_follow_through_a_pipe_until_the_deployment_ends_masked_and_diagnosed() {
         1,
         "de-duplicated: {lines:#?}"
     );
-    assert!(
-        run.stdout.contains("Bearer ****") && run.stdout.contains("secret ****"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "Bearer ****");
+    assert_contains!(run.stdout, "secret ****");
     assert_contains!(
         run.stdout,
         "ERROR FATAL: sorry, too many clients already  request_id=r-1"

@@ -150,11 +150,10 @@ fn errors_are_read_where_the_cli_prints_them_with_their_diagnosis() {
         &[("PATH", path.as_str())],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("not logged in to Railway: run `railway login`")
-            && run.stderr.contains("(`railway up` said: Not signed in.\n      → Run `railway login` to authenticate, then re-run.)"),
-        "{}",
-        run.stderr
+    assert_contains!(run.stderr, "not logged in to Railway: run `railway login`");
+    assert_contains!(
+        run.stderr,
+        "(`railway up` said: Not signed in.\n      → Run `railway login` to authenticate, then re-run.)"
     );
 
     // `api` with a non-2xx answer: exit 1 despite --allow-errors, the body's messages kept.
@@ -187,9 +186,10 @@ fn errors_are_read_where_the_cli_prints_them_with_their_diagnosis() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let plan = check(&doc, "config.plan");
     let message = plan["message"].as_str().unwrap();
-    assert!(
-        message.contains("not logged in to Railway")
-            && message.contains("said: Not authenticated. Run `railway login`, set RAILWAY_API_TOKEN, or set RAILWAY_TOKEN."),
+    assert_contains!(message, "not logged in to Railway", "{plan}");
+    assert_contains!(
+        message,
+        "said: Not authenticated. Run `railway login`, set RAILWAY_API_TOKEN, or set RAILWAY_TOKEN.",
         "{plan}"
     );
     assert!(plan["hint"].is_null(), "{plan}");
@@ -248,10 +248,8 @@ fn sealed_variables_are_present_value_unknown_in_every_task() {
     let pair = about("NEXTAUTH_SECRET", "platform.nextauth_secret_match");
     assert_eq!(pair["status"], "warn", "never a silent pass: {pair}");
     let message = pair["message"].as_str().unwrap();
-    assert!(
-        message.contains("sealed on `backend`") && message.contains("`backend` and `frontend`"),
-        "{message}"
-    );
+    assert_contains!(message, "sealed on `backend`");
+    assert_contains!(message, "`backend` and `frontend`");
     assert_eq!(check(&doc, "platform.reference")["status"], "pass");
     assert!(
         doc["checks"]
@@ -317,11 +315,8 @@ fn the_sealed_note_escapes_the_platforms_variable_names() {
             "{args:?}: {}",
             run.stderr
         );
-        assert!(
-            !run.stderr.contains('\x1b') && !run.stderr.contains('\r'),
-            "{args:?}: {:?}",
-            run.stderr
-        );
+        assert_lacks!(run.stderr, '\x1b', "{args:?}: {:?}", run.stderr);
+        assert_lacks!(run.stderr, '\r', "{args:?}: {:?}", run.stderr);
     }
 }
 
@@ -482,12 +477,8 @@ fn a_plan_in_the_servers_words_is_gated_on_its_structure() {
     );
     let run = fake.xtask(&["verify", "--remote", "--no-env-file"], &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert!(
-        run.stdout.contains("1 change pending")
-            && run.stdout.contains("Source settings changed for backend"),
-        "{}",
-        run.stdout
-    );
+    assert_contains!(run.stdout, "1 change pending");
+    assert_contains!(run.stdout, "Source settings changed for backend");
 }
 
 /// A variable the API refuses (missing, mistyped) comes back as a response body with an

@@ -112,12 +112,8 @@ fn each_of_the_13_statuses_drives_its_documented_outcome() {
                     started.elapsed() < Duration::from_secs(15),
                     "stops at once, not at the timeout"
                 );
-                assert!(
-                    run.stderr.contains("deploymentApprove(id: $id)")
-                        && run.stderr.contains("--raw-var id=dep-new"),
-                    "{}",
-                    run.stderr
-                );
+                assert_contains!(run.stderr, "deploymentApprove(id: $id)");
+                assert_contains!(run.stderr, "--raw-var id=dep-new");
             }
             "HIBERNATING" => assert_contains!(
                 run.stderr,
@@ -163,14 +159,13 @@ fn a_second_concurrent_deploy_is_refused_unless_told_to_wait() {
     let service = HealthStandIn::serving(OLD);
     let refused = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(refused.code, 1);
-    assert!(
-        refused
-            .stderr
-            .contains("deployment dep-colleague of `backend` is BUILDING")
-            && refused.stderr.contains("nothing was triggered"),
+    assert_contains!(
+        refused.stderr,
+        "deployment dep-colleague of `backend` is BUILDING",
         "{}",
         refused.stderr
     );
+    assert_contains!(refused.stderr, "nothing was triggered");
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
     let forced = xtask(&fake, "deploy", &service.url(), &["--force"]);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
@@ -230,11 +225,8 @@ fn rollback_returns_to_the_deployment_that_served_before_and_exits_0() {
     });
     let dry = xtask(&fake, "rollback", &service.url(), &["--dry-run"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
-    assert!(
-        dry.stdout.contains("back to dep-older") && dry.stdout.contains("deploymentRollback"),
-        "{}",
-        dry.stdout
-    );
+    assert_contains!(dry.stdout, "back to dep-older");
+    assert_contains!(dry.stdout, "deploymentRollback");
     assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
 
     let done = xtask(&fake, "rollback", &service.url(), &["--json"]);
@@ -244,20 +236,16 @@ fn rollback_returns_to_the_deployment_that_served_before_and_exits_0() {
     assert_eq!(doc["rollback"]["to"], "dep-older");
     assert_eq!(doc["deployment_id"], "dep-rollback");
     assert_eq!(doc["health"]["serving"]["commit"], "3333333");
-    assert!(
-        doc["message"]
-            .as_str()
-            .unwrap()
-            .contains("does not revert migrations")
-            && doc["message"].as_str().unwrap().contains("expand/contract"),
+    assert_contains!(
+        doc["message"].as_str().unwrap(),
+        "does not revert migrations",
         "{doc}"
     );
+    assert_contains!(doc["message"].as_str().unwrap(), "expand/contract", "{doc}");
     let rollbacks: Vec<String> = fake.mutating_calls();
     assert_eq!(rollbacks.len(), 1);
-    assert!(
-        rollbacks[0].contains("XtaskRollback") && rollbacks[0].contains("--raw-var id=dep-older"),
-        "{rollbacks:?}"
-    );
+    assert_contains!(rollbacks[0], "XtaskRollback", "{rollbacks:?}");
+    assert_contains!(rollbacks[0], "--raw-var id=dep-older", "{rollbacks:?}");
 }
 
 #[test]
@@ -326,10 +314,8 @@ fn rollback_on_failure_ends_healthy_on_the_previous_deployment_and_exits_1() {
     );
     assert_contains!(run.stderr, "does not revert migrations");
     let md = std::fs::read_to_string(&step_summary).unwrap();
-    assert!(
-        md.contains("`rolled_back`") && md.contains("from `\"dep-new\"` to `\"dep-old\"`"),
-        "{md}"
-    );
+    assert_contains!(md, "`rolled_back`");
+    assert_contains!(md, "from `\"dep-new\"` to `\"dep-old\"`");
 
     // A deployment that crashes within --watch after cutover is rolled back too.
     let fake = scenario(
@@ -370,9 +356,10 @@ fn deploy_commit_deploys_that_commit_and_the_probe_requires_it() {
     );
     let triggers = fake.mutating_calls();
     assert_eq!(triggers.len(), 1);
-    assert!(
-        triggers[0].contains("serviceInstanceDeployV2")
-            && triggers[0].contains(&format!("--raw-var commitSha={NEW}")),
+    assert_contains!(triggers[0], "serviceInstanceDeployV2", "{triggers:?}");
+    assert_contains!(
+        triggers[0],
+        &format!("--raw-var commitSha={NEW}"),
         "{triggers:?}"
     );
 
@@ -435,13 +422,8 @@ fn a_destructive_plan_blocks_deploy_by_name_and_pending_changes_warn() {
     let fake = scenario(json!({"deployments": history(), "config_plan": pending}));
     let run = xtask(&fake, "deploy", &service.url(), &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("warning: config.plan: 1 change pending")
-            && run.stderr.contains("deploy.healthcheckTimeout"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "warning: config.plan: 1 change pending");
+    assert_contains!(run.stderr, "deploy.healthcheckTimeout");
 
     let broken = json!({"ok": false, "diagnostics": [{"severity": "error", "path": "resources.service.backend.variables", "message": "backend declares no env but Railway has 3 variables"}]});
     let fake = scenario(json!({"deployments": history(), "config_plan": broken}));
@@ -498,10 +480,10 @@ fn a_reference_to_a_missing_service_fails_verify_remote_by_name() {
     }));
     let run = fake.xtask(&["verify", "--remote", "--no-env-file"], &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(
-        run.stdout.contains("DATABASE_URL") && run.stdout.contains("references service `Postgress` (`${{Postgress.DATABASE_URL}}`), which does not exist in this project (services: Postgres, backend, frontend)"),
-        "{}",
-        run.stdout
+    assert_contains!(run.stdout, "DATABASE_URL");
+    assert_contains!(
+        run.stdout,
+        "references service `Postgress` (`${{Postgress.DATABASE_URL}}`), which does not exist in this project (services: Postgres, backend, frontend)"
     );
     assert_contains!(
         run.stdout,

@@ -295,13 +295,8 @@ fn missing_information_is_a_refusal_with_the_reason() {
     let fake = platform(None, &[("dep-2", "SUCCESS", c2), ("dep-1", "REMOVED", c1)]);
     let run = rollback(&fake, history.path(), "dep-1", c1, &[]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("has only a DATABASE_URL private to Railway")
-            && run.stderr.contains("DATABASE_PUBLIC_URL"),
-        "{}",
-        run.stderr
-    );
+    assert_contains!(run.stderr, "has only a DATABASE_URL private to Railway");
+    assert_contains!(run.stderr, "DATABASE_PUBLIC_URL");
     assert!(!rolled_back(&fake));
 
     // A deployment that carries no commit.
@@ -572,15 +567,28 @@ fn an_applied_migration_edited_since_is_caught_before_the_deploy() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let applied = crate::common::check(&doc, "schema.applied");
     assert_eq!(applied["status"], "fail", "{applied}");
-    assert!(
-        applied["message"].as_str().unwrap().contains("migration 29990101000001 (tags and notes) was edited after production applied it (checksum differs)")
-            && applied["message"].as_str().unwrap().contains("the new deployment would refuse to start"),
+    assert_contains!(
+        applied["message"].as_str().unwrap(),
+        "migration 29990101000001 (tags and notes) was edited after production applied it (checksum differs)",
+        "{applied}"
+    );
+    assert_contains!(
+        applied["message"].as_str().unwrap(),
+        "the new deployment would refuse to start",
         "{applied}"
     );
 
     let run = refused_deploy(&fake, &history, c3);
-    assert!(
-        run.stderr.contains("deploy: pre-flight failed") && run.stdout.contains("schema.applied"),
+    assert_contains!(
+        run.stderr,
+        "deploy: pre-flight failed",
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_contains!(
+        run.stdout,
+        "schema.applied",
         "{}\n{}",
         run.stdout,
         run.stderr
@@ -600,11 +608,10 @@ fn deploy_refuses_a_new_migration_with_an_unexcepted_finding() {
         "CREATE INDEX job_offers_title_idx ON job_offers (title);\n",
     );
     let run = refused_deploy(&fake, &history, c3);
-    assert!(
-        run.stdout.contains("schema.lint")
-            && run.stdout.contains("migrations/29990101000003_title_index.up.sql:1: require-concurrent-index-creation [locking]"),
-        "{}",
-        run.stdout
+    assert_contains!(run.stdout, "schema.lint");
+    assert_contains!(
+        run.stdout,
+        "migrations/29990101000003_title_index.up.sql:1: require-concurrent-index-creation [locking]"
     );
     assert_contains!(run.stderr, "deploy: pre-flight failed");
     assert!(!deploys(&fake), "nothing was deployed");
@@ -654,20 +661,18 @@ fn skip_verify_names_the_schema_gates_and_keeps_the_offline_lint() {
     ];
     let run = xtask_in(&fake, history.path(), &args);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("WARNING: --skip-verify")
-            && run.stderr.contains("schema.applied")
-            && run
-                .stderr
-                .contains("the offline lint of every migration about to ship still runs"),
+    assert_contains!(run.stderr, "WARNING: --skip-verify");
+    assert_contains!(run.stderr, "schema.applied");
+    assert_contains!(
+        run.stderr,
+        "the offline lint of every migration about to ship still runs",
         "{}",
         run.stderr
     );
-    assert!(
-        run.stdout.contains("schema.lint")
-            && run.stdout.contains("migrations/29990101000003_title_index.up.sql:1: require-concurrent-index-creation [locking]"),
-        "{}",
-        run.stdout
+    assert_contains!(run.stdout, "schema.lint");
+    assert_contains!(
+        run.stdout,
+        "migrations/29990101000003_title_index.up.sql:1: require-concurrent-index-creation [locking]"
     );
     assert_contains!(run.stderr, "deploy: pre-flight failed: the offline lint");
     assert!(!deploys(&fake), "nothing was deployed");

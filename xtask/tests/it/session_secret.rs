@@ -104,7 +104,8 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
     assert_eq!(line["secret_fingerprint"], fingerprint.as_str(), "{line}");
     let logged = line["message"].as_str().unwrap();
     assert_contains!(logged, &format!("sha256 {fingerprint}…"));
-    assert!(!logged.contains(BACKEND_SECRET) && !logged.contains(FRONTEND_SECRET));
+    assert_lacks!(logged, BACKEND_SECRET);
+    assert_lacks!(logged, FRONTEND_SECRET);
     // Once a minute at most: a second refusal logs nothing new.
     assert_eq!(get_me(port, &token), 401);
     assert!(

@@ -36,10 +36,12 @@ fn the_readme_quickstart_and_ci_agree() {
         "cargo test --workspace",
         ".ci/run must run the README's test command"
     );
-    assert!(
-        ci.contains("cargo fmt --all --check") && ci.contains("-D warnings"),
+    assert_contains!(
+        ci,
+        "cargo fmt --all --check",
         ".ci/run must check formatting and lints"
     );
+    assert_contains!(ci, "-D warnings", ".ci/run must check formatting and lints");
 }
 
 #[test]

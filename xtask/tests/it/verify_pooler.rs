@@ -22,7 +22,8 @@ fn message(doc: &Value, id: &str) -> String {
 }
 
 fn no_password(run: &Run, db: &TestDb) {
-    assert!(!run.stdout.contains(&db.password) && !run.stderr.contains(&db.password));
+    assert_lacks!(run.stdout, &db.password);
+    assert_lacks!(run.stderr, &db.password);
 }
 
 #[test]
@@ -88,12 +89,9 @@ fn the_pooler_and_the_direct_url_are_each_checked_for_what_they_carry() {
         "3 migration connections (one per replica starting) + 4 server connections of the pooler = 7 of max_connections 200"
     );
     let route = message(&doc, "database.direct_route");
-    assert!(
-        route.contains("migrations connect to DATABASE_DIRECT_URL")
-            && route.contains("bypassing the transaction pooler")
-            && route.contains(":****@"),
-        "{route}"
-    );
+    assert_contains!(route, "migrations connect to DATABASE_DIRECT_URL");
+    assert_contains!(route, "bypassing the transaction pooler");
+    assert_contains!(route, ":****@");
 
     // More server connections than the direct side can take: a warning naming the fix.
     let (_, crowded) = verify(

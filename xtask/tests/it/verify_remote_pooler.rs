@@ -118,11 +118,8 @@ fn the_pair_passes_when_the_pooler_and_the_backend_agree() {
         "{pool:#}"
     );
     let route = message(&doc, "database.direct_route");
-    assert!(
-        route.contains("DATABASE_DIRECT_URL")
-            && route.contains("postgres:****@postgres.railway.internal"),
-        "{route}"
-    );
+    assert_contains!(route, "DATABASE_DIRECT_URL");
+    assert_contains!(route, "postgres:****@postgres.railway.internal");
     assert!(find_check(&doc, "pooler.direct_url").is_none());
     assert_lacks!(run.stdout, DB_PASSWORD);
 }

@@ -43,11 +43,8 @@ fn the_seed_url_without_the_parameter_passes_with_require() {
         .iter()
         .find(|c| c.id == "database_url.valid")
         .unwrap();
-    assert!(
-        pass.message.contains("Railway TCP proxy") && pass.message.contains("require"),
-        "{}",
-        pass.message
-    );
+    assert_contains!(pass.message, "Railway TCP proxy");
+    assert_contains!(pass.message, "require");
 }
 
 /// (query, expected mode) for a remote host, or the failed check id.

@@ -121,10 +121,8 @@ fn a_file_over_the_size_limit_is_refused_with_a_clear_error() {
             Err(e @ SourceError::TooLarge { .. }) => {
                 assert!(!ok, "{size} bytes refused: {e}");
                 let text = e.to_string();
-                assert!(
-                    text.contains("1 MiB") && text.contains(&format!("{size}.env")),
-                    "{text}"
-                );
+                assert_contains!(text, "1 MiB");
+                assert_contains!(text, &format!("{size}.env"));
             }
             Err(e) => panic!("{size} bytes: {e:?}"),
         }

@@ -110,10 +110,8 @@ fn transaction_pooling_without_a_direct_url_is_an_error_while_migrating_at_start
         NoDirectRoute::ThroughTransactionPooler { .. }
     ));
     let text = refusal.to_string();
-    assert!(
-        text.contains("nothing was run") && text.contains("Fix: set DATABASE_DIRECT_URL"),
-        "{text}"
-    );
+    assert_contains!(text, "nothing was run");
+    assert_contains!(text, "Fix: set DATABASE_DIRECT_URL");
     assert_lacks!(text, PASSWORD);
 }
 

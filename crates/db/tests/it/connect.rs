@@ -54,10 +54,8 @@ async fn the_seed_failure_reproduced_and_fixed_through_a_railway_like_proxy() {
         .unwrap_err();
     assert!(matches!(e, ConnectError::ResetDuringStartup { .. }), "{e}");
     let text = e.to_string();
-    assert!(
-        text.contains("reset") && text.contains("sslmode=require"),
-        "{text}"
-    );
+    assert_contains!(text, "reset");
+    assert_contains!(text, "sslmode=require");
     assert_lacks!(all_forms(&e), &db.password);
 
     // Enforced TLS through the same proxy connects.

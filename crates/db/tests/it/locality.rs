@@ -225,10 +225,8 @@ async fn a_local_looking_name_that_resolves_elsewhere_is_refused_before_connecti
         assert!(!e.is_transient(), "refused at once, not retried: {e}");
         assert!(started.elapsed() < Duration::from_secs(2));
         let text = all_forms(&e);
-        assert!(
-            text.contains("looks local") && text.contains("sslmode=require"),
-            "{text}"
-        );
+        assert_contains!(text, "looks local");
+        assert_contains!(text, "sslmode=require");
         assert_lacks!(text, &db.password);
     }
     // `prefer` is just as refused: it falls back to plaintext silently.

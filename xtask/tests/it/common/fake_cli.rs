@@ -118,8 +118,16 @@ impl Fake {
             .unwrap();
         let run = Run::from(out);
         for secret in [DB_PASSWORD, SECRET, FRONT_SECRET, RESEND, BEARER] {
-            assert!(
-                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            assert_lacks!(
+                run.stdout,
+                secret,
+                "`{secret}` leaked:\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+            assert_lacks!(
+                run.stderr,
+                secret,
                 "`{secret}` leaked:\n{}\n{}",
                 run.stdout,
                 run.stderr
