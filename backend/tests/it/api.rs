@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use intowork_testkit::{Flavor, PgServer, TestDb};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::SECRET;
 use crate::common::app::TestApp;
@@ -78,16 +78,6 @@ async fn world(published: usize) -> World {
 }
 
 impl World {
-    async fn req(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Answer {
-        self.app.request(method, path, token, body).await
-    }
-
     fn sql(&self, sql: &str) -> String {
         server().psql(&self.db.name, sql)
     }
@@ -121,7 +111,8 @@ async fn applying_follows_the_table_and_queues_both_emails() {
     );
 
     let a = w
-        .req("POST", &apply(w.offers[0]), ann, Some(letter.clone()))
+        .app
+        .request("POST", &apply(w.offers[0]), ann, Some(letter.clone()))
         .await;
     assert_status(&a, StatusCode::CREATED, "apply");
     assert_eq!(a.json["status"], "submitted");
@@ -191,11 +182,12 @@ async fn applying_follows_the_table_and_queues_both_emails() {
         ),
     ];
     for (what, path, token, body, want) in cases {
-        assert_status(&w.req("POST", &path, token, body).await, want, what);
+        assert_status(&w.app.request("POST", &path, token, body).await, want, what);
     }
     // Exactly at the limit (in characters, not bytes) is fine; no body at all too.
     let max = w
-        .req(
+        .app
+        .request(
             "POST",
             &apply(w.offers[1]),
             ann,
@@ -235,8 +227,10 @@ async fn two_identical_applications_at_once_make_one_201_and_one_409() {
     for &offer in &w.offers {
         let path = format!("/api/jobs/{offer}/applications");
         let (a, b) = tokio::join!(
-            w.req("POST", &path, Some(&w.tokens.bob), Some(json!({}))),
-            w.req("POST", &path, Some(&w.tokens.bob), Some(json!({})))
+            w.app
+                .request("POST", &path, Some(&w.tokens.bob), Some(json!({}))),
+            w.app
+                .request("POST", &path, Some(&w.tokens.bob), Some(json!({})))
         );
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
         statuses.sort();
@@ -262,7 +256,8 @@ async fn candidates_page_through_their_own_applications_newest_first() {
     let ann = Some(w.tokens.ann.as_str());
     for &offer in &w.offers {
         let a = w
-            .req(
+            .app
+            .request(
                 "POST",
                 &format!("/api/jobs/{offer}/applications"),
                 ann,
@@ -271,17 +266,18 @@ async fn candidates_page_through_their_own_applications_newest_first() {
             .await;
         assert_status(&a, StatusCode::CREATED, "apply");
     }
-    w.req(
-        "POST",
-        &format!("/api/jobs/{}/applications", w.offers[0]),
-        Some(&w.tokens.bob),
-        Some(json!({})),
-    )
-    .await;
+    w.app
+        .request(
+            "POST",
+            &format!("/api/jobs/{}/applications", w.offers[0]),
+            Some(&w.tokens.bob),
+            Some(json!({})),
+        )
+        .await;
     let mut seen = Vec::new();
     let mut path = "/api/applications?limit=2".to_owned();
     loop {
-        let page = w.req("GET", &path, ann, None).await;
+        let page = w.app.request("GET", &path, ann, None).await;
         assert_status(&page, StatusCode::OK, "page");
         for item in page.json["items"].as_array().unwrap() {
             assert_eq!(item["company"], "Acme");
@@ -325,16 +321,21 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
     let offer = w.offers[0];
     let inbox = format!("/api/jobs/{offer}/applications");
     let a1 = w
-        .req("POST", &inbox, ann, Some(json!({"cover_letter": "Hi"})))
+        .app
+        .request("POST", &inbox, ann, Some(json!({"cover_letter": "Hi"})))
         .await
         .json["id"]
         .as_i64()
         .unwrap();
-    let a2 = w.req("POST", &inbox, bob, Some(json!({}))).await.json["id"]
+    let a2 = w
+        .app
+        .request("POST", &inbox, bob, Some(json!({})))
+        .await
+        .json["id"]
         .as_i64()
         .unwrap();
 
-    let list = w.req("GET", &inbox, boss, None).await;
+    let list = w.app.request("GET", &inbox, boss, None).await;
     assert_status(&list, StatusCode::OK, "owner");
     let items = list.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
@@ -345,7 +346,7 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
         ("candidate", ann, StatusCode::FORBIDDEN),
         ("anonymous", None, StatusCode::UNAUTHORIZED),
     ] {
-        assert_status(&w.req("GET", &inbox, token, None).await, want, what);
+        assert_status(&w.app.request("GET", &inbox, token, None).await, want, what);
     }
     assert_status(
         &w.app.offer_applications(boss, 999999, "").await,
@@ -353,7 +354,8 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
         "unknown offer",
     );
     assert_status(
-        &w.req("GET", &format!("{inbox}?status=bogus"), boss, None)
+        &w.app
+            .request("GET", &format!("{inbox}?status=bogus"), boss, None)
             .await,
         StatusCode::BAD_REQUEST,
         "bad status",
@@ -432,7 +434,8 @@ async fn only_the_owning_employer_sees_an_offers_applications_and_moves_them() {
     );
 
     let hired = w
-        .req("GET", &format!("{inbox}?status=hired"), boss, None)
+        .app
+        .request("GET", &format!("{inbox}?status=hired"), boss, None)
         .await;
     let ids: Vec<i64> = hired.json["items"]
         .as_array()
@@ -451,7 +454,8 @@ async fn concurrent_status_changes_serialise_on_the_row() {
     let w = world(1).await;
     let offer = w.offers[0];
     let id = w
-        .req(
+        .app
+        .request(
             "POST",
             &format!("/api/jobs/{offer}/applications"),
             Some(&w.tokens.ann),
@@ -464,13 +468,13 @@ async fn concurrent_status_changes_serialise_on_the_row() {
     let path = format!("/api/applications/{id}");
     // The employer rejects while the candidate withdraws: exactly one wins.
     let (a, b) = tokio::join!(
-        w.req(
+        w.app.request(
             "PATCH",
             &path,
             Some(&w.tokens.boss),
             Some(json!({"status": "rejected"}))
         ),
-        w.req(
+        w.app.request(
             "PATCH",
             &path,
             Some(&w.tokens.ann),
