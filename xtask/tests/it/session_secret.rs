@@ -4,11 +4,11 @@
 //! a TLS-only PostgreSQL, a token minted by next-auth's own `encode`.
 
 use crate::common::backend::Backend;
-use crate::common::{Run, check, root};
+use crate::common::fake_cli::{VERIFY_WITH_FRONTEND, scenario};
+use crate::common::{check, root};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::time::Duration;
 
 use intowork_testkit::{Flavor, PgServer};
@@ -18,20 +18,6 @@ use xshell::{Shell, cmd};
 /// Obviously fake.
 const BACKEND_SECRET: &str = "session-test-backend-secret-7a6b5c4d3e2f1a0b9c8d";
 const FRONTEND_SECRET: &str = "session-test-frontend-secret-0f9e8d7c6b5a4f3e2d1c";
-
-fn xtask(scenario: &Path, args: &[&str]) -> Run {
-    let sh = Shell::new().unwrap();
-    let bin = env!("CARGO_BIN_EXE_xtask");
-    let out = cmd!(sh, "{bin} {args...}")
-        .env_clear()
-        .env("RAILWAY_BIN", env!("CARGO_BIN_EXE_fake-railway"))
-        .env("FAKE_RAILWAY_SCENARIO", scenario)
-        .ignore_status()
-        .quiet()
-        .output()
-        .unwrap();
-    Run::from(out)
-}
 
 /// A session token as the frontend (next-auth 4) would make it with `secret`.
 fn frontend_token(secret: &str) -> String {
@@ -61,8 +47,8 @@ fn get_me(port: u16, token: &str) -> u16 {
 
 #[test]
 fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("scenario.json");
+    // The common fake-CLI fixture, its scenario replaced by this test's whole platform.
+    let fake = scenario(json!({}));
     let write = |logs: Value| {
         let doc = json!({
             "project": {"id": "prj-1", "name": "intowork", "environments": ["production"], "services": ["backend", "frontend"], "workspace": "IntoWork"},
@@ -73,12 +59,12 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
             "deployments": {"backend": [{"id": "dep-1", "status": "SUCCESS", "createdAt": chrono::Utc::now().to_rfc3339()}]},
             "logs": {"dep-1": logs},
         });
-        std::fs::write(&scenario, doc.to_string()).unwrap();
+        std::fs::write(&fake.scenario, doc.to_string()).unwrap();
     };
     write(json!([]));
 
     // 1. What verify --remote says, and the backend secret's fingerprint in it.
-    let verify = xtask(&scenario, &crate::common::fake_cli::VERIFY_WITH_FRONTEND);
+    let verify = fake.xtask(&VERIFY_WITH_FRONTEND, &[]);
     assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
     let doc: Value = serde_json::from_str(&verify.stdout).unwrap();
     let check = check(&doc, "platform.nextauth_secret_match");
@@ -118,8 +104,7 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
     write(
         json!([{"after_polls": 0, "timestamp": chrono::Utc::now().to_rfc3339(), "message": logged, "level": "warn"}]),
     );
-    let logs = xtask(
-        &scenario,
+    let logs = fake.xtask(
         &[
             "logs",
             "--service",
@@ -128,6 +113,7 @@ fn verify_remotes_secret_mismatch_is_a_reproducible_401_and_a_diagnosed_log_line
             "dep-1",
             "--json",
         ],
+        &[],
     );
     assert_eq!(logs.code, 0, "{}{}", logs.stdout, logs.stderr);
     let diagnosed: Value = serde_json::from_str(logs.stdout.lines().next().unwrap()).unwrap();
