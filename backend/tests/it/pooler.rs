@@ -2,10 +2,8 @@
 //! migrations, and `backend migrate`, run over `DATABASE_DIRECT_URL` — on the database
 //! itself, once — and never through a transaction pooler.
 //!
-//! Serving through a transaction-mode PgBouncer 1.18 is phase 2 (sqlx's named statements
-//! collide there: crates/db/tests/it/pooler_statements.rs), so this file starts one backend
-//! through transaction pooling, and shows "exactly once" with three replicas through session
-//! pooling, where their statements survive.
+//! Serving through a transaction-mode PgBouncer under load, three replicas at once:
+//! pooler_load.rs.
 
 use std::time::Duration;
 
@@ -14,14 +12,14 @@ use intowork_testkit::{BouncerOptions, DdlCommand, Flavor, PgBouncer, PgServer, 
 use crate::common::env;
 use crate::common::process::Backend;
 
-fn server() -> &'static PgServer {
+pub(crate) fn server() -> &'static PgServer {
     PgServer::shared(Flavor::TlsOnly)
 }
 
 const DIRECT_APP: &str = "backend-direct";
 const POOLED_APP: &str = "backend-pooled";
 
-fn variables(db: &TestDb, bouncer: &PgBouncer, mode: &str) -> Vec<(String, String)> {
+pub(crate) fn variables(db: &TestDb, bouncer: &PgBouncer, mode: &str) -> Vec<(String, String)> {
     let pooled = bouncer.url(
         db,
         &format!("sslmode=require&application_name={POOLED_APP}"),
@@ -38,7 +36,7 @@ fn variables(db: &TestDb, bouncer: &PgBouncer, mode: &str) -> Vec<(String, Strin
 }
 
 /// Every DDL command ran in a session opened with the direct URL, and none twice.
-fn assert_migrated_directly_once(log: &[DdlCommand]) {
+pub(crate) fn assert_migrated_directly_once(log: &[DdlCommand]) {
     assert!(!log.is_empty(), "no DDL was logged");
     for command in log {
         assert_eq!(command.application_name, DIRECT_APP, "{command:?}");
