@@ -180,9 +180,14 @@ pub(crate) struct Deploy {
     /// from /health on the same origin).
     #[arg(long, value_name = "URL")]
     pub(crate) health_url: Option<String>,
-    /// Deploy without the pre-flight checks (variables, settings, plan), printed loudly.
+    /// Deploy without the pre-flight checks (variables, settings, plan, pooler), printed loudly.
     #[arg(long)]
     pub(crate) skip_verify: bool,
+    /// The Railway service of the pooler (PgBouncer) in front of the database, checked by the
+    /// pre-flight as `verify --remote` checks it; default: the service DATABASE_URL
+    /// references, when it is PgBouncer.
+    #[arg(long, value_name = "NAME", conflicts_with = "skip_verify")]
+    pub(crate) pooler_service: Option<String>,
     /// Run the read-only pre-flight, print the commands a deploy would run, change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
