@@ -91,8 +91,18 @@ pub(crate) struct Bench {
     #[arg(long)]
     pub(crate) no_cold_build: bool,
     /// Also write the table into README.md's Performance section (between its bench markers).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "only")]
     pub(crate) readme: bool,
+    /// Run only this part (its report goes to target/bench/report-<part>.json and .md).
+    #[arg(long, value_enum, value_name = "PART")]
+    pub(crate) only: Option<BenchPart>,
+}
+
+/// A part of the bench that runs alone with `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BenchPart {
+    /// `GET /api/jobs?limit=20` through PgBouncer (transaction mode) against direct.
+    Pooler,
 }
 
 #[derive(Debug, Args)]
