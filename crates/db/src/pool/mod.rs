@@ -16,9 +16,9 @@
 //!
 //! Behind a transaction pooler (the statement cache off: `DATABASE_POOL_MODE=transaction`,
 //! or a URL that names a pooler) the pool's connections are *pinned* (`pinned.rs`): a
-//! statement run outside a [`Tx`] gets a transaction of its own, and every transaction ends
-//! with `DEALLOCATE ALL`, so nothing outlives the transaction that PgBouncer lent a server
-//! connection for. The pool decides, from the settings; queries and call sites do not change,
+//! statement run outside a [`Tx`] gets a transaction of its own, and every transaction starts
+//! and ends with `DEALLOCATE ALL`, so nothing outlives the transaction that PgBouncer lent a
+//! server connection for. The pool decides, from the settings; queries and call sites do not change,
 //! and the raw connection is only reachable inside a transaction ([`Tx`]) or through
 //! [`Tracked`]'s `Executor`.
 

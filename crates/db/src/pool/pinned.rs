@@ -11,9 +11,10 @@
 //! its statements (`sqlx_s_N`, counted per client connection) even with the statement cache
 //! off, never closes them then, and its own type look-ups (`SELECT $1::regtype::oid`, run
 //! for enums such as `application_status`) are named too: left on the server connection,
-//! the next client's `sqlx_s_1` there fails with `42P05`. So a transaction ends with
-//! `DEALLOCATE ALL` in the same message as `COMMIT`/`ROLLBACK` (one simple query: PgBouncer
-//! forwards it whole to the one server connection), and no round trip is added.
+//! the next client's `sqlx_s_1` there fails with `42P05`. So a transaction starts and ends
+//! with `DEALLOCATE ALL` in the same message as `BEGIN` and `COMMIT`/`ROLLBACK` (one simple
+//! query: PgBouncer forwards it whole to the one server connection), and no round trip is
+//! added.
 //!
 //! The cost: `BEGIN` and `COMMIT` are a round trip each, so a single statement takes four
 //! instead of one with cached statements on a direct connection (`cargo xtask bench`'s
@@ -39,6 +40,16 @@ pub(super) enum Bounds {
 }
 
 impl Bounds {
+    /// Pinned, `DEALLOCATE ALL` first as well: a statement another client of the pooler left on
+    /// this server connection (a `cargo xtask verify` run, a psql `PREPARE`) cannot collide
+    /// with ours either.
+    pub(super) fn begin(self) -> &'static str {
+        match self {
+            Bounds::Session => "BEGIN",
+            Bounds::Pinned => "BEGIN; DEALLOCATE ALL",
+        }
+    }
+
     pub(super) fn commit(self) -> &'static str {
         match self {
             Bounds::Session => "COMMIT",
@@ -56,8 +67,8 @@ impl Bounds {
     }
 }
 
-pub(super) async fn begin(raw: &mut PgConnection) -> Result<(), Error> {
-    raw.execute("BEGIN").await.map(drop)
+pub(super) async fn begin(raw: &mut PgConnection, bounds: Bounds) -> Result<(), Error> {
+    raw.execute(bounds.begin()).await.map(drop)
 }
 
 /// Ends the transaction: commits when `ok`, else rolls back. A failed commit is rolled back
@@ -103,7 +114,7 @@ where
     // The rows are collected before the transaction ends (a stream consumed half-way would
     // otherwise hold the server connection); sqlx's `fetch_all` collects them anyway.
     let unit = async move {
-        begin(raw).await?;
+        begin(raw, Bounds::Pinned).await?;
         let items: Vec<_> = raw.fetch_many(query).collect().await;
         let failed = items.iter().any(Result::is_err);
         let broken = items.iter().any(|i| i.as_ref().is_err_and(is_broken));
@@ -134,7 +145,7 @@ where
     E: 'q + Execute<'q, Postgres>,
 {
     Box::pin(async move {
-        begin(raw).await?;
+        begin(raw, Bounds::Pinned).await?;
         let result = raw.fetch_optional(query).await;
         settle(raw, result).await
     })
@@ -148,7 +159,7 @@ where
     E: 'q + Execute<'q, Postgres>,
 {
     Box::pin(async move {
-        begin(raw).await?;
+        begin(raw, Bounds::Pinned).await?;
         let result = raw.fetch_all(query).await;
         settle(raw, result).await
     })
@@ -162,7 +173,7 @@ where
     E: 'q + Execute<'q, Postgres>,
 {
     Box::pin(async move {
-        begin(raw).await?;
+        begin(raw, Bounds::Pinned).await?;
         let result = raw.execute(query).await;
         settle(raw, result).await
     })
@@ -174,7 +185,7 @@ pub(super) fn prepare_with<'e, 'q: 'e>(
     parameters: &'e [PgTypeInfo],
 ) -> BoxFuture<'e, Result<PgStatement<'q>, Error>> {
     Box::pin(async move {
-        begin(raw).await?;
+        begin(raw, Bounds::Pinned).await?;
         let result = raw.prepare_with(sql, parameters).await;
         settle(raw, result).await
     })
@@ -185,7 +196,7 @@ pub(super) fn describe<'e, 'q: 'e>(
     sql: &'q str,
 ) -> BoxFuture<'e, Result<Describe<Postgres>, Error>> {
     Box::pin(async move {
-        begin(raw).await?;
+        begin(raw, Bounds::Pinned).await?;
         let result = raw.describe(sql).await;
         settle(raw, result).await
     })

@@ -117,7 +117,7 @@ impl Tracked {
         let bounds = self.bounds;
         let (raw, health) = self.parts();
         health.busy = true;
-        match pinned::begin(raw).await {
+        match pinned::begin(raw, bounds).await {
             Ok(()) => Ok(Tx {
                 raw,
                 health,

@@ -308,3 +308,42 @@ async fn step(pool: &Pool, task: i64, i: i64) -> Result<bool, sqlx::Error> {
         }
     }
 }
+
+/// Another client of the pooler (a `cargo xtask verify`, psql's `PREPARE`, sqlx with its
+/// cache on) leaves a named statement on the only server connection: the pinned pool's first
+/// statement, also `sqlx_s_1`, still runs.
+#[tokio::test]
+async fn a_statement_another_client_left_on_the_server_connection_does_not_collide() {
+    use sqlx::Connection as _;
+    let db = server().create_database();
+    let bouncer = PgBouncer::start_with(
+        server(),
+        &[&db],
+        BouncerOptions {
+            default_pool_size: 1,
+            ..BouncerOptions::default()
+        },
+    );
+    let url = bouncer.url(&db, "sslmode=require");
+    let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+    let mut other = sqlx::PgConnection::connect_with(&options).await.unwrap();
+    let one: i32 = sqlx::query_scalar("SELECT $1::int4")
+        .bind(1)
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    let pool = pool(&url, true, "1").await;
+    let two: i64 = pool
+        .read(|mut c| async move {
+            sqlx::query_scalar("SELECT $1::int8")
+                .bind(2_i64)
+                .fetch_one(&mut *c)
+                .await
+        })
+        .await
+        .expect("no 42P05: the transaction starts with DEALLOCATE ALL");
+    assert_eq!(two, 2);
+    let _ = other.close().await;
+    pool.close(std::time::Duration::from_secs(5)).await;
+}
