@@ -19,7 +19,7 @@ use crate::common::outbox::{email_env, pairs};
 use crate::common::process::Backend;
 use crate::common::tokens::{Mint, mint};
 use crate::common::{SECRET, seed};
-use crate::pooler::{assert_migrated_directly_once, server, variables};
+use crate::pooler::{server, start_together, variables};
 
 const REPLICAS: usize = 3;
 const CANDIDATES: usize = 9;
@@ -48,20 +48,7 @@ fn three_backends_through_a_transaction_pooler_serve_under_load_and_mail_once() 
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
-    let mut replicas: Vec<Backend> = (0..REPLICAS)
-        .map(|_| Backend::spawn(&["serve", "--port", "0"], &vars))
-        .collect();
-    let applied: u64 = replicas
-        .iter()
-        .map(|r| {
-            let line = r.wait_for("migrations done", Duration::from_secs(120));
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-            v["applied"].as_u64().unwrap()
-        })
-        .sum();
-    let rows = server().psql(&db.name, "SELECT count(*) FROM _sqlx_migrations");
-    assert_eq!(applied.to_string(), rows, "each migration applied once");
-    assert_migrated_directly_once(&server().ddl_log(&db));
+    let mut replicas = start_together(REPLICAS, &vars, &db);
     let ports: Vec<u16> = replicas.iter().map(Backend::port).collect();
 
     let (offers, _draft) = seed(server(), &db, OFFERS);

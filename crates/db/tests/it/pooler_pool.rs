@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::common::settings;
+use crate::common::{proxy, settings};
 use futures_util::TryStreamExt as _;
 use intowork_db::{Pool, connect_pool};
 use intowork_testkit::{BouncerOptions, Flavor, PgBouncer, PgServer};
@@ -44,22 +44,14 @@ struct Watcher {
 
 impl Watcher {
     async fn start(upstream: u16) -> Watcher {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
         let outside = Arc::new(AtomicU32::new(0));
         let count = outside.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let server = tokio::net::TcpStream::connect(("127.0.0.1", upstream))
-                    .await
-                    .unwrap();
-                let (cr, cw) = client.into_split();
-                let (sr, sw) = server.into_split();
-                let idle = Arc::new(AtomicBool::new(true));
-                tokio::spawn(from_client(cr, sw, idle.clone(), count.clone()));
-                tokio::spawn(from_server(sr, cw, idle));
-            }
-        });
+        let port = proxy(upstream, move |cr, cw, sr, sw| {
+            let idle = Arc::new(AtomicBool::new(true));
+            tokio::spawn(from_client(cr, sw, idle.clone(), count.clone()));
+            tokio::spawn(from_server(sr, cw, idle));
+        })
+        .await;
         Watcher { port, outside }
     }
 
