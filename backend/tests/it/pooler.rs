@@ -56,7 +56,7 @@ pub(crate) fn start_together(n: usize, vars: &[(String, String)], db: &TestDb) -
         rows,
         "each migration applied by one replica"
     );
-    assert_migrated_directly_once(&server().ddl_log(&db));
+    assert_migrated_directly_once(&server().ddl_log(db));
     replicas
 }
 
