@@ -47,8 +47,10 @@ export const partial = "backend";
 // unpooled URL it documents (DATABASE_UNPOOLED_URL) for DATABASE_DIRECT_URL instead.
 //
 // POOLER names the pooler service; null: no pooler, DATABASE_URL is the database's own URL.
-// It stays null until the backend's queries are proven through transaction pooling (issue
-// 27, phase 2: sqlx's named statements and PgBouncer's versions).
+// The backend's queries are correct through transaction pooling (the pool pins each in a
+// transaction: docs/replicas.md), at a cost in latency; null because one
+// instance needs no pooler: set it when replicas × DATABASE_MAX_CONNECTIONS outgrow the
+// database's max_connections.
 export const DATABASE = "Postgres";
 export const POOLER: string | null = null;
 const reference = (service: string, variable: string) => `\${{${service}.${variable}}}`;

@@ -204,7 +204,8 @@ impl flags::Deploy {
                 .into());
             }
         } else {
-            let mut report = remote::check(sh, &ready, &self.frontend, &self.env)?;
+            let pooler = self.pooler_service.as_deref();
+            let mut report = remote::check(sh, &ready, &self.frontend, &self.env, pooler)?;
             let target = &ready.railway.target;
             report.checks.extend(guard::preflight::checks(
                 sh,

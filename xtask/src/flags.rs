@@ -91,8 +91,18 @@ pub(crate) struct Bench {
     #[arg(long)]
     pub(crate) no_cold_build: bool,
     /// Also write the table into docs/performance.md (between its bench markers).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "only")]
     pub(crate) readme: bool,
+    /// Run only this part (its report goes to target/bench/report-<part>.json and .md).
+    #[arg(long, value_enum, value_name = "PART")]
+    pub(crate) only: Option<BenchPart>,
+}
+
+/// A part of the bench that runs alone with `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BenchPart {
+    /// `GET /api/jobs?limit=20` through PgBouncer (transaction mode) against direct.
+    Pooler,
 }
 
 #[derive(Debug, Args)]
@@ -180,9 +190,14 @@ pub(crate) struct Deploy {
     /// from /health on the same origin).
     #[arg(long, value_name = "URL")]
     pub(crate) health_url: Option<String>,
-    /// Deploy without the pre-flight checks (variables, settings, plan), printed loudly.
+    /// Deploy without the pre-flight checks (variables, settings, plan, pooler), printed loudly.
     #[arg(long)]
     pub(crate) skip_verify: bool,
+    /// The Railway service of the pooler (PgBouncer) in front of the database, checked by the
+    /// pre-flight as `verify --remote` checks it; default: the service DATABASE_URL
+    /// references, when it is PgBouncer.
+    #[arg(long, value_name = "NAME", conflicts_with = "skip_verify")]
+    pub(crate) pooler_service: Option<String>,
     /// Run the read-only pre-flight, print the commands a deploy would run, change nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,

@@ -161,39 +161,48 @@ async fn probe(state: &AppState) -> Checks {
             return Checks::without(Database::Unreachable);
         }
     };
-    // Cut by READY_BUDGET half-way, the lease is dropped unfinished and the pool closes the
-    // connection rather than reuse it mid-protocol.
-    let mut conn = pooled.lease();
-    let tls = match intowork_db::session_tls(&mut conn).await {
+    // One transaction: behind a transaction pooler every statement must run inside one (the
+    // pool pins it). Cut by READY_BUDGET half-way, the transaction is dropped unfinished and
+    // the pool closes its connection rather than reuse it mid-protocol.
+    let mut tx = match pooled.begin().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: query failed");
+            return Checks::without(Database::Error);
+        }
+    };
+    let tls = match intowork_db::session_tls(&mut tx).await {
         Ok(s) if s.ssl => Tls::Encrypted { version: s.version },
         Ok(_) => Tls::NotEncrypted,
         Err(e) => {
             tracing::warn!(error = %e, "readiness: query failed");
-            conn.failed(&e);
+            let _ = tx.rollback().await;
             return Checks::without(Database::Error);
         }
     };
-    let migrations = match migrate::status(&mut conn, &MIGRATOR).await {
+    let migrations = match migrate::status(&mut tx, &MIGRATOR).await {
         Ok(status) => match not_applied(&status) {
             0 => Migrations::UpToDate,
             n => Migrations::Pending(n),
         },
         Err(e) => {
             tracing::warn!(error = %e, "readiness: cannot read migrations");
-            conn.note(&e);
             Migrations::Unknown
         }
     };
-    let outbox = match outbox::backlog(&mut conn).await {
+    // Last: it fails before the outbox migration, and a failed statement ends what the
+    // transaction can do.
+    let outbox = match outbox::backlog(&mut tx).await {
         Ok(b) => Some(b),
         // Before the outbox migration, or a slow moment: reported as unknown (null).
         Err(e) => {
             tracing::debug!(error = %e, "readiness: cannot read the email outbox");
-            conn.note(&e);
             None
         }
     };
-    conn.done();
+    // Nothing was written: committing or rolling back is the same; a broken connection is
+    // closed by the pool.
+    let _ = tx.rollback().await;
     Checks {
         database: Database::Ok,
         tls: Some(tls),

@@ -15,6 +15,7 @@ mod hostile_process;
 mod leaks;
 mod outage;
 mod pooler;
+mod pooler_load;
 mod process;
 mod replicas_migrate;
 mod serve;

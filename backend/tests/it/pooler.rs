@@ -2,10 +2,8 @@
 //! migrations, and `backend migrate`, run over `DATABASE_DIRECT_URL` — on the database
 //! itself, once — and never through a transaction pooler.
 //!
-//! Serving through a transaction-mode PgBouncer 1.18 is phase 2 (sqlx's named statements
-//! collide there: crates/db/tests/it/pooler_statements.rs), so this file starts one backend
-//! through transaction pooling, and shows "exactly once" with three replicas through session
-//! pooling, where their statements survive.
+//! Serving through a transaction-mode PgBouncer under load, three replicas at once:
+//! pooler_load.rs.
 
 use std::time::Duration;
 
@@ -14,14 +12,14 @@ use intowork_testkit::{BouncerOptions, DdlCommand, Flavor, PgBouncer, PgServer, 
 use crate::common::env;
 use crate::common::process::Backend;
 
-fn server() -> &'static PgServer {
+pub(crate) fn server() -> &'static PgServer {
     PgServer::shared(Flavor::TlsOnly)
 }
 
 const DIRECT_APP: &str = "backend-direct";
 const POOLED_APP: &str = "backend-pooled";
 
-fn variables(db: &TestDb, bouncer: &PgBouncer, mode: &str) -> Vec<(String, String)> {
+pub(crate) fn variables(db: &TestDb, bouncer: &PgBouncer, mode: &str) -> Vec<(String, String)> {
     let pooled = bouncer.url(
         db,
         &format!("sslmode=require&application_name={POOLED_APP}"),
@@ -35,6 +33,31 @@ fn variables(db: &TestDb, bouncer: &PgBouncer, mode: &str) -> Vec<(String, Strin
             ("DATABASE_DIRECT_URL", &direct),
         ],
     )
+}
+
+/// `n` backends started at once with `vars`, once each has migrated: every migration applied
+/// by one of them (their logs' `applied` counts add up to `_sqlx_migrations`' rows), every
+/// DDL command in a session of the direct URL, once.
+pub(crate) fn start_together(n: usize, vars: &[(String, String)], db: &TestDb) -> Vec<Backend> {
+    let replicas: Vec<Backend> = (0..n)
+        .map(|_| Backend::spawn(&["serve", "--port", "0"], vars))
+        .collect();
+    let applied: u64 = replicas
+        .iter()
+        .map(|r| {
+            let line = r.wait_for("migrations done", Duration::from_secs(120));
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            v["applied"].as_u64().unwrap()
+        })
+        .sum();
+    let rows = server().psql(&db.name, "SELECT count(*) FROM _sqlx_migrations");
+    assert_eq!(
+        applied.to_string(),
+        rows,
+        "each migration applied by one replica"
+    );
+    assert_migrated_directly_once(&server().ddl_log(db));
+    replicas
 }
 
 /// Every DDL command ran in a session opened with the direct URL, and none twice.
@@ -91,24 +114,7 @@ fn three_replicas_through_a_pooler_migrate_exactly_once_over_the_direct_url() {
     };
     let bouncer = PgBouncer::start_with(server(), &[&db], session);
     let vars = variables(&db, &bouncer, "session");
-    let mut replicas: Vec<Backend> = (0..3)
-        .map(|_| Backend::spawn(&["serve", "--port", "0"], &vars))
-        .collect();
-    let applied: u64 = replicas
-        .iter()
-        .map(|r| {
-            let line = r.wait_for("migrations done", Duration::from_secs(90));
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-            v["applied"].as_u64().unwrap()
-        })
-        .sum();
-    let rows = server().psql(&db.name, "SELECT count(*) FROM _sqlx_migrations");
-    assert_eq!(
-        applied.to_string(),
-        rows,
-        "each migration applied by one replica"
-    );
-    assert_migrated_directly_once(&server().ddl_log(&db));
+    let mut replicas = start_together(3, &vars, &db);
     for r in &mut replicas {
         r.signal("TERM");
         assert_eq!(r.wait(Duration::from_secs(30)), Some(0), "{}", r.output());

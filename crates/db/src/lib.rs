@@ -33,7 +33,7 @@ pub use error::ConnectError;
 pub use locality::{Resolver, Route, SystemResolver, is_loopback, route};
 pub use options::connect_options;
 pub use pool::{
-    ACQUIRE_TIMEOUT, Conn, Health, IDLE_TIMEOUT, Lease, MAX_LIFETIME, Pool, PoolState, Tracked, Tx,
+    ACQUIRE_TIMEOUT, Conn, Health, IDLE_TIMEOUT, MAX_LIFETIME, Pool, PoolState, Tracked, Tx,
     connect_pool, is_broken, pool,
 };
 pub use probe::TlsFacts;

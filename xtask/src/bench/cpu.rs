@@ -84,6 +84,11 @@ impl Meter {
     }
 }
 
+/// The CPU seconds `pid` used so far (a third party under load: PgBouncer).
+pub(crate) fn process_seconds(pid: u32) -> Option<f64> {
+    Some(Times::of(pid)?.own())
+}
+
 /// The postmaster's own CPU, its reaped children's (sessions that ended) and its live
 /// children's (the sessions, autovacuum, the writers). A session reaped between reading the
 /// postmaster and finding the session in /proc would be counted nowhere (pgbench's sessions

@@ -59,7 +59,7 @@ pub(crate) fn rows(
     rows
 }
 
-fn load_text(r: &LoadResult) -> String {
+pub(crate) fn load_text(r: &LoadResult) -> String {
     format!(
         "{:.0} req/s (p50 {:.1} ms, p99 {:.1} ms)",
         r.rps, r.p50_ms, r.p99_ms

@@ -2,6 +2,7 @@
 //! one run on one machine (these machines are small and noisy: only ratios mean something).
 //! Never fails on a missed target; writes target/bench/report.json and report.md.
 
+mod bouncer;
 mod cpu;
 mod floor;
 mod image_build;
@@ -9,6 +10,7 @@ mod load;
 mod measure;
 mod migrations;
 mod pgbench;
+mod pooler;
 mod report;
 mod rows;
 mod scenario;
@@ -43,11 +45,15 @@ impl flags::Bench {
         })?;
         let mut rows = Vec::new();
 
-        println!("bench: build cost");
-        rows.push(self.cold_build(sh, &dir)?);
-        rows.extend(self.image_build(&root, &dir)?);
+        if self.only.is_none() {
+            println!("bench: build cost");
+            rows.push(self.cold_build(sh, &dir)?);
+            rows.extend(self.image_build(&root, &dir)?);
+        }
         let bins = release_binaries(sh, &root)?;
-        rows.push(help_start(&bins)?);
+        if self.only.is_none() {
+            rows.push(help_start(&bins)?);
+        }
 
         println!("bench: local TLS-only PostgreSQL");
         let cluster = Persistent::new(pg.clone(), dir.join("pg"), BENCH_MAX_CONNECTIONS);
@@ -61,16 +67,20 @@ impl flags::Bench {
             machine: machine(sh),
             rows,
         };
+        let name = match self.only {
+            None => "report",
+            Some(flags::BenchPart::Pooler) => "report-pooler",
+        };
         std::fs::write(
-            dir.join("report.json"),
+            dir.join(format!("{name}.json")),
             serde_json::to_string_pretty(&report)?,
         )?;
-        std::fs::write(dir.join("report.md"), report.markdown())?;
+        std::fs::write(dir.join(format!("{name}.md")), report.markdown())?;
         println!("\n{}", report.table());
         for r in report.rows.iter().filter(|r| !r.note.is_empty()) {
             println!("note: {}: {}", r.name, r.note);
         }
-        println!("written: target/bench/report.json, target/bench/report.md");
+        println!("written: target/bench/{name}.json, target/bench/{name}.md");
         if self.readme {
             let path = root.join(report::TABLE_DOC);
             let doc = std::fs::read_to_string(&path)
@@ -110,6 +120,12 @@ impl flags::Bench {
         let ctx =
             scenario::Context::new(&sh, superuser, db, bins, dir, pg, cluster.postmaster_pid());
         let mut rows = Vec::new();
+        let load = Duration::from_secs(self.load_secs);
+        if self.only == Some(flags::BenchPart::Pooler) {
+            println!("bench: `GET /api/jobs` through PgBouncer (transaction mode) vs direct");
+            rows.extend(ctx.pooler(self.clients, load)?);
+            return Ok(rows);
+        }
         println!("bench: connect + prove TLS");
         rows.push(ctx.connect_vs_psql()?);
         println!("bench: migrations");
@@ -120,9 +136,11 @@ impl flags::Bench {
             "bench: memory and throughput ({} clients, {} s per run)",
             self.clients, self.load_secs
         );
-        rows.extend(ctx.load(self.clients, Duration::from_secs(self.load_secs))?);
+        rows.extend(ctx.load(self.clients, load)?);
         println!("bench: signed-in requests (session token check, `GET /api/me`)");
-        rows.extend(ctx.session(self.clients, Duration::from_secs(self.load_secs))?);
+        rows.extend(ctx.session(self.clients, load)?);
+        println!("bench: `GET /api/jobs` through PgBouncer (transaction mode) vs direct");
+        rows.extend(ctx.pooler(self.clients, load)?);
         Ok(rows)
     }
 

@@ -33,6 +33,8 @@ pub(crate) struct Context<'a> {
     /// A development NEXTAUTH_SECRET for the backend under test.
     pub(super) secret: String,
     pub(super) pgbench: Option<PathBuf>,
+    /// The server programs and account (PgBouncer runs as it).
+    pub(super) pg: &'a Pg,
     /// The PostgreSQL server's process id (its sessions are its children), when known.
     pub(super) postmaster: Option<u32>,
 }
@@ -61,7 +63,7 @@ impl<'a> Context<'a> {
         db: Database,
         bins: &'a BenchBinaries,
         dir: &'a Path,
-        pg: &Pg,
+        pg: &'a Pg,
         postmaster: Option<u32>,
     ) -> Context<'a> {
         Context {
@@ -75,6 +77,7 @@ impl<'a> Context<'a> {
             dir,
             secret: format!("bench-{}", crate::dev::dev_secret()),
             pgbench: pg.binaries.program("pgbench"),
+            pg,
             postmaster,
         }
     }
@@ -125,12 +128,23 @@ impl<'a> Context<'a> {
     /// The release backend as Railway runs it: JSON logs at the default level (no
     /// `RUST_LOG`), on stdout — here thrown away.
     pub(super) fn spawn_backend(&self, port: u16) -> anyhow::Result<Child> {
+        self.spawn_backend_with(port, &self.url, &[])
+    }
+
+    /// [`Context::spawn_backend`] to `url`, with `extra` variables.
+    fn spawn_backend_with(
+        &self,
+        port: u16,
+        url: &str,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<Child> {
         // A long-running child measured from outside: xshell runs commands to completion only.
         #[allow(clippy::disallowed_methods)]
         let child = std::process::Command::new(self.backend)
             .arg("serve")
             .env_clear()
-            .env("DATABASE_URL", &self.url)
+            .env("DATABASE_URL", url)
+            .envs(extra.iter().copied())
             .env("NEXTAUTH_SECRET", &self.secret)
             .env("PORT", port.to_string())
             .env("LOG_FORMAT", "json")
@@ -164,6 +178,16 @@ impl<'a> Context<'a> {
         Ok(self
             .launch(Duration::from_millis(20), |port| self.spawn_backend(port))?
             .0)
+    }
+
+    /// [`Context::start_backend`] to `url`, with `extra` variables.
+    pub(super) fn start_backend_with(
+        &self,
+        url: &str,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<Running> {
+        let spawn = |port| self.spawn_backend_with(port, url, extra);
+        Ok(self.launch(Duration::from_millis(20), spawn)?.0)
     }
 
     /// The floor on a free port, connected and answering.
@@ -216,7 +240,7 @@ impl<'a> Context<'a> {
     /// The application database migrated and holding [`OFFERS`] published offers, with the
     /// planner's statistics up to date (a fresh table without them makes every figure
     /// meaningless).
-    fn prepare_app_db(&self) -> anyhow::Result<()> {
+    pub(super) fn prepare_app_db(&self) -> anyhow::Result<()> {
         let out = self
             .xtask(&self.url)
             .args(["migrate", "run", "--no-env-file"])

@@ -36,6 +36,30 @@ struct Route {
 
 const JOBS_LABEL: &str = "`GET /api/jobs?limit=20`";
 
+/// The routes measured, `GET /api/jobs/{id}` on `offer`.
+fn routes(offer: i64) -> [Route; 3] {
+    [
+        Route {
+            label: "`GET /health`",
+            path: "/health".into(),
+            note: "no database: the HTTP stack's cost",
+            database: false,
+        },
+        Route {
+            label: JOBS_LABEL,
+            path: "/api/jobs?limit=20".into(),
+            note: "one query, 20 offers with their company, JSON",
+            database: true,
+        },
+        Route {
+            label: "`GET /api/jobs/{id}`",
+            path: format!("/api/jobs/{offer}"),
+            note: "one query by primary key",
+            database: true,
+        },
+    ]
+}
+
 impl Context<'_> {
     /// `path` under `clients` keep-alive clients for `duration`, metered.
     pub(crate) fn measure(
@@ -54,27 +78,7 @@ impl Context<'_> {
 
     /// RSS idle and at peak; each route's throughput and CPU; the pgbench anchors.
     pub(crate) fn load(&self, clients: usize, duration: Duration) -> anyhow::Result<Vec<Row>> {
-        let offer = self.an_offer_id()?;
-        let routes = [
-            Route {
-                label: "`GET /health`",
-                path: "/health".into(),
-                note: "no database: the HTTP stack's cost",
-                database: false,
-            },
-            Route {
-                label: JOBS_LABEL,
-                path: "/api/jobs?limit=20".into(),
-                note: "one query, 20 offers with their company, JSON",
-                database: true,
-            },
-            Route {
-                label: "`GET /api/jobs/{id}`",
-                path: format!("/api/jobs/{offer}"),
-                note: "one query by primary key",
-                database: true,
-            },
-        ];
+        let routes = routes(self.an_offer_id()?);
         let backend = self.start_backend()?;
         let floor = self.start_floor()?;
         std::thread::sleep(Duration::from_secs(1));

@@ -15,11 +15,8 @@ impl flags::Verify {
         if self.remote {
             let needs = Needs::new("verify --remote", &remote::features());
             let ready = remote::railway_ready(sh, &self.railway, &needs)?;
-            let mut report = remote::check(sh, &ready, &self.frontend, &self.env)?;
             let pooler = self.pooler_service.as_deref();
-            report
-                .checks
-                .extend(remote::pooler::check(sh, &ready, pooler)?);
+            let mut report = remote::check(sh, &ready, &self.frontend, &self.env, pooler)?;
             let shipped = preflight::Shipped::Checkout;
             let target = &ready.railway.target;
             report

@@ -235,3 +235,60 @@ fn the_pooler_is_found_by_name_or_missing_with_the_fix() {
     assert_eq!(status(&doc, "pooler.service"), "pass");
     assert!(find_check(&doc, "pooler.pool_mode").is_none());
 }
+
+/// `deploy`'s pre-flight runs the same pooler checks as `verify --remote`: a pair that
+/// disagrees stops it before anything is triggered, `--pooler-service` names the pooler
+/// there too, and a pair that agrees goes on.
+#[test]
+fn deploy_runs_the_pooler_checks_before_anything_is_triggered() {
+    let undeclared = topology(
+        json!({"-DATABASE_POOL_MODE": null, "-DATABASE_DIRECT_URL": null}),
+        json!({}),
+        json!({"-DATABASE_DIRECT_URL": null}),
+    );
+    let fake = scenario(undeclared);
+    let run = fake.xtask(&["deploy", "--no-env-file"], &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("`PgBouncer` runs POOL_MODE=transaction")
+            && run
+                .stdout
+                .contains("fix: set DATABASE_POOL_MODE=transaction on the backend service"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("nothing was deployed"),
+        "{}",
+        run.stderr
+    );
+    assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
+
+    let literal = topology(json!({}), json!({}), json!({"DATABASE_URL": POOLER_URL}));
+    let fake = scenario(literal.clone());
+    let run = fake.xtask(
+        &["deploy", "--no-env-file", "--pooler-service", "pgbouncr"],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("no service `pgbouncr`"),
+        "{}",
+        run.stdout
+    );
+    assert!(fake.mutating_calls().is_empty(), "{:?}", fake.commands());
+
+    let fake = scenario(literal);
+    let args = [
+        "deploy",
+        "--no-env-file",
+        "--dry-run",
+        "--pooler-service",
+        "pgbouncer",
+    ];
+    let run = fake.xtask(&args, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("pre-flight ok") || run.stdout.contains("pre-flight ok"));
+    assert!(!run.stdout.contains(DB_PASSWORD) && !run.stderr.contains(DB_PASSWORD));
+}

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use intowork_config::{Check, DatabaseSettings, DbHost, Report, Status, TlsMode};
-use sqlx::PgConnection;
+use sqlx::{Executor as _, PgConnection, Row as _};
 
 use crate::connect::{close, connect_with, describe};
 use crate::error::{Attempt, ConnectError, classify};
@@ -265,10 +265,11 @@ impl<R: Resolver> Stages<'_, R> {
         report: &mut Report,
     ) -> Result<(), Stage> {
         let t = Instant::now();
-        match sqlx::query_scalar!(r#"SELECT version() AS "version!""#)
-            .fetch_one(&mut *conn)
-            .await
-        {
+        // Simple queries (a `&str`, no arguments): one message each, safe through a
+        // transaction pooler, where an extended-protocol statement's halves may reach two
+        // server connections and its named statement would be left on one.
+        let version = conn.fetch_one("SELECT version()").await;
+        match version.and_then(|row| row.try_get::<String, _>(0)) {
             Ok(v) => report.push(
                 Check::new(Stage::Version.id(), Status::Pass, v).duration_ms(ms(t.elapsed())),
             ),
@@ -291,11 +292,11 @@ impl<R: Resolver> Stages<'_, R> {
     }
 
     async fn capacity(&self, conn: &mut PgConnection, report: &mut Report) -> Result<(), Stage> {
-        let row = sqlx::query!(r#"SELECT current_setting('max_connections')::int AS "max!", current_setting('superuser_reserved_connections')::int AS "reserved!""#)
-            .fetch_one(&mut *conn)
-            .await;
-        let (max, reserved): (i32, i32) = match row {
-            Ok(r) => (r.max, r.reserved),
+        let sql = "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int";
+        let row = conn.fetch_one(sql).await;
+        let settings = row.and_then(|r| Ok((r.try_get::<i32, _>(0)?, r.try_get::<i32, _>(1)?)));
+        let (max, reserved): (i32, i32) = match settings {
+            Ok(pair) => pair,
             Err(e) => {
                 report.push(Check::new(
                     Stage::MaxConnections.id(),

@@ -8,6 +8,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _};
 
 use super::closing::Closing;
+use super::pinned::Bounds;
 use super::tracked::Tracked;
 use crate::proof::session_tls;
 
@@ -22,6 +23,8 @@ pub(super) struct Shared {
     pub(super) options: PgConnectOptions,
     /// The TLS policy requires encryption: every new session is asked (`pg_stat_ssl`).
     pub(super) require_tls: bool,
+    /// How transactions start and end on its connections (a transaction pooler: pinned).
+    pub(super) bounds: Bounds,
     /// Bumped when a connection is found broken: idle connections last known alive in an
     /// older epoch are pinged once before their next use (the server may have restarted).
     pub(super) epoch: AtomicU64,
@@ -31,10 +34,11 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn new(options: PgConnectOptions, require_tls: bool) -> Shared {
+    pub(super) fn new(options: PgConnectOptions, require_tls: bool, bounds: Bounds) -> Shared {
         Shared {
             options,
             require_tls,
+            bounds,
             epoch: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             closing: Arc::default(),
@@ -68,7 +72,12 @@ impl bb8::ManageConnection for Manager {
                 "the session is not encrypted although the policy requires TLS".into(),
             ));
         }
-        Ok(Tracked::new(raw, epoch, shared.closing.clone()))
+        Ok(Tracked::new(
+            raw,
+            epoch,
+            shared.closing.clone(),
+            shared.bounds,
+        ))
     }
 
     /// No round trip, unless a broken connection made this one suspect since it was last

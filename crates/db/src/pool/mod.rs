@@ -14,17 +14,19 @@
 //! and the server probes idle sessions with TCP keepalives ([`crate::KEEPALIVE`], set for every
 //! connection in [`crate::connect_options`]).
 //!
-//! Statement persistence comes from the connect options ([`crate::connect_options`]):
-//! `statement_cache_capacity(0)` for a transaction-mode pooler is applied per connection
-//! here as everywhere, so the pool itself never assumes named prepared statements. Every
-//! statement goes through [`Tracked`]'s `Executor`: a persistence chosen per configuration
-//! (issue 27: unnamed statements pinned by a transaction) belongs there, as a wrapper of the
-//! query's `Execute` whose `persistent()` answers from the configuration — no query changes.
+//! Behind a transaction pooler (the statement cache off: `DATABASE_POOL_MODE=transaction`,
+//! or a URL that names a pooler) the pool's connections are *pinned* (`pinned.rs`): a
+//! statement run outside a [`Tx`] gets a transaction of its own, and every transaction starts
+//! and ends with `DEALLOCATE ALL`, so nothing outlives the transaction that PgBouncer lent a
+//! server connection for. The pool decides, from the settings; queries and call sites do not change,
+//! and the raw connection is only reachable inside a transaction ([`Tx`]) or through
+//! [`Tracked`]'s `Executor`.
 
 mod broken;
 mod closing;
 mod conn;
 mod manager;
+mod pinned;
 mod tracked;
 
 use std::future::Future;
@@ -38,7 +40,7 @@ use tokio::sync::Semaphore;
 
 pub use broken::is_broken;
 pub use conn::Conn;
-pub use tracked::{Health, Lease, Tracked, Tx};
+pub use tracked::{Health, Tracked, Tx};
 
 use crate::connect::connect;
 use crate::error::ConnectError;
@@ -46,6 +48,7 @@ use crate::locality::Route;
 use crate::options::route_options;
 use crate::proof::SessionTls;
 use manager::{LogSink, Manager, Shared};
+use pinned::Bounds;
 
 /// How long a request may wait for a pooled connection (including opening one, retried
 /// while the server refuses) before the caller answers 503.
@@ -84,7 +87,12 @@ pub async fn connect_pool(db: &DatabaseSettings) -> Result<(Pool, SessionTls), C
     let first = connect(db).await?;
     let pool = pool(db, &first.route);
     let epoch = pool.shared.epoch.load(Ordering::Relaxed);
-    let conn = Tracked::new(first.conn, epoch, pool.shared.closing.clone());
+    let conn = Tracked::new(
+        first.conn,
+        epoch,
+        pool.shared.closing.clone(),
+        pool.shared.bounds,
+    );
     // Full only if the configured size is 0, which the configuration refuses.
     let _ = pool.inner.add(conn);
     Ok((pool, first.session))
@@ -95,7 +103,13 @@ pub async fn connect_pool(db: &DatabaseSettings) -> Result<(Pool, SessionTls), C
 pub fn pool(db: &DatabaseSettings, route: &Route) -> Pool {
     let options = route_options(db, route);
     let require_tls = db.target().tls_mode().guarantees_encryption();
-    Pool::build(Shared::new(options, require_tls), db.max_connections())
+    // The statement cache is off exactly when a transaction pooler is declared or guessed.
+    let bounds = match db.statement_cache_disabled() {
+        true => Bounds::Pinned,
+        false => Bounds::Session,
+    };
+    let shared = Shared::new(options, require_tls, bounds);
+    Pool::build(shared, db.max_connections())
 }
 
 impl Pool {
@@ -125,13 +139,22 @@ impl Pool {
     /// proof), for a background task that must not take the requests' connections (the
     /// email outbox worker).
     pub fn sibling(&self, max_connections: u32) -> Pool {
-        let shared = Shared::new(self.shared.options.clone(), self.shared.require_tls);
+        let shared = Shared::new(
+            self.shared.options.clone(),
+            self.shared.require_tls,
+            self.shared.bounds,
+        );
         Pool::build(shared, max_connections)
     }
 
     /// The options every connection of this pool is opened with.
     pub fn connect_options(&self) -> &PgConnectOptions {
         &self.shared.options
+    }
+
+    /// Whether this pool's connections are pinned for a transaction pooler (see above).
+    pub fn pinned(&self) -> bool {
+        self.shared.bounds == Bounds::Pinned
     }
 
     /// A connection within [`ACQUIRE_TIMEOUT`], or `PoolTimedOut` (the caller's 503).

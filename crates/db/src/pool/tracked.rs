@@ -2,12 +2,16 @@
 //!
 //! sqlx's own pool pings every connection on its way back ("a band-aid" for futures dropped
 //! mid-query, its source says): a round trip per request. This type makes the ping
-//! unnecessary: every operation goes through it (it is the `Executor`, or a [`Lease`] or a
-//! [`Tx`] marks the span), so it knows when one was abandoned mid-flight — a client gone, a
+//! unnecessary: every operation goes through it (it is the `Executor`, or a [`Tx`] marks the
+//! span), so it knows when one was abandoned mid-flight — a client gone, a
 //! timeout — and the pool then closes the connection instead of handing it out in an unknown
 //! protocol state. An operation that completed, successfully or with the server's error,
 //! leaves the connection in a state sqlx tracks itself (a `ReadyForQuery` still due is read
 //! by the next operation). An error that says the connection is gone marks it broken.
+//!
+//! It is also where a transaction pooler's rules are kept (`Bounds::Pinned`, see `pinned`):
+//! the raw connection never leaves this type outside a transaction, so no call site can
+//! forget them.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -22,6 +26,8 @@ use futures_core::stream::BoxStream;
 use futures_util::StreamExt as _;
 use sqlx::postgres::{PgQueryResult, PgRow, PgStatement, PgTypeInfo};
 use sqlx::{Connection as _, Describe, Either, Error, Execute, Executor, PgConnection, Postgres};
+
+use super::pinned::{self, Bounds};
 
 use super::broken::is_broken;
 use super::closing::Closing;
@@ -64,6 +70,7 @@ pub struct Tracked {
     /// `Shared::suspect_all`).
     pub(super) alive_in: u64,
     closing: Arc<Closing>,
+    bounds: Bounds,
 }
 
 impl fmt::Debug for Tracked {
@@ -71,18 +78,31 @@ impl fmt::Debug for Tracked {
         f.debug_struct("Tracked")
             .field("health", &self.health)
             .field("alive_in", &self.alive_in)
+            .field("bounds", &self.bounds)
             .finish_non_exhaustive()
     }
 }
 
 impl Tracked {
-    pub(super) fn new(raw: PgConnection, alive_in: u64, closing: Arc<Closing>) -> Tracked {
+    pub(super) fn new(
+        raw: PgConnection,
+        alive_in: u64,
+        closing: Arc<Closing>,
+        bounds: Bounds,
+    ) -> Tracked {
         Tracked {
             raw: Some(raw),
             health: Health::default(),
             alive_in,
             closing,
+            bounds,
         }
+    }
+
+    /// Whether each statement run outside a [`Tx`] gets a transaction of its own, and every
+    /// transaction ends without prepared statements (a transaction pooler: see `pinned`).
+    pub fn pinned(&self) -> bool {
+        self.bounds == Bounds::Pinned
     }
 
     fn parts(&mut self) -> (&mut PgConnection, &mut Health) {
@@ -90,22 +110,19 @@ impl Tracked {
         (raw, &mut self.health)
     }
 
-    /// The raw connection for a span of work the caller ends with [`Lease::done`]; dropped
-    /// before that, the connection counts as abandoned mid-flight.
-    pub fn lease(&mut self) -> Lease<'_> {
-        let (raw, health) = self.parts();
-        health.busy = true;
-        Lease { raw, health }
-    }
-
     /// `BEGIN`. Until [`Tx::commit`] or [`Tx::rollback`] completes the connection counts as
     /// busy: a transaction dropped half-way is closed with its connection (the server rolls
     /// it back at once), never left waiting in the pool holding its locks.
     pub async fn begin(&mut self) -> Result<Tx<'_>, Error> {
+        let bounds = self.bounds;
         let (raw, health) = self.parts();
         health.busy = true;
-        match raw.begin().await {
-            Ok(tx) => Ok(Tx { tx, health }),
+        match pinned::begin(raw, bounds).await {
+            Ok(()) => Ok(Tx {
+                raw,
+                health,
+                bounds,
+            }),
             Err(e) => {
                 health.failed(&e);
                 Err(e)
@@ -139,63 +156,26 @@ impl Drop for Tracked {
     }
 }
 
-/// See [`Tracked::lease`].
-#[derive(Debug)]
-pub struct Lease<'c> {
-    raw: &'c mut PgConnection,
-    health: &'c mut Health,
-}
-
-impl Lease<'_> {
-    /// The span's work completed: the connection may be reused.
-    pub fn done(self) {
-        self.health.busy = false;
-    }
-
-    /// The span's work failed with `error`, and the span ends: a broken connection is not
-    /// reused.
-    pub fn failed(self, error: &Error) {
-        self.health.failed(error);
-    }
-
-    /// A step of the span failed with `error` and the span goes on: remembered if it says
-    /// the connection is gone.
-    pub fn note(&mut self, error: &Error) {
-        if is_broken(error) {
-            self.health.broken = true;
-        }
-    }
-}
-
-impl Deref for Lease<'_> {
-    type Target = PgConnection;
-    fn deref(&self) -> &PgConnection {
-        self.raw
-    }
-}
-
-impl DerefMut for Lease<'_> {
-    fn deref_mut(&mut self) -> &mut PgConnection {
-        self.raw
-    }
-}
-
-/// A transaction on a pooled connection; see [`Tracked::begin`].
+/// A transaction on a pooled connection; see [`Tracked::begin`]. Its statements take
+/// `&mut *tx` (a `PgConnection` inside the transaction) as their executor.
 #[derive(Debug)]
 pub struct Tx<'c> {
-    tx: sqlx::Transaction<'c, Postgres>,
+    raw: &'c mut PgConnection,
     health: &'c mut Health,
+    bounds: Bounds,
 }
 
 impl Tx<'_> {
+    /// `COMMIT` (behind a transaction pooler, after `DEALLOCATE ALL`, in one message); if it
+    /// fails, the transaction is rolled back before the error is returned.
     pub async fn commit(self) -> Result<(), Error> {
-        let result = self.tx.commit().await;
+        let result = pinned::end(self.raw, self.bounds, true).await;
         self.health.settle(&result);
         result
     }
 
     pub async fn rollback(self) -> Result<(), Error> {
-        let result = self.tx.rollback().await;
+        let result = pinned::end(self.raw, self.bounds, false).await;
         self.health.settle(&result);
         result
     }
@@ -204,13 +184,13 @@ impl Tx<'_> {
 impl Deref for Tx<'_> {
     type Target = PgConnection;
     fn deref(&self) -> &PgConnection {
-        &self.tx
+        self.raw
     }
 }
 
 impl DerefMut for Tx<'_> {
     fn deref_mut(&mut self) -> &mut PgConnection {
-        &mut self.tx
+        self.raw
     }
 }
 
@@ -259,12 +239,14 @@ impl<'c> Executor<'c> for &'c mut Tracked {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
+        let pinned = self.pinned();
         let (raw, health) = self.parts();
         health.busy = true;
-        Box::pin(Watched {
-            stream: raw.fetch_many(query),
-            health,
-        })
+        let stream = match pinned {
+            true => pinned::fetch_many(raw, query),
+            false => raw.fetch_many(query),
+        };
+        Box::pin(Watched { stream, health })
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<PgRow>, Error>>
@@ -272,8 +254,13 @@ impl<'c> Executor<'c> for &'c mut Tracked {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
+        let pinned = self.pinned();
         let (raw, health) = self.parts();
-        watched(health, raw.fetch_optional(query))
+        let future = match pinned {
+            true => pinned::fetch_optional(raw, query),
+            false => raw.fetch_optional(query),
+        };
+        watched(health, future)
     }
 
     fn fetch_all<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Vec<PgRow>, Error>>
@@ -281,8 +268,13 @@ impl<'c> Executor<'c> for &'c mut Tracked {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
+        let pinned = self.pinned();
         let (raw, health) = self.parts();
-        watched(health, raw.fetch_all(query))
+        let future = match pinned {
+            true => pinned::fetch_all(raw, query),
+            false => raw.fetch_all(query),
+        };
+        watched(health, future)
     }
 
     fn execute<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<PgQueryResult, Error>>
@@ -290,8 +282,13 @@ impl<'c> Executor<'c> for &'c mut Tracked {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
+        let pinned = self.pinned();
         let (raw, health) = self.parts();
-        watched(health, raw.execute(query))
+        let future = match pinned {
+            true => pinned::execute(raw, query),
+            false => raw.execute(query),
+        };
+        watched(health, future)
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -302,15 +299,25 @@ impl<'c> Executor<'c> for &'c mut Tracked {
     where
         'c: 'e,
     {
+        let pinned = self.pinned();
         let (raw, health) = self.parts();
-        watched(health, raw.prepare_with(sql, parameters))
+        let future = match pinned {
+            true => pinned::prepare_with(raw, sql, parameters),
+            false => raw.prepare_with(sql, parameters),
+        };
+        watched(health, future)
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Postgres>, Error>>
     where
         'c: 'e,
     {
+        let pinned = self.pinned();
         let (raw, health) = self.parts();
-        watched(health, raw.describe(sql))
+        let future = match pinned {
+            true => pinned::describe(raw, sql),
+            false => raw.describe(sql),
+        };
+        watched(health, future)
     }
 }

@@ -12,4 +12,5 @@ mod migrate;
 mod no_transaction;
 mod pool;
 mod pooler_migrate;
+mod pooler_pool;
 mod pooler_statements;

@@ -84,21 +84,13 @@ struct CountingProxy {
 
 impl CountingProxy {
     async fn start(upstream: u16) -> CountingProxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
         let sent = Arc::new(AtomicU64::new(0));
         let counter = sent.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let server = tokio::net::TcpStream::connect(("127.0.0.1", upstream))
-                    .await
-                    .unwrap();
-                let (cr, cw) = client.into_split();
-                let (sr, sw) = server.into_split();
-                tokio::spawn(pipe(cr, sw, Some(counter.clone())));
-                tokio::spawn(pipe(sr, cw, None));
-            }
-        });
+        let port = proxy(upstream, move |cr, cw, sr, sw| {
+            tokio::spawn(pipe(cr, sw, Some(counter.clone())));
+            tokio::spawn(pipe(sr, cw, None));
+        })
+        .await;
         CountingProxy { port, sent }
     }
 

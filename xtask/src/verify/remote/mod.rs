@@ -2,8 +2,9 @@
 //! here. The platform's rendered variables go through the same configuration rules as if
 //! inside Railway; references are checked where they are written; the live service
 //! instance's settings are held to the invariants of [`settings`]; when the repository
-//! has `.railway/railway.ts`, its plan must not destroy anything; and with a frontend
-//! service, [`frontend`] checks that it reaches this service and is allowed to. No secret
+//! has `.railway/railway.ts`, its plan must not destroy anything; with a frontend
+//! service, [`frontend`] checks that it reaches this service and is allowed to; and
+//! [`pooler`] checks the PgBouncer between the replicas and the database. No secret
 //! value is ever printed (the frontend checks name URLs and domains: not secrets, and relayed).
 
 mod frontend;
@@ -79,6 +80,7 @@ pub(crate) fn check(
     ready: &Ready,
     frontend: &FrontendArgs,
     env: &EnvFileArgs,
+    pooler_service: Option<&str>,
 ) -> anyhow::Result<Report> {
     let Ready {
         railway,
@@ -136,6 +138,9 @@ pub(crate) fn check(
             frontend,
         )?);
     }
+    report
+        .checks
+        .extend(pooler::check(sh, ready, pooler_service)?);
     report.push(Check::new(
         "database.online",
         Status::Skip,

@@ -2,6 +2,7 @@
 
 use intowork_config::{Settings, Source, ValueOrigin};
 use intowork_testkit::ValidEnv;
+use tokio::net::tcp;
 
 /// Valid settings for `url` (the testkit's valid configuration), plus extra variables (e.g.
 /// a short connect budget).
@@ -23,4 +24,27 @@ pub fn all_forms(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// A TCP proxy on a free loopback port in front of `upstream`: each client connection and its
+/// own server connection are handed, split, to `pair` (which spawns what pipes them).
+pub async fn proxy<F>(upstream: u16, pair: F) -> u16
+where
+    F: Fn(tcp::OwnedReadHalf, tcp::OwnedWriteHalf, tcp::OwnedReadHalf, tcp::OwnedWriteHalf)
+        + Send
+        + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = tokio::net::TcpStream::connect(("127.0.0.1", upstream))
+                .await
+                .unwrap();
+            let (cr, cw) = client.into_split();
+            let (sr, sw) = server.into_split();
+            pair(cr, cw, sr, sw);
+        }
+    });
+    port
 }
