@@ -10,15 +10,15 @@ use intowork_config::Escaped;
 use serde_json::json;
 use xshell::{Shell, cmd};
 
-use crate::exit::Reported;
 use crate::flags;
-use crate::health::Probe;
-use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Ids, Needs, Op, Phase, Railway, Variables};
+use crate::release::health::Probe;
 use crate::release::{self, FrontendOrigin, Say, Stage, Summary, Verdict};
-use crate::{checklist, config_source, remote, rollback};
+use crate::util::exit::Reported;
+use crate::util::mask::Masker;
+use crate::{rollback, util::checklist, util::config_source, verify::remote};
 
 /// What the pre-flight established.
 struct PreFlight {
@@ -348,7 +348,8 @@ impl flags::Deploy {
         say.line(&format!(
             "  GET {}, then {} (expecting commit {})",
             url.unwrap_or("<no RAILWAY_PUBLIC_DOMAIN: pass --health-url>"),
-            url.map(crate::health::build_url).unwrap_or_default(),
+            url.map(crate::release::health::build_url)
+                .unwrap_or_default(),
             commit
                 .as_deref()
                 .unwrap_or("unknown until the platform says")
@@ -356,7 +357,7 @@ impl flags::Deploy {
         if let (Some(url), FrontendOrigin::Origin(origin)) = (url, &pre.frontend_origin) {
             say.line(&format!(
                 "  OPTIONS {}{} from {origin} (the CORS preflight a browser on FRONTEND_URL sends)",
-                crate::health::origin_of(url),
+                crate::release::health::origin_of(url),
                 release::CORS_PATH
             ));
         }

@@ -17,14 +17,6 @@ mod railway;
 mod release;
 mod util;
 
-// Short paths to the shared modules that live inside a task or `util`: `crate::mask` and
-// friends keep their meaning, so the move (issue 24) touched no task's code while other
-// branches edit it.
-use logs::{diagnose, follow, log_line};
-use release::health;
-use util::{cargo, checklist, child, config_source, exit, mask, runtime, which};
-use verify::remote;
-
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -33,7 +25,7 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|sh| {
             // Every task behaves the same from any working directory.
-            sh.change_dir(config_source::project_root());
+            sh.change_dir(util::config_source::project_root());
             match flags.task {
                 flags::Task::Verify(task) => task.run(&sh),
                 flags::Task::Migrate(task) => task.run(&sh),
@@ -45,5 +37,5 @@ fn main() -> ExitCode {
                 flags::Task::Prepare(task) => task.run(&sh),
             }
         });
-    exit::code(result)
+    util::exit::code(result)
 }

@@ -20,8 +20,8 @@ use intowork_db::migrate;
 use intowork_pglocal::Server;
 use xshell::{Shell, cmd};
 
-use crate::exit::Reported;
-use crate::{config_source, flags, runtime};
+use crate::util::exit::Reported;
+use crate::{flags, util::config_source, util::runtime};
 
 /// Macros that read the database at compile time; a crate using none needs no re-expansion.
 const QUERY_MACROS: [&str; 4] = ["query!(", "query_as!(", "query_scalar!(", "query_file"];
@@ -114,7 +114,7 @@ fn expand_queries(sh: &Shell, root: &Path, url: &str, out: &Path) -> anyhow::Res
     for name in &crates.packages {
         args.extend(["--package", name.as_str()]);
     }
-    let output = crate::cargo::cargo(sh, &args)
+    let output = crate::util::cargo::cargo(sh, &args)
         .env("SQLX_OFFLINE", "false")
         .env("SQLX_OFFLINE_DIR", out)
         .env("SQLX_TMP", &tmp)

@@ -7,15 +7,15 @@ use std::time::Instant;
 use serde_json::json;
 use xshell::Shell;
 
-use crate::exit::Reported;
 use crate::flags::{self, WaitArgs};
-use crate::health::Probe;
-use crate::mask::Masker;
 use crate::migrate::guard;
 use crate::railway::poll::Outcome;
 use crate::railway::{Call, Deployment, Feature, Needs, Op, Phase, Railway};
+use crate::release::health::Probe;
 use crate::release::{self, FrontendOrigin, MIGRATION_NOTE, Say, Stage, Summary, Verdict};
-use crate::remote;
+use crate::util::exit::Reported;
+use crate::util::mask::Masker;
+use crate::verify::remote;
 
 impl flags::Rollback {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use intowork_pglocal::{Database, Pg, certs, free_port, random_alphanumeric, write_private_file};
 
-use crate::child::terminate;
+use crate::util::child::terminate;
 
 /// Server connections PgBouncer may open: the backend's own pool size (DATABASE_MAX_CONNECTIONS
 /// default), so the two sides of the comparison hold the same number of sessions.

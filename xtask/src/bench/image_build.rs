@@ -92,7 +92,7 @@ fn builds(
     let sh = Shell::new()?;
     sh.change_dir(src);
     let build = || {
-        let mut c = crate::cargo::cargo(&sh, &["build", "--offline"])
+        let mut c = crate::util::cargo::cargo(&sh, &["build", "--offline"])
             .args(&recipe.args)
             .env("CARGO_TARGET_DIR", target)
             .quiet()
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn the_repositorys_dockerfile_has_a_recipe() {
-        let root = crate::config_source::project_root();
+        let root = crate::util::config_source::project_root();
         let recipe = Recipe::parse(&std::fs::read_to_string(root.join("Dockerfile")).unwrap())
             .expect("the Dockerfile runs `cargo build`");
         assert!(recipe.args.iter().any(|a| a == "--release"), "{recipe:?}");

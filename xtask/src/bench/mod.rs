@@ -25,8 +25,8 @@ use anyhow::Context;
 use intowork_pglocal::{Persistent, Pg};
 use xshell::{Shell, cmd};
 
-use crate::exit::Reported;
-use crate::{config_source, flags};
+use crate::util::exit::Reported;
+use crate::{flags, util::config_source};
 use report::{Report, Row};
 use rows::{info, skip};
 
@@ -153,7 +153,7 @@ impl flags::Bench {
         let target = dir.join("cold-target");
         let _ = std::fs::remove_dir_all(&target);
         let t = std::time::Instant::now();
-        crate::cargo::cargo(sh, &["build", "--quiet", "--offline", "--package", "xtask"])
+        crate::util::cargo::cargo(sh, &["build", "--quiet", "--offline", "--package", "xtask"])
             .env("CARGO_TARGET_DIR", &target)
             .quiet()
             .run()
@@ -193,7 +193,7 @@ pub(crate) struct BenchBinaries {
 
 fn release_binaries(sh: &Shell, root: &Path) -> anyhow::Result<BenchBinaries> {
     println!("  cargo build --release -p xtask -p intowork-backend -p intowork-floor");
-    crate::cargo::cargo(
+    crate::util::cargo::cargo(
         sh,
         &[
             "build",

@@ -161,7 +161,7 @@ mod tests {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let file = crate::config_source::project_root()
+        let file = crate::util::config_source::project_root()
             .join(".sqlx")
             .join(format!("query-{hash}.json"));
         let data = std::fs::read_to_string(&file).unwrap_or_else(|_| {

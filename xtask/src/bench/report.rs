@@ -167,7 +167,7 @@ mod tests {
     /// `bench --readme` writes into docs/performance.md: its markers are there, once.
     #[test]
     fn the_performance_doc_has_the_bench_markers() {
-        let root = crate::config_source::project_root();
+        let root = crate::util::config_source::project_root();
         let doc = std::fs::read_to_string(root.join(TABLE_DOC)).unwrap();
         assert_eq!(doc.matches(BEGIN).count(), 1, "{TABLE_DOC}");
         assert_eq!(doc.matches(END).count(), 1, "{TABLE_DOC}");

@@ -13,7 +13,7 @@ use super::measure::{self, median, ms};
 use super::report::Row;
 use super::rows::{ratio_row, target_row};
 use super::{BenchBinaries, wrk};
-use crate::child::terminate;
+use crate::util::child::terminate;
 
 /// Published offers in the bench's database (`GET /api/jobs` pages through them).
 const OFFERS: u32 = 1000;
@@ -298,7 +298,7 @@ impl<'a> Context<'a> {
         clients: usize,
         duration: Duration,
     ) -> anyhow::Result<LoadResult> {
-        if crate::which::find("wrk").is_some() {
+        if crate::util::which::find("wrk").is_some() {
             let url = format!("http://127.0.0.1:{port}{path}");
             return wrk::run(self.sh, self.dir, &url, header, clients, duration);
         }

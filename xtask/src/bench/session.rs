@@ -67,7 +67,7 @@ impl Context<'_> {
 
     /// `cargo bench -p intowork-backend --bench session` with this stack's secret.
     fn token_cost(&self) -> anyhow::Result<serde_json::Value> {
-        let out = crate::cargo::cargo(
+        let out = crate::util::cargo::cargo(
             self.sh,
             &[
                 "bench",

@@ -9,8 +9,8 @@ use anyhow::Context;
 use xshell::Shell;
 
 use super::stack::Stack;
-use crate::child::{STOP_BUDGET, sigterm, terminate};
-use crate::config_source;
+use crate::util::child::{STOP_BUDGET, sigterm, terminate};
+use crate::util::config_source;
 
 /// `cargo build` of the backend binary; returns its path.
 pub(crate) fn build(sh: &Shell, quiet: bool) -> anyhow::Result<PathBuf> {
@@ -18,7 +18,7 @@ pub(crate) fn build(sh: &Shell, quiet: bool) -> anyhow::Result<PathBuf> {
     if quiet {
         args.push("--quiet");
     }
-    let build = crate::cargo::cargo(sh, &args);
+    let build = crate::util::cargo::cargo(sh, &args);
     build.quiet().run().context("failed to build the backend")?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -81,7 +81,7 @@ impl Backend {
     /// Until the backend exits by itself or Ctrl-C: the terminal's SIGINT reaches the backend
     /// too (same process group) and it drains; from a non-terminal, it gets SIGTERM from here.
     pub(crate) fn wait_interactive(&mut self) -> anyhow::Result<()> {
-        crate::runtime::block_on(async {
+        crate::util::runtime::block_on(async {
             loop {
                 if self.child.try_wait()?.is_some() {
                     let _ = std::fs::remove_file(&self.pid_file);

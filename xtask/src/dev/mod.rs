@@ -19,9 +19,9 @@ use intowork_db::migrate::{self, Limits, MIGRATOR};
 use intowork_pglocal::{Pg, is_free};
 use xshell::Shell;
 
-use crate::exit::Reported;
 use crate::flags::{self, DevAction};
-use crate::{checklist, config_source, runtime};
+use crate::util::exit::Reported;
+use crate::{util::checklist, util::config_source, util::runtime};
 use backend::Backend;
 use install::Consent;
 use stack::Stack;
@@ -112,7 +112,7 @@ impl flags::Dev {
         let t = Instant::now();
         let mut backend = Backend::spawn(&bin, stack, http_port, self.check)?;
         let base = format!("http://127.0.0.1:{http_port}");
-        let ready = crate::health::probe(
+        let ready = crate::release::health::probe(
             &format!("{base}/health/ready"),
             Duration::from_secs(60),
             Duration::from_millis(100),
@@ -223,7 +223,7 @@ fn check_api_and_shutdown(
     steps: &mut Steps,
 ) -> anyhow::Result<()> {
     let t = Instant::now();
-    let api = crate::health::probe(
+    let api = crate::release::health::probe(
         &format!("{base}/api/jobs?limit=5"),
         Duration::ZERO,
         Duration::ZERO,

@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
 use xshell::Shell;
 
-use crate::log_line::LogLine;
-use crate::mask::Masker;
+use crate::logs::log_line::LogLine;
 use crate::railway::{Call, DeploymentStatus, Railway, RailwayError};
+use crate::util::mask::Masker;
 
 /// A poll fetches at most this many lines (the CLI's own cap is 500).
 const PAGE: u32 = 500;

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use intowork_config::escape_control;
 
-use crate::diagnose::{Signature, diagnose};
-use crate::mask::Masker;
+use crate::logs::diagnose::{Signature, diagnose};
+use crate::util::mask::Masker;
 
 #[derive(Debug, Clone)]
 pub(crate) struct LogLine {

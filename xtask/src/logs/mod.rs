@@ -9,12 +9,12 @@ use std::io::Write;
 use chrono::Utc;
 use xshell::Shell;
 
-use crate::exit::Reported;
 use crate::flags;
-use crate::follow::Follower;
-use crate::log_line::LogLine;
+use crate::logs::follow::Follower;
+use crate::logs::log_line::LogLine;
 use crate::railway::{Call, DeploymentStatus, Feature, Needs, Phase, Railway};
-use crate::{checklist, release, remote, runtime};
+use crate::util::exit::Reported;
+use crate::{release, util::checklist, util::runtime, verify::remote};
 
 impl flags::Logs {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {

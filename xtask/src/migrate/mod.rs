@@ -14,9 +14,9 @@ use sqlx::migrate::Migrator;
 use xshell::Shell;
 
 use self::output as out;
-use crate::exit::{Reported, Usage};
 use crate::flags::{self, MigrateAction};
-use crate::{config_source, runtime};
+use crate::util::exit::{Reported, Usage};
+use crate::{util::config_source, util::runtime};
 use lint::class::Class;
 
 impl flags::Migrate {

@@ -85,7 +85,7 @@ impl Railway {
     ) -> Result<Railway, RailwayError> {
         let bin = match std::env::var_os("RAILWAY_BIN").filter(|v| !v.is_empty()) {
             Some(path) => PathBuf::from(path),
-            None => crate::which::find("railway").ok_or(RailwayError::NotInstalled)?,
+            None => crate::util::which::find("railway").ok_or(RailwayError::NotInstalled)?,
         };
         if !bin.is_file() {
             return Err(RailwayError::NotInstalled);
@@ -263,7 +263,7 @@ impl Railway {
         let out = self.call(sh, call)?;
         Ok(out
             .lines()
-            .filter_map(crate::log_line::parse_object)
+            .filter_map(crate::logs::log_line::parse_object)
             .collect())
     }
 
@@ -328,7 +328,7 @@ pub(crate) mod tests {
     #[test]
     fn the_real_cli_passes_the_version_gate_and_accepts_every_argument_vector() {
         let required = std::env::var_os("RAILWAY_CONTRACT").is_some_and(|v| v == "1");
-        let Some(bin) = crate::which::find("railway") else {
+        let Some(bin) = crate::util::which::find("railway") else {
             assert!(
                 !required,
                 "RAILWAY_CONTRACT=1 but the real Railway CLI is not on PATH: install with {INSTALL}"

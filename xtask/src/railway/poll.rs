@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use xshell::Shell;
 
 use super::{Deployment, Ids, Phase, Railway};
-use crate::exit::Reported;
-use crate::runtime;
+use crate::util::exit::Reported;
+use crate::util::runtime;
 
 /// How often to look, and for how long at most.
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use intowork_config::{escape_control, is_secret_name};
 
 use super::Variables;
-use crate::mask::Masker;
+use crate::util::mask::Masker;
 
 /// What the wrapper has read so far, shared by every clone of a [`super::Railway`].
 #[derive(Debug, Clone, Default)]

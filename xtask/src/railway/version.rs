@@ -246,7 +246,7 @@ mod tests {
     /// feature the job's tasks use.
     #[test]
     fn the_deploy_workflow_installs_what_each_job_needs_from_a_source_that_has_it() {
-        let path = crate::config_source::project_root().join(".github/workflows/deploy.yml");
+        let path = crate::util::config_source::project_root().join(".github/workflows/deploy.yml");
         let workflow = std::fs::read_to_string(path).unwrap();
         let crates_io = pinned(&workflow, "RAILWAY_CLI_VERSION");
         let npm = pinned(&workflow, "RAILWAY_CLI_NPM_VERSION");
@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn the_docs_list_the_same_minimum_versions() {
         let doc = std::fs::read_to_string(
-            crate::config_source::project_root().join("docs/railway-cli.md"),
+            crate::util::config_source::project_root().join("docs/railway-cli.md"),
         )
         .unwrap();
         for r in &TABLE {

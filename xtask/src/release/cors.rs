@@ -90,7 +90,7 @@ impl Preflight {
 /// `OPTIONS {service origin}/api/me` from `origin`, judged as a browser judges it.
 /// `service` is any URL of the deployed service (the readiness URL): its origin is used.
 pub(crate) fn preflight(service: &str, origin: &str) -> Preflight {
-    let url = format!("{}{PATH}", crate::health::origin_of(service));
+    let url = format!("{}{PATH}", crate::release::health::origin_of(service));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(TIMEOUT))
         .http_status_as_error(false)

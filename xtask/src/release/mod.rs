@@ -14,14 +14,14 @@ use std::time::{Duration, Instant};
 use intowork_config::escape_control;
 use xshell::Shell;
 
-use crate::exit::Reported;
 use crate::flags::WaitArgs;
-use crate::follow::LogStream;
-use crate::log_line::LogLine;
-use crate::mask::Masker;
+use crate::logs::follow::LogStream;
+use crate::logs::log_line::LogLine;
 use crate::railway::poll::{Cadence, Outcome, Tick};
 use crate::railway::{DeploymentStatus, Ids, Railway, Variables, relayed};
-use crate::remote::settings::READINESS_PATH;
+use crate::util::exit::Reported;
+use crate::util::mask::Masker;
+use crate::verify::remote::settings::READINESS_PATH;
 use health::Probe;
 
 /// Said wherever a rollback happens, and in docs/deploying.md.
@@ -110,7 +110,7 @@ pub(crate) fn wait_streaming(
     masker: &Masker,
     say: Say,
 ) -> anyhow::Result<Waited> {
-    let colour = !say.json && crate::checklist::use_colour();
+    let colour = !say.json && crate::util::checklist::use_colour();
     let mut logs = LogStream::new(id);
     let outcome = railway.wait_for_outcome(sh, id, cadence, approve, &mut |tick: Tick<'_>| {
         let status = tick.deployment.map(|d| &d.status);

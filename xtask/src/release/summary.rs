@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::exit::{Reported, Summarised, Usage};
-use crate::health::{self, Probe};
 use crate::railway::poll::Outcome;
 use crate::railway::{DeploymentStatus, Railway};
+use crate::release::health::{self, Probe};
+use crate::util::exit::{Reported, Summarised, Usage};
 
 use super::Say;
 

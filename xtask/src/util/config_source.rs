@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use intowork_config::{Settings, Source, escape_path};
 
-use crate::exit::Usage;
 use crate::flags::EnvFileArgs;
+use crate::util::exit::Usage;
 
 /// The repository root, wherever the task is run from.
 pub(crate) fn project_root() -> PathBuf {

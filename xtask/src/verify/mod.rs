@@ -5,10 +5,10 @@ pub(crate) mod remote;
 use intowork_config::{Check, Settings, Status};
 use xshell::Shell;
 
-use crate::exit::Reported;
 use crate::migrate::guard::preflight;
 use crate::railway::Needs;
-use crate::{checklist, config_source, flags, runtime};
+use crate::util::exit::Reported;
+use crate::{flags, util::checklist, util::config_source, util::runtime};
 
 impl flags::Verify {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {

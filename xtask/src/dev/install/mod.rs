@@ -15,8 +15,8 @@ use anyhow::Context;
 use intowork_pglocal::Pg;
 use xshell::{Shell, cmd};
 
-use crate::exit::Reported;
 use crate::flags::InstallArgs;
+use crate::util::exit::Reported;
 use plan::{Command, Host, Plan, Platform, Privilege};
 use survey::Survey;
 
@@ -139,7 +139,7 @@ impl Host {
         };
         let privilege = if intowork_pglocal::is_root() {
             Privilege::Root
-        } else if crate::which::find("sudo").is_some() {
+        } else if crate::util::which::find("sudo").is_some() {
             Privilege::Sudo
         } else {
             Privilege::Unprivileged
@@ -147,7 +147,7 @@ impl Host {
         Host {
             platform,
             privilege,
-            has_brew: crate::which::find("brew").is_some(),
+            has_brew: crate::util::which::find("brew").is_some(),
         }
     }
 }

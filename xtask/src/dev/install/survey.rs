@@ -22,7 +22,7 @@ impl Survey {
                 let absent = match p.lookup {
                     Lookup::Pglocal => None,
                     // Any Chromium-family browser will do (the test kit's own lookup).
-                    Lookup::Browser => intowork_prereqs::find_browser(crate::which::find)
+                    Lookup::Browser => intowork_prereqs::find_browser(crate::util::which::find)
                         .err()
                         .map(|_| &p.programs[0]),
                     Lookup::Path | Lookup::PathOr(_) => p
@@ -71,7 +71,7 @@ impl std::fmt::Display for Survey {
             .collect();
         parts.extend(self.off_path.iter().map(|(package, program)| {
             match package.lookup {
-                Lookup::Browser => intowork_prereqs::find_browser(crate::which::find)
+                Lookup::Browser => intowork_prereqs::find_browser(crate::util::which::find)
                     .err()
                     .unwrap_or_default(),
                 _ => format!(

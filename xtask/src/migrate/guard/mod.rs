@@ -13,9 +13,9 @@ use sqlx::migrate::Migrator;
 use xshell::{Shell, cmd};
 
 use super::lint::{self, MigrationFile};
-use crate::config_source::project_root;
 use crate::railway::{Target, Variables};
-use crate::runtime;
+use crate::util::config_source::project_root;
+use crate::util::runtime;
 
 /// The production database's settings, from the platform's variables as seen from here: with
 /// `DATABASE_URL` private to Railway, its `DATABASE_PUBLIC_URL`. `Err` says why it cannot be
@@ -33,7 +33,7 @@ pub(crate) fn production(variables: &Variables, target: &Target) -> Result<Setti
             break;
         }
     }
-    let mut outside = crate::remote::sealed::rendered(variables);
+    let mut outside = crate::verify::remote::sealed::rendered(variables);
     // Railway injects these inside; from here the configuration must choose the public URL.
     outside.remove("RAILWAY_ENVIRONMENT_NAME");
     outside.remove("RAILWAY_ENVIRONMENT");

@@ -10,9 +10,9 @@ use xshell::Shell;
 use super::super::lint::{self, MigrationFile, class::Class};
 use super::preflight::Shipped;
 use super::{applied, applied_versions, checkout, files, production};
-use crate::exit::Reported;
 use crate::railway::{Deployment, Target, Variables};
 use crate::release::Say;
+use crate::util::exit::Reported;
 
 /// The judgement on a rollback's schema.
 #[derive(Debug)]

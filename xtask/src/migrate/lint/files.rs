@@ -7,8 +7,8 @@ use anyhow::Context;
 use sqlx::migrate::Migrator;
 use xshell::{Shell, cmd};
 
-use crate::exit::Reported;
-use crate::runtime;
+use crate::util::exit::Reported;
+use crate::util::runtime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MigrationFile {

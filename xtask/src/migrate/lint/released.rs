@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn each_review_pins_a_file_of_the_repository_as_released() {
         for r in RELEASED {
-            let dir = crate::config_source::project_root().join("migrations");
+            let dir = crate::util::config_source::project_root().join("migrations");
             let name = std::fs::read_dir(&dir)
                 .unwrap()
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())

@@ -281,7 +281,7 @@ fn a_log_line_is_masked_in_every_field_before_it_is_read() {
     let Value::Object(map) = raw else {
         unreachable!()
     };
-    let line = crate::log_line::LogLine::from_json(map, &m);
+    let line = crate::logs::log_line::LogLine::from_json(map, &m);
     for shown in [line.human(false), line.json().to_string()] {
         for secret in ["zQtok", "zQdb@pw", "zQdb%40pw", "zQssl-pw", "4815162342"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");

@@ -7,9 +7,9 @@ use std::path::Path;
 use intowork_config::{Check, Status};
 use xshell::Shell;
 
-use crate::config_source;
 use crate::railway::plan::Plan;
 use crate::railway::{Railway, RailwayError};
+use crate::util::config_source;
 
 /// Where the service's configuration as code lives, relative to the repository root.
 pub(crate) const CONFIG_FILE: &str = ".railway/railway.ts";

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
 use super::settings::{self, Input, InstanceSettings, READINESS_PATH, Runtime};
-use crate::config_source::project_root;
+use crate::util::config_source::project_root;
 
 /// Mirrors the CLI's evaluation (see the module comment); prints `{partial, source, project}`.
 const EVALUATE: &str = r#"

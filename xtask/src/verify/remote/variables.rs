@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use intowork_config::{Check, Status};
 
-use crate::config_source;
 use crate::flags::EnvFileArgs;
 use crate::railway::Variables;
+use crate::util::config_source;
 
 /// A value still holding `${{…}}` after rendering: the reference did not resolve.
 pub(crate) fn unresolved(variables: &Variables, already: &BTreeSet<String>) -> Vec<Check> {

@@ -206,7 +206,7 @@ fn fix(pair: &Pair<'_>, name: &str, rest: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::frontend::tests::{Fixture, custom, generated, vars};
+    use crate::verify::remote::frontend::tests::{Fixture, custom, generated, vars};
 
     fn fixture(frontend: &[(&str, Option<&str>)], written: &[(&str, &str)]) -> Fixture {
         Fixture {

@@ -56,7 +56,7 @@ fn quote(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::frontend::tests::Fixture;
+    use crate::verify::remote::frontend::tests::Fixture;
 
     #[test]
     fn fixes_are_shell_words_that_keep_references_unexpanded() {

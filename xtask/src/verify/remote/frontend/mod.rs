@@ -160,7 +160,7 @@ fn service_named<'a>(ids: &'a Ids, name: &str) -> anyhow::Result<(&'a str, &'a s
         .find(|(n, id)| n.eq_ignore_ascii_case(name) || *id == name)
         .map(|(n, id)| (n.as_str(), id.as_str()))
         .ok_or_else(|| {
-            crate::exit::Reported(format!(
+            crate::util::exit::Reported(format!(
                 "--frontend-service `{name}`: no such service in this project (services: {})",
                 ids.services.keys().cloned().collect::<Vec<_>>().join(", ")
             ))

@@ -184,7 +184,7 @@ pub(crate) fn allowed_origins(pair: &Pair<'_>) -> Check {
 mod tests {
     use super::*;
     use crate::railway::Domain;
-    use crate::remote::frontend::tests::{Fixture, custom, generated, vars};
+    use crate::verify::remote::frontend::tests::{Fixture, custom, generated, vars};
 
     fn fixture(
         backend: &[(&str, Option<&str>)],

@@ -8,7 +8,7 @@
 use intowork_config::{Check, Status};
 
 use super::Pair;
-use crate::remote::references::{self, Reference};
+use crate::verify::remote::references::{self, Reference};
 
 const NAME: &str = "NEXTAUTH_SECRET";
 
@@ -88,7 +88,7 @@ fn by_reference(pair: &Pair<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::frontend::tests::{Fixture, vars};
+    use crate::verify::remote::frontend::tests::{Fixture, vars};
 
     fn fixture(
         backend: (Option<&str>, Option<&str>),

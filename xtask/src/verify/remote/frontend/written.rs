@@ -7,7 +7,7 @@
 use intowork_config::{carries_credentials, shown_url};
 use url::Url;
 
-use crate::remote::references::{self, Reference};
+use crate::verify::remote::references::{self, Reference};
 
 /// A rendered URL's parts that the checks compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
