@@ -11,32 +11,8 @@ use xshell::{Shell, cmd};
 
 use crate::common::process::Backend;
 use crate::common::{self, SECRET, env};
+use intowork_testkit::hostile::{shows_no_raw_control, terminal_text};
 use intowork_testkit::{Flavor, PgServer, free_port};
-
-/// Text carrying terminal controls (NUL excepted: no argument or variable can hold it).
-fn hostile() -> impl Strategy<Value = String> {
-    (
-        "[a-z]{1,6}",
-        prop_oneof![
-            Just("\x1b[2J\x1b[H"),
-            Just("\r"),
-            Just("\n"),
-            Just("\x07"),
-            Just("\t"),
-            Just("\x7f"),
-            Just("\u{9b}"),
-            Just("\u{202e}"),
-            Just("\r\nERROR forged line\n"),
-        ],
-        "[a-z]{0,6}",
-    )
-        .prop_map(|(a, c, b)| format!("{a}{c}{b}"))
-}
-
-fn no_raw_control(text: &str) -> bool {
-    text.lines()
-        .all(|l| !l.chars().any(|c| c.is_control() || c == '\u{202e}'))
-}
 
 /// An `X-Request-Id` a caller may send, and whether it is short and plain enough to keep.
 fn request_id() -> impl Strategy<Value = (String, bool)> {
@@ -87,7 +63,7 @@ fn request_ids_are_kept_only_when_short_and_plain() {
     b.signal("TERM");
     assert_eq!(b.wait(Duration::from_secs(30)), Some(0), "{}", b.output());
     let out = b.output();
-    assert!(no_raw_control(&out), "{out}");
+    assert!(shows_no_raw_control(&out), "{out}");
     for ((id, plain), back) in ids.iter().zip(&answered) {
         if *plain {
             assert_eq!(back, id);
@@ -144,7 +120,7 @@ proptest! {
 
     /// #26.9: `RUST_LOG` directives, valid or not, are never echoed raw.
     #[test]
-    fn rust_log_directives_are_escaped(text in hostile(), form in 0usize..4) {
+    fn rust_log_directives_are_escaped(text in terminal_text("\r\nERROR forged line\n"), form in 0usize..4) {
         let spec = match form {
             0 => text.clone(),
             1 => format!("info,{text}=debug"),
@@ -159,12 +135,12 @@ proptest! {
             Some(1) => {}
             other => prop_assert!(false, "{:?}: {}", other, out),
         }
-        prop_assert!(no_raw_control(&out), "{:?}", out);
+        prop_assert!(shows_no_raw_control(&out), "{:?}", out);
     }
 
     /// #26.9: clap's own usage errors for hostile arguments.
     #[test]
-    fn usage_errors_escape_hostile_arguments(text in hostile(), at in 0usize..4) {
+    fn usage_errors_escape_hostile_arguments(text in terminal_text("\r\nERROR forged line\n"), at in 0usize..4) {
         let args: Vec<String> = match at {
             0 => vec![text.clone()],
             1 => vec!["serve".into(), text.clone()],
@@ -174,6 +150,6 @@ proptest! {
         let (code, out) = backend(&args, &unreachable_env(&[]));
         prop_assert_eq!(code, Some(2), "{}", out);
         prop_assert!(out.contains("error:") && out.contains("--help"), "clap's usage error: {:?}", out);
-        prop_assert!(no_raw_control(&out), "{:?}", out);
+        prop_assert!(shows_no_raw_control(&out), "{:?}", out);
     }
 }

@@ -58,6 +58,7 @@ pub mod chromium;
 mod cluster;
 mod ddl;
 mod harness;
+pub mod hostile;
 mod once;
 mod peers;
 mod pgbouncer;

@@ -9,25 +9,11 @@ use proptest::prelude::*;
 use xshell::{Shell, cmd};
 
 use crate::common::Run;
+use intowork_testkit::hostile::{shows_no_raw_control, terminal_text};
 
-/// Text carrying terminal controls (NUL excepted: no argument or file name can hold it).
+/// Text carrying a terminal control, or a forged `error:` line.
 fn hostile() -> impl Strategy<Value = String> {
-    (
-        "[a-z]{1,6}",
-        prop_oneof![
-            Just("\x1b[2J\x1b[H"),
-            Just("\r"),
-            Just("\n"),
-            Just("\x07"),
-            Just("\t"),
-            Just("\x7f"),
-            Just("\u{9b}"),
-            Just("\u{202e}"),
-            Just("\r\nerror: forged line\n"),
-        ],
-        "[a-z]{0,6}",
-    )
-        .prop_map(|(a, c, b)| format!("{a}{c}{b}"))
+    terminal_text("\r\nerror: forged line\n")
 }
 
 fn run(args: &[OsString], env: &[(&str, &str)]) -> Run {
@@ -50,13 +36,11 @@ fn args(list: &[&str]) -> Vec<OsString> {
 /// No raw control character but the line breaks the program writes itself; the hostile
 /// text is shown escaped, so its own line breaks cannot start a forged line.
 fn assert_escaped(text: &str, hostile: &str) -> Result<(), TestCaseError> {
-    for line in text.lines() {
-        prop_assert!(
-            !line.chars().any(|c| c.is_control() || c == '\u{202e}'),
-            "raw control character in {:?}",
-            text
-        );
-    }
+    prop_assert!(
+        shows_no_raw_control(text),
+        "raw control character in {:?}",
+        text
+    );
     if !text.is_empty() {
         let escaped = intowork_config::escape_control(hostile).into_owned();
         prop_assert!(
