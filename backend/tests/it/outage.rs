@@ -10,7 +10,7 @@ use crate::common::app::TestApp;
 use crate::common::call::call;
 use crate::common::http::get;
 use crate::common::*;
-use intowork_testkit::{Flavor, PgServer, TestDb};
+use intowork_testkit::{Flavor, PgServer};
 
 /// One answer: when its request started, and its status (0: no HTTP answer at all).
 #[derive(Debug, Clone, Copy)]
@@ -69,14 +69,6 @@ fn tally<'a>(answers: impl Iterator<Item = &'a Answer>) -> Vec<(u16, usize)> {
     counts.into_iter().collect()
 }
 
-fn terminate_all(server: &PgServer, db: &TestDb) -> u32 {
-    let sql = format!(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'intowork-backend'",
-        db.name
-    );
-    server.psql("postgres", &sql).parse().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_jobs_under_load_never_fails_once_a_restarted_database_accepts_again() {
     let server = PgServer::start(Flavor::TlsOnly);
@@ -132,7 +124,8 @@ async fn get_jobs_under_load_never_fails_when_every_pooled_session_is_terminated
     let mut terminated = 0;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        terminated += tokio::task::block_in_place(|| terminate_all(server, &db));
+        terminated +=
+            tokio::task::block_in_place(|| server.terminate_sessions(&db, "intowork-backend"));
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
     let answers = load.finish().await;

@@ -28,4 +28,14 @@ impl PgServer {
             .query(database, sql)
             .unwrap_or_else(|e| fail("", &e))
     }
+
+    /// Ends every session in `db` whose `application_name` is `application`, as an operator
+    /// (or a failover) would: `pg_terminate_backend`. Returns how many it ended.
+    pub fn terminate_sessions(&self, db: &TestDb, application: &str) -> u32 {
+        let sql = format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND application_name = '{application}'",
+            db.name
+        );
+        self.psql("postgres", &sql).parse().unwrap()
+    }
 }

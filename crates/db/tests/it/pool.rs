@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use intowork_db::{Pool, connect_pool, is_broken};
-use intowork_testkit::{Flavor, PgServer, TestDb};
+use intowork_testkit::{Flavor, PgServer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 fn shared() -> &'static PgServer {
@@ -29,15 +29,6 @@ async fn pid(pool: &Pool) -> i32 {
     })
     .await
     .unwrap()
-}
-
-/// Ends every session of `db` the backend's pool opened, as an operator (or a failover) would.
-fn terminate_all(server: &PgServer, db: &TestDb) -> u32 {
-    let sql = format!(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'intowork-backend'",
-        db.name
-    );
-    server.psql("postgres", &sql).parse().unwrap()
 }
 
 /// Polls `sql` (as the superuser) until it prints `want`, for at most `within`.
@@ -253,7 +244,7 @@ async fn reads_survive_terminated_sessions_and_writes_are_not_repeated() {
     );
     let pool = pool_on(&db.url("sslmode=require"), &[]).await;
     drop(three_open(&pool).await);
-    assert_eq!(terminate_all(shared(), &db), 3);
+    assert_eq!(shared().terminate_sessions(&db, "intowork-backend"), 3);
 
     let calls = AtomicU32::new(0);
     for _ in 0..5 {
@@ -289,7 +280,7 @@ async fn reads_survive_terminated_sessions_and_writes_are_not_repeated() {
     );
 
     let mut conn = pool.acquire().await.unwrap();
-    assert!(terminate_all(shared(), &db) >= 1);
+    assert!(shared().terminate_sessions(&db, "intowork-backend") >= 1);
     let e = sqlx::query("INSERT INTO w VALUES (1)")
         .execute(&mut *conn)
         .await
